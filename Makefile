@@ -1,0 +1,100 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything they need is installed
+# here from the pinned files in requirements/, never by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+-include .env
+REDIS_HOST ?= 127.0.0.1
+REDIS_PORT ?= 6380
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+TRACKER_MAX_EVENTS ?= 120
+TRACKER_EXPIRY_SECONDS ?= 2592000
+export REDIS_HOST REDIS_PORT RASA_PORT ACTIONS_PORT TRACKER_MAX_EVENTS TRACKER_EXPIRY_SECONDS
+# TensorFlow's start-up chatter hides what matters.
+export TF_CPP_MIN_LOG_LEVEL := 2
+# Rasa would report usage and errors to its servers; nothing leaves this machine.
+export RASA_TELEMETRY_ENABLED := false
+
+VENV := .venv
+VENV_RASA := .venv-rasa
+RASA := $(VENV_RASA)/bin/rasa
+MODEL := models/assistant.tar.gz
+
+# The first interpreter in the list that runs.
+first_python = $(shell for p in $(1); do "$$p" -c 'import sys' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+PYTHON310 ?= $(call first_python,$(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) python3.10)
+PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) python3.12 python3.13)
+
+RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean
+
+help: ## Show the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(VENV_RASA)/.installed ## Install both environments (pinned)
+
+$(VENV_RASA)/.installed: requirements/rasa.in requirements/rasa.lock
+	@test -n "$(PYTHON310)" || { echo "Rasa 3.6 needs Python 3.10 and none was found."; \
+	  echo "Install it with 'pyenv install 3.10.13' (or your system's python3.10 package), then run make again;"; \
+	  echo "or point to one: make PYTHON310=/path/to/python3.10 ..."; exit 1; }
+	@echo "== Rasa environment ($(VENV_RASA), $(PYTHON310)): a few minutes the first time"
+	"$(PYTHON310)" -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/pip install --quiet --upgrade "pip<25"
+	$(VENV_RASA)/bin/pip install --progress-bar off -r requirements/rasa.in -c requirements/rasa.lock
+	echo "$(CURDIR)" > "$$($(VENV_RASA)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/hotline-project.pth"
+	touch $@
+
+$(VENV)/.installed: requirements/app.in requirements/app.lock
+	@test -n "$(PYTHON311)" || { echo "The services need Python 3.11 or newer and none was found."; \
+	  echo "Install it with 'pyenv install 3.11.7', or: make PYTHON311=/path/to/python3.11 ..."; exit 1; }
+	@echo "== Services environment ($(VENV), $(PYTHON311))"
+	"$(PYTHON311)" -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --progress-bar off -r requirements/app.in -c requirements/app.lock
+	echo "$(CURDIR)" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/hotline-project.pth"
+	touch $@
+
+train: $(MODEL) ## Train the model if the data changed since the last one
+
+$(MODEL): $(VENV_RASA)/.installed $(RASA_SOURCES)
+	@echo "== Training (Rasa reuses what has not changed)"
+	$(RASA) train --domain domain --data nlu_data dialogue --config config.yml \
+	  --out models --fixed-model-name assistant
+	touch $@
+
+run: setup $(MODEL) ## Start Redis, Rasa (port 5005) and the action server (5055); Ctrl-C stops all
+	@echo "== Starting: Redis on $(REDIS_HOST):$(REDIS_PORT), actions on 127.0.0.1:$(ACTIONS_PORT), Rasa on http://127.0.0.1:$(RASA_PORT)"
+	@echo "== When Rasa says it is up, talk to the assistant with 'make shell' in another terminal."
+	$(VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
+
+shell: $(VENV)/.installed ## Talk to the running assistant in this terminal
+	$(VENV)/bin/python -m bot.shell --url http://127.0.0.1:$(RASA_PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV_RASA)/.installed
+	$(VENV_RASA)/bin/mypy
+
+validate: $(VENV_RASA)/.installed
+	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
+
+unit: setup $(MODEL)
+	$(VENV_RASA)/bin/pytest
+
+stories: $(MODEL)
+	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
+	@echo "== All checks passed"
+
+bench: setup $(MODEL) ## Print NLU accuracy and per-message latency
+	$(VENV_RASA)/bin/python bench/nlu.py
+	$(VENV_RASA)/bin/python bench/rasa_latency.py
+
+clean: ## Remove environments, models and local data
+	rm -rf $(VENV) $(VENV_RASA) models var results .mypy_cache .ruff_cache .pytest_cache

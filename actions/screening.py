@@ -1,0 +1,197 @@
+"""The light screening: consent, one question at a time with buttons, and the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.handoff import send_emergency
+from hotline.content import screening
+from hotline.hotlines import format_lines, select
+from hotline.screening import QUESTIONS, assess
+
+REQUESTED_SLOT = "requested_slot"
+# What a short reply means as an answer to a yes/no question.
+ANSWER_BY_INTENT = {"affirm": "yes", "deny": "no", "unsure": "unsure", "skip": "skipped"}
+RESULT_LINE_ROLES = {"high": ("trafficking", "abroad"), "medium": ("labour", "abroad")}
+
+
+def answers_of(tracker: Tracker) -> dict[str, str | None]:
+    """The screening answers given so far, by question slot."""
+    return {q: tracker.get_slot(q) for q in QUESTIONS}
+
+
+def answer_buttons(language: str, choices: tuple[str, ...]) -> list[dict[str, str]]:
+    """Buttons for yes/no/not sure/skip in the person's language."""
+    payloads = {"yes": "/affirm", "no": "/deny", "unsure": "/unsure", "skipped": "/skip"}
+    labels = screening().answers
+    return [{"title": labels[c][language], "payload": payloads[c]} for c in choices]
+
+
+class ActionScreeningConsent(Action):
+    """Explains the screening and asks for consent before any question."""
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_screening_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Say what it is and ask to start."""
+        language = tracker.get_slot("language")
+        if language is None:
+            dispatcher.utter_message(response="utter_ask_language")
+            return []
+        dispatcher.utter_message(
+            text=screening().consent[language], buttons=answer_buttons(language, ("yes", "no"))
+        )
+        # A new screening starts with no answers from an earlier one.
+        return [SlotSet(q, None) for q in QUESTIONS] + [SlotSet("risk", None)]
+
+
+class AskQuestion(Action):
+    """Asks one screening question with answer buttons; subclasses name the question slot."""
+
+    slot = ""
+
+    def name(self) -> str:
+        """action_ask_<slot>, as the form looks it up."""
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Ask."""
+        language = tracker.get_slot("language") or "th"
+        question = next(q for q in screening().questions if q.slot == self.slot)
+        number = QUESTIONS.index(self.slot) + 1
+        dispatcher.utter_message(
+            text=f"{number}/{len(QUESTIONS)}. {question.text[language]}",
+            buttons=answer_buttons(language, ("yes", "no", "unsure", "skipped")),
+        )
+        return []
+
+
+class ActionAskQ1Danger(AskQuestion):
+    """Question 1."""
+
+    slot = "q1_danger"
+
+
+class ActionAskQ2FreeToLeave(AskQuestion):
+    """Question 2."""
+
+    slot = "q2_free_to_leave"
+
+
+class ActionAskQ3DocumentsKept(AskQuestion):
+    """Question 3."""
+
+    slot = "q3_documents_kept"
+
+
+class ActionAskQ4Debt(AskQuestion):
+    """Question 4."""
+
+    slot = "q4_debt"
+
+
+class ActionAskQ5Underpaid(AskQuestion):
+    """Question 5."""
+
+    slot = "q5_underpaid"
+
+
+class ActionAskQ6Deceived(AskQuestion):
+    """Question 6."""
+
+    slot = "q6_deceived"
+
+
+class ActionAskQ7Threatened(AskQuestion):
+    """Question 7."""
+
+    slot = "q7_threatened"
+
+
+class ActionAskQ8Isolated(AskQuestion):
+    """Question 8."""
+
+    slot = "q8_isolated"
+
+
+class ActionAskQ9Under18(AskQuestion):
+    """Question 9."""
+
+    slot = "q9_under_18"
+
+
+class ValidateScreeningForm(FormValidationAction):
+    """Reads yes/no/not sure/skip replies into the question asked; danger now ends the questions."""
+
+    def name(self) -> str:
+        """Action name."""
+        return "validate_screening_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """All questions, unless the person said they are in danger right now."""
+        if tracker.get_slot("q1_danger") == "yes":
+            return ["country", "q1_danger"]
+        return domain_slots
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """The reply to the requested question, as yes/no/unsure/skipped."""
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        answer = ANSWER_BY_INTENT.get(tracker.get_intent_of_latest_message() or "")
+        if requested in QUESTIONS and answer:
+            return [SlotSet(requested, answer)]
+        return []
+
+
+class ActionScreeningResult(Action):
+    """Scores the answers (hotline.screening.assess) and says what they show, by risk level."""
+
+    def name(self) -> str:
+        """Action name."""
+        return "action_screening_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Tell the result; for immediate risk, emergency numbers and an urgent hand-off."""
+        language = tracker.get_slot("language") or "th"
+        country = tracker.get_slot("country")
+        answers = answers_of(tracker)
+        result = assess(answers)
+        texts = screening()
+        if result.risk == "immediate":
+            dispatcher.utter_message(text=texts.results["immediate"][language])
+            send_emergency(dispatcher, tracker, reason="screening")
+            return [SlotSet("risk", result.risk)]
+
+        message = texts.results[result.risk][language]
+        if result.signs:
+            signs = "\n".join(f"• {texts.signs[s][language]}" for s in result.signs)
+            message += f"\n\n{texts.results['signs_heading'][language]}\n{signs}"
+        if result.risk in RESULT_LINE_ROLES and country:
+            lines = select(country, language, RESULT_LINE_ROLES[result.risk]) or select(
+                country, language, ("trafficking",)
+            )
+            if lines:
+                message += "\n\n" + format_lines(lines, language)
+        buttons = answer_buttons(language, ("yes", "no")) if result.risk in ("high", "medium") else []
+        dispatcher.utter_message(text=message, buttons=buttons)
+        return [SlotSet("risk", result.risk)]

@@ -1,0 +1,193 @@
+"""The content files under content/: hotlines, rights answers and the screening, loaded and checked.
+
+Every fact in them carries a `source` and a `checked` date; a file that lacks one, or a text that
+lacks a language, fails to load with the file and key named, so a wrong edit never reaches a user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hotline.language import LANGUAGES
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+COUNTRIES = ("th", "vn", "kh", "other")
+WITH_EN = (*LANGUAGES, "en")
+
+
+class ContentError(ValueError):
+    """A content file is malformed: the message names the file and the key."""
+
+
+Texts = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """One phone line from FACTS.md, with where it came from."""
+
+    id: str
+    country: str
+    number: str
+    roles: tuple[str, ...]
+    name: Texts
+    source: str
+    checked: dt.date
+    confidence: str
+    extension: str | None = None
+    for_languages: tuple[str, ...] | None = None
+    note_before_calling: bool = False
+
+
+@dataclass(frozen=True)
+class RightsAnswer:
+    """The answer to one rights topic for some countries, in every language."""
+
+    topic: str
+    countries: tuple[str, ...]
+    text: Texts
+    hotline_roles: tuple[str, ...]
+    source: str
+    checked: dt.date
+
+
+@dataclass(frozen=True)
+class Question:
+    """One screening question: the slot that holds its answer and its wording."""
+
+    slot: str
+    text: Texts
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The light screening of CONTRACT.md: consent, questions, sign names, result texts."""
+
+    consent: Texts
+    consent_source: str
+    consent_checked: dt.date
+    questions: tuple[Question, ...]
+    signs: dict[str, Texts]
+    results: dict[str, Texts]
+    answers: dict[str, Texts]
+
+
+def _load(name: str) -> dict[str, Any]:
+    path = CONTENT_DIR / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ContentError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected a mapping at the top")
+    return data
+
+
+def _texts(where: str, value: Any, languages: tuple[str, ...] = LANGUAGES) -> Texts:
+    if not isinstance(value, dict):
+        raise ContentError(f"{where}: expected texts by language, got {value!r}")
+    missing = [lang for lang in languages if not str(value.get(lang) or "").strip()]
+    if missing:
+        raise ContentError(f"{where}: no text in {', '.join(missing)}")
+    return {lang: str(text).strip() for lang, text in value.items()}
+
+
+def _provenance(where: str, entry: dict[str, Any]) -> tuple[str, dt.date]:
+    source, checked = entry.get("source"), entry.get("checked")
+    if not source:
+        raise ContentError(f"{where}: no source")
+    if not isinstance(checked, dt.date):
+        raise ContentError(f"{where}: `checked` must be a date (YYYY-MM-DD), got {checked!r}")
+    return str(source), checked
+
+
+@cache
+def hotlines() -> dict[str, Hotline]:
+    """All hotlines by id, as content/hotlines.yaml lists them."""
+    found: dict[str, Hotline] = {}
+    for key, entry in _load("hotlines.yaml").items():
+        where = f"hotlines.yaml: {key}"
+        source, checked = _provenance(where, entry)
+        if entry.get("country") not in COUNTRIES:
+            raise ContentError(f"{where}: country must be one of {COUNTRIES}")
+        langs = entry.get("for_languages")
+        found[key] = Hotline(
+            id=key,
+            country=entry["country"],
+            number=str(entry["number"]),
+            roles=tuple(entry.get("roles") or ()),
+            name=_texts(f"{where}: name", entry.get("name"), WITH_EN),
+            source=source,
+            checked=checked,
+            confidence=str(entry.get("confidence", "")),
+            extension=str(entry["extension"]) if entry.get("extension") else None,
+            for_languages=tuple(langs) if langs is not None else None,
+            note_before_calling=bool(entry.get("note_before_calling", False)),
+        )
+    return found
+
+
+@cache
+def rights() -> dict[str, tuple[RightsAnswer, ...]]:
+    """Rights answers by topic (the part after "rights/"), each for its countries."""
+    found: dict[str, tuple[RightsAnswer, ...]] = {}
+    for topic, answers in _load("rights.yaml").items():
+        parsed = []
+        covered: set[str] = set()
+        for index, entry in enumerate(answers):
+            where = f"rights.yaml: {topic}[{index}]"
+            source, checked = _provenance(where, entry)
+            countries = tuple(entry.get("countries") or ())
+            if not countries or not set(countries) <= set(COUNTRIES):
+                raise ContentError(f"{where}: countries must be some of {COUNTRIES}")
+            covered.update(countries)
+            parsed.append(
+                RightsAnswer(
+                    topic=topic,
+                    countries=countries,
+                    text=_texts(f"{where}: text", entry.get("text"), WITH_EN),
+                    hotline_roles=tuple(entry.get("hotline_roles") or ()),
+                    source=source,
+                    checked=checked,
+                )
+            )
+        if covered != set(COUNTRIES):
+            missing = sorted(set(COUNTRIES) - covered)
+            raise ContentError(f"rights.yaml: {topic}: no answer for {', '.join(missing)}")
+        found[topic] = tuple(parsed)
+    return found
+
+
+@cache
+def screening() -> Screening:
+    """The screening's texts from content/screening.yaml."""
+    data = _load("screening.yaml")
+    consent = data["consent"]
+    source, checked = _provenance("screening.yaml: consent", consent)
+    return Screening(
+        consent=_texts("screening.yaml: consent.text", consent.get("text")),
+        consent_source=source,
+        consent_checked=checked,
+        questions=tuple(
+            Question(slot=slot, text=_texts(f"screening.yaml: questions.{slot}", text, WITH_EN))
+            for slot, text in data["questions"].items()
+        ),
+        signs={k: _texts(f"screening.yaml: signs.{k}", v, WITH_EN) for k, v in data["signs"].items()},
+        results={k: _texts(f"screening.yaml: results.{k}", v) for k, v in data["results"].items()},
+        answers={k: _texts(f"screening.yaml: answers.{k}", v) for k, v in data["answers"].items()},
+    )
+
+
+@cache
+def country_names() -> dict[str, Texts]:
+    """Each country's name in every language, from content/countries.yaml."""
+    data = _load("countries.yaml")
+    if set(data) != set(COUNTRIES):
+        raise ContentError(f"countries.yaml: expected exactly {COUNTRIES}")
+    return {code: _texts(f"countries.yaml: {code}", names, WITH_EN) for code, names in data.items()}

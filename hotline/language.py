@@ -1,0 +1,112 @@
+"""Which language a message is written in, and which language a person asks for by name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("th", "vi", "km")
+LEXICON_DIR = Path(__file__).parent / "lexicon"
+
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_KHMER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
+_LAO = re.compile(r"[\u0e80-\u0eff]")
+_MYANMAR = re.compile(r"[\u1000-\u109f]")
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
+# Letters that only Vietnamese, among the Latin-script languages people here write, uses.
+_VIETNAMESE_LETTERS = re.compile(
+    "[ăâđêôơưĂÂĐÊÔƠƯ"
+    "àảãạằẳẵặầẩẫậèẻẽẹềểễệìỉĩịòỏõọồổỗộờởỡợùủũụừửữựỳỷỹỵ"
+    "ÀẢÃẠẰẲẴẶẦẨẪẬÈẺẼẸỀỂỄỆÌỈĨỊÒỎÕỌỒỔỖỘỜỞỠỢÙỦŨỤỪỬỮỰỲỶỸỴ]"
+)
+
+
+def strip_diacritics(text: str) -> str:
+    """Lowercase Latin text without tone marks or diacritics ("Hộ chiếu" -> "ho chieu")."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+@cache
+def _lexicon() -> dict[str, dict[str, list[str]]]:
+    merged: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(LEXICON_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for kind, names_by_code in data.items():
+            if not isinstance(names_by_code, dict):
+                continue
+            for code, names in names_by_code.items():
+                merged.setdefault(kind, {}).setdefault(code, []).extend(names or [])
+    return merged
+
+
+def names(kind: str) -> dict[str, list[str]]:
+    """The lexicon's names of one kind ("language_names", "country_names"), longest first."""
+    return {
+        code: sorted({_fold(n) for n in found}, key=len, reverse=True)
+        for code, found in _lexicon().get(kind, {}).items()
+    }
+
+
+@cache
+def _vietnamese_words() -> frozenset[str]:
+    data = yaml.safe_load((LEXICON_DIR / "vi_words.yaml").read_text(encoding="utf-8")) or {}
+    return frozenset(strip_diacritics(w) for w in data.get("common_words", []))
+
+
+def _fold(text: str) -> str:
+    """Form in which names are compared: lowercase, Latin without diacritics."""
+    return strip_diacritics(text) if text.isascii() or _VIETNAMESE_LETTERS.search(text) else text.lower()
+
+
+def detect(text: str) -> str | None:
+    """The language of a message by its script: "th", "vi", "km", or None when unsure."""
+    thai = len(_THAI.findall(text))
+    khmer = len(_KHMER.findall(text))
+    if thai or khmer:
+        return "th" if thai >= khmer else "km"
+    if _LAO.search(text) or _MYANMAR.search(text):
+        return None
+    if _VIETNAMESE_LETTERS.search(text):
+        return "vi"
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    if not words:
+        return None
+    known = sum(1 for w in words if w in _vietnamese_words())
+    if known >= 2 or (known == 1 and len(words) <= 2):
+        return "vi"
+    return None
+
+
+def named_language(text: str) -> str | None:
+    """The language a person names in a message ("nói tiếng Khmer" -> "km"), if any."""
+    return _find_name(text, "language_names")
+
+
+def named_country(text: str) -> str | None:
+    """The country a person names ("ở Campuchia" -> "kh"), if any; "other" for any other country."""
+    return _find_name(text, "country_names")
+
+
+def _find_name(text: str, kind: str) -> str | None:
+    folded = _fold(text)
+    best: tuple[int, int, str] | None = None
+    for code, forms in names(kind).items():
+        for form in forms:
+            for match in re.finditer(_name_pattern(form), folded):
+                # The longest name wins ("ภาษาไทย" over "ไทย"); among equals, the first.
+                candidate = (-len(form), match.start(), code)
+                if best is None or candidate < best:
+                    best = candidate
+    return best[2] if best else None
+
+
+@cache
+def _name_pattern(form: str) -> str:
+    escaped = re.escape(form)
+    # Latin names must stand as whole words ("lao" is not in "laodong"); Thai and Khmer have no spaces.
+    return rf"(?<![a-z]){escaped}(?![a-z])" if form.isascii() else escaped

@@ -1,0 +1,64 @@
+"""The light screening's risk rules (CONTRACT.md, "Light screening"), as one pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Risk = Literal["immediate", "high", "medium", "low"]
+RISKS: tuple[Risk, ...] = ("immediate", "high", "medium", "low")
+
+# The questions in the order they are asked; question 0 (the country) sits in the `country` slot.
+QUESTIONS = (
+    "q1_danger",
+    "q2_free_to_leave",
+    "q3_documents_kept",
+    "q4_debt",
+    "q5_underpaid",
+    "q6_deceived",
+    "q7_threatened",
+    "q8_isolated",
+    "q9_under_18",
+)
+ANSWERS = ("yes", "no", "unsure", "skipped")
+
+# A sign is present when the question has this answer.
+COERCION_SIGNS = {
+    "q2_free_to_leave": "no",
+    "q3_documents_kept": "yes",
+    "q4_debt": "yes",
+    "q7_threatened": "yes",
+    "q8_isolated": "yes",
+}
+EXPLOITATION_SIGNS = {"q5_underpaid": "yes", "q6_deceived": "yes"}
+SIGNS = {**COERCION_SIGNS, **EXPLOITATION_SIGNS}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A screening result: the risk, the signs found, and what the person was unsure of."""
+
+    risk: Risk
+    signs: tuple[str, ...]
+    unsure: tuple[str, ...]
+
+
+def assess(answers: Mapping[str, str | None], in_danger_message: bool = False) -> Assessment:
+    """Risk from the answers (question slot -> yes/no/unsure/skipped, missing = not asked)."""
+    signs = tuple(q for q in QUESTIONS if q in SIGNS and answers.get(q) == SIGNS[q])
+    unsure = tuple(q for q in QUESTIONS if answers.get(q) == "unsure")
+    coercion = [q for q in signs if q in COERCION_SIGNS]
+    threatened = answers.get("q7_threatened") == "yes"
+    trapped = answers.get("q2_free_to_leave") == "no" or answers.get("q8_isolated") == "yes"
+
+    risk: Risk
+    if in_danger_message or answers.get("q1_danger") == "yes" or (threatened and trapped):
+        risk = "immediate"
+    elif (coercion and len(signs) >= 2) or (answers.get("q9_under_18") == "yes" and signs):
+        risk = "high"
+    elif signs:
+        risk = "medium"
+    else:
+        risk = "low"
+    return Assessment(risk=risk, signs=signs, unsure=unsure)

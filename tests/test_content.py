@@ -1,0 +1,183 @@
+"""Content files: every text in th, vi and km; every number shown is a checked hotline."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotline import content, rights
+from hotline.content import COUNTRIES, ContentError, hotlines
+from hotline.hotlines import emergency, format_lines, select
+from hotline.language import LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_TOPICS = {
+    "what_is_trafficking", "passport_taken", "unpaid_wages", "debt_bondage", "cannot_leave",
+    "shelter_and_care", "legal_aid_compensation", "stay_and_work", "non_punishment", "go_home",
+    "hotlines", "privacy", "job_offer_check",
+}
+ROLES = ("emergency", "trafficking", "labour", "medical", "child", "abroad", "police")
+# Digit runs that may be phone numbers: 3 digits or more, with spaces or dashes between.
+NUMBER = re.compile(r"\+?\d[\d\- ]*\d")
+
+
+def digits(text: str) -> str:
+    """Only the digits, as Latin digits (Thai and Khmer numerals converted)."""
+    return "".join(str(unicodedata.digit(c)) for c in text if c.isdigit())
+
+
+def numbers_in(text: str) -> set[str]:
+    """The digit sequences of 3 or more digits that a person could read as a phone number."""
+    found = set()
+    for match in NUMBER.finditer(text):
+        number = digits(match.group())
+        if len(number) >= 3:
+            found.add(number)
+    return found
+
+
+def known_numbers() -> set[str]:
+    return {digits(line.number) for line in hotlines().values()}
+
+
+def is_year_or_law(number: str) -> bool:
+    """Years (2008, B.E. 2551) are not phone numbers."""
+    return len(number) == 4 and (number.startswith(("19", "20")) or number.startswith("25"))
+
+
+def every_rendered_text() -> list[tuple[str, str]]:
+    """Every text the actions can build from content, with where it came from."""
+    texts = []
+    for topic in rights.topics():
+        for country in COUNTRIES:
+            for language in LANGUAGES:
+                where = f"rights {topic} {country} {language}"
+                texts.append((where, rights.answer(topic, country, language)))
+    for country in (*COUNTRIES, None):
+        for language in (*LANGUAGES, None):
+            texts.append((f"emergency {country} {language}", emergency(country, language)))
+            if country:
+                lines = select(country, language, ROLES)
+                texts.append((f"lines {country} {language}", format_lines(lines, language)))
+    screening = content.screening()
+    for language in LANGUAGES:
+        texts.append(("consent", screening.consent[language]))
+        texts += [(f"question {q.slot}", q.text[language]) for q in screening.questions]
+        texts += [(f"result {k}", v[language]) for k, v in screening.results.items()]
+    return texts
+
+
+def domain_responses() -> dict[str, list[dict[str, object]]]:
+    merged: dict[str, list[dict[str, object]]] = {}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        merged.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses", {}))
+    return merged
+
+
+def test_every_content_file_loads() -> None:
+    assert hotlines()
+    assert content.screening().questions
+    assert set(content.country_names()) == set(COUNTRIES)
+
+
+def test_every_rights_topic_of_the_contract_is_answered_for_every_country() -> None:
+    assert set(rights.topics()) == CONTRACT_TOPICS
+    for topic in CONTRACT_TOPICS:
+        for country in COUNTRIES:
+            for language in LANGUAGES:
+                assert rights.answer(topic, country, language).strip()
+
+
+def test_every_hotline_has_a_source_a_checked_date_and_a_name_in_each_language() -> None:
+    for line in hotlines().values():
+        assert line.source and line.checked and line.confidence in {"H", "M"}, line.id
+        assert all(line.name[lang] for lang in LANGUAGES), line.id
+
+
+def test_the_old_vietnamese_number_and_unverified_numbers_are_absent() -> None:
+    known = known_numbers()
+    assert "18001567" not in known  # replaced by 111 in 2017
+    assert "1288" not in known  # unverified
+
+
+def test_every_number_shown_is_a_hotline_with_a_source() -> None:
+    known = known_numbers()
+    for where, text in every_rendered_text():
+        for number in numbers_in(text):
+            assert number in known or is_year_or_law(number), f"{where}: {number} in {text!r}"
+
+
+def test_domain_responses_state_no_phone_numbers() -> None:
+    for name, variations in domain_responses().items():
+        for variation in variations:
+            text = str(variation.get("text", ""))
+            assert not {n for n in numbers_in(text) if not is_year_or_law(n)}, name
+
+
+def test_every_response_exists_in_thai_vietnamese_and_khmer() -> None:
+    for name, variations in domain_responses().items():
+        if name == "utter_ask_language":
+            continue  # one trilingual prompt, the same whatever the language
+        languages = set()
+        for variation in variations:
+            for condition in variation.get("condition", []) or []:  # type: ignore[attr-defined]
+                if condition["name"] == "language":
+                    languages.add(condition["value"])
+        assert languages == set(LANGUAGES), f"{name} has {sorted(languages)}"
+        defaults = [v for v in variations if not v.get("condition")]
+        assert len(defaults) == 1, f"{name}: needs one default (the language prompt)"
+
+
+def test_variations_in_one_language_are_written_in_it() -> None:
+    from hotline.language import detect
+
+    for name, variations in domain_responses().items():
+        for variation in variations:
+            for condition in variation.get("condition", []) or []:  # type: ignore[attr-defined]
+                text = str(variation["text"])
+                assert detect(text) == condition["value"], f"{name} {condition['value']}: {text}"
+
+
+def test_rights_texts_are_written_in_their_language() -> None:
+    from hotline.language import detect
+
+    for topic, entries in content.rights().items():
+        for entry in entries:
+            for language in LANGUAGES:
+                assert detect(entry.text[language]) == language, (topic, language)
+
+
+def test_a_text_missing_a_language_is_refused_with_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "hotlines.yaml").write_text(
+        "x_line:\n  country: th\n  number: '191'\n  roles: [police]\n  confidence: H\n"
+        "  name: {en: Police, th: ตำรวจ, vi: Cảnh sát}\n  source: s\n  checked: 2026-11-22\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
+    content.hotlines.cache_clear()
+    try:
+        with pytest.raises(ContentError, match=r"hotlines.yaml: x_line: name: no text in km"):
+            content.hotlines()
+    finally:
+        content.hotlines.cache_clear()
+
+
+def test_a_fact_without_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hotlines.yaml").write_text(
+        "x_line:\n  country: th\n  number: '191'\n  name: {en: a, th: b, vi: c, km: d}\n"
+        "  checked: 2026-11-22\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
+    content.hotlines.cache_clear()
+    try:
+        with pytest.raises(ContentError, match="x_line: no source"):
+            content.hotlines()
+    finally:
+        content.hotlines.cache_clear()

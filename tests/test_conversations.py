@@ -1,0 +1,197 @@
+"""Whole conversations through the real servers: Redis, the action server and Rasa's REST channel.
+
+Slower than the other tests (the servers start once per session); nothing of the project is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from hotline.language import detect
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+VENV_BIN = ROOT / ".venv-rasa" / "bin"
+
+pytestmark = pytest.mark.servers
+
+Reply = dict[str, Any]
+
+
+def _wait_http(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+@pytest.fixture(scope="session")
+def rasa_url(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Rasa and the action server, started as `make run` starts them, on free ports."""
+    if not MODEL.exists():
+        pytest.fail("No trained model: `make test` trains one first (make train).")
+    rasa_port, actions_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+        "ACTIONS_PORT": str(actions_port),
+        "TRACKER_MAX_EVENTS": "120",
+        "TRACKER_EXPIRY_SECONDS": "3600",
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    logs = tmp_path_factory.mktemp("logs")
+    actions = subprocess.Popen(
+        [VENV_BIN / "rasa", "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        cwd=ROOT, env=env, stdout=open(logs / "actions.log", "w"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [VENV_BIN / "rasa", "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
+         "--model", MODEL, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+        cwd=ROOT, env=env, stdout=open(logs / "rasa.log", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        up = _wait_http(f"http://127.0.0.1:{actions_port}/health", 120) and _wait_http(
+            f"http://127.0.0.1:{rasa_port}/", 240
+        )
+        if not up:
+            pytest.fail("servers did not start:\n" + (logs / "rasa.log").read_text()[-3000:])
+        yield f"http://127.0.0.1:{rasa_port}"
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+            process.wait(30)
+
+
+def say(url: str, sender: str, text: str) -> list[Reply]:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200
+        replies: list[Reply] = json.load(response)
+    return replies
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+def handoffs(replies: list[Reply]) -> list[dict[str, Any]]:
+    return [r["custom"]["handoff"] for r in replies if "handoff" in r.get("custom", {})]
+
+
+def test_thai_rights_screening_and_handoff(rasa_url: str, redis_client: redis.Redis) -> None:
+    me = "th-person"
+    greeting = say(rasa_url, me, "สวัสดีครับ")
+    assert detect(texts(greeting)) == "th" and greeting[-1]["buttons"]
+
+    asked = say(rasa_url, me, "นายจ้างเก็บพาสปอร์ตผมไว้ไม่ยอมคืน ทำยังไงได้บ้าง")
+    assert [b["payload"] for b in asked[-1]["buttons"]][0] == '/choose_country{"country":"th"}'
+    answer = texts(say(rasa_url, me, '/choose_country{"country":"th"}'))
+    assert "พาสปอร์ต" in answer or "หนังสือเดินทาง" in answer
+    assert "☎ 1300" in answer
+
+    consent = say(rasa_url, me, "อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า")
+    assert "10" in texts(consent)
+    first = say(rasa_url, me, "/affirm")  # the country is known: question 1 comes at once
+    assert texts(first).startswith("1/9")
+    for reply in ("/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip", "/deny", "/deny"):
+        last = say(rasa_url, me, reply)
+    assert handoffs(last) == []
+    assert "•" in texts(last)  # the signs found
+    accepted = say(rasa_url, me, "/affirm")
+    (handoff,) = handoffs(accepted)
+    assert "custom" in accepted[-1]
+    assert handoff == {
+        "reason": "screening", "risk": "high", "language": "th", "country": "th",
+        "answers": {"q1_danger": "no", "q2_free_to_leave": "no", "q3_documents_kept": "yes",
+                    "q4_debt": "yes", "q5_underpaid": "unsure", "q6_deceived": "skipped",
+                    "q7_threatened": "no", "q8_isolated": "no", "q9_under_18": "no"},
+    }
+    assert redis_client.exists(f"rasa:tracker:{me}")  # Rasa keeps its tracker in Redis
+
+
+def test_vietnamese_without_diacritics_in_danger(rasa_url: str) -> None:
+    replies = say(rasa_url, "vi-person", "cuu toi voi, ho nhot toi trong phong")
+    assert detect(texts(replies[:1])) == "vi"
+    for number in ("113", "111", "117", "191"):  # no country yet: every country's lines
+        assert f"☎ {number}" in texts(replies)
+    (handoff,) = handoffs(replies)
+    assert handoff["risk"] == "immediate" and handoff["reason"] == "in_danger"
+
+
+def test_khmer_danger_interrupts_the_screening(rasa_url: str) -> None:
+    me = "km-person"
+    say(rasa_url, me, "សួស្តី")
+    say(rasa_url, me, "ខ្ញុំចង់ដឹងថាខ្ញុំជាជនរងគ្រោះនៃការជួញដូរមនុស្សឬអត់")
+    country = say(rasa_url, me, "/affirm")
+    assert country[-1]["buttons"][0]["payload"] == '/choose_country{"country":"th"}'
+    say(rasa_url, me, "ខ្ញុំនៅប្រទេសថៃ")
+    replies = say(rasa_url, me, "ជួយផង គេចាក់សោខ្ញុំក្នុងបន្ទប់")
+    assert "☎ 191" in texts(replies)
+    (handoff,) = handoffs(replies)
+    assert handoff == {"reason": "in_danger", "risk": "immediate", "language": "km",
+                       "country": "th", "answers": {}}
+    after = say(rasa_url, me, "/affirm")  # the form is over: a yes is no longer an answer
+    assert not texts(after).startswith("1/9")
+
+
+def test_choose_language_by_name_and_by_command(rasa_url: str) -> None:
+    me = "switcher"
+    say(rasa_url, me, "สวัสดีครับ")
+    switched = say(rasa_url, me, "ขอเป็นภาษาเขมรได้ไหม")
+    assert detect(texts(switched)) == "km"
+    menu = say(rasa_url, me, "/lang")
+    assert [b["payload"] for b in menu[-1]["buttons"]] == [
+        '/choose_language{"language":"th"}',
+        '/choose_language{"language":"vi"}',
+        '/choose_language{"language":"km"}',
+    ]
+    assert detect(texts(say(rasa_url, me, '/choose_language{"language":"vi"}'))) == "vi"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "🙏🙏🙏", "ช่วย" * 1250, "hello, can you help", "boss เก็บ passport ខ្ញុំ", "%%%$$$", "ສະບາຍດີ"],
+    ids=["empty", "blank", "emoji", "5000 chars", "english", "mixed scripts", "symbols", "lao"],
+)
+def test_bad_input_gets_a_reply_in_the_conversations_language(rasa_url: str, message: str) -> None:
+    me = f"bad-input-{abs(hash(message))}"
+    say(rasa_url, me, "xin chào")
+    replies = say(rasa_url, me, message)
+    assert replies, "every message gets a reply"
+    if detect(message) is None:
+        assert detect(texts(replies)) == "vi"
+
+
+def test_unknown_language_first_gets_the_language_question(rasa_url: str) -> None:
+    replies = say(rasa_url, "stranger", "hello")
+    payloads = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert '/choose_language{"language":"km"}' in payloads
+
+
+def test_a_long_conversation_keeps_a_bounded_tracker(rasa_url: str, redis_client: redis.Redis) -> None:
+    me = "long-talker"
+    for n in range(80):
+        assert say(rasa_url, me, "ขอบคุณครับ" if n % 2 else "สวัสดีครับ")
+    stored = json.loads(redis_client.get(f"rasa:tracker:{me}") or "{}")
+    assert len(stored["events"]) <= 120

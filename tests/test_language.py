@@ -1,0 +1,72 @@
+"""Language detection by script and by name, and country names."""
+
+import pytest
+
+from hotline.language import detect, named_country, named_language, strip_diacritics
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("นายจ้างยึดพาสปอร์ตผม", "th"),
+        ("ช่วยด้วย", "th"),
+        ("ខ្ញុំត្រូវគេរឹបអូសលិខិតឆ្លងដែន", "km"),
+        ("ជួយផង", "km"),
+        ("Tôi bị giữ hộ chiếu", "vi"),
+        ("toi bi giu ho chieu", "vi"),
+        ("cuu toi voi", "vi"),
+        ("khong duoc tra luong", "vi"),
+        ("hello how are you", None),
+        ("please help me", None),
+        ("🙏🙏🙏", None),
+        ("", None),
+        ("12345", None),
+        ("ສະບາຍດີ", None),  # Lao
+        ("မင်္ဂလာပါ", None),  # Myanmar
+        ("boss เก็บ passport", "th"),
+        ("ខ្ញុំ at Bangkok", "km"),
+    ],
+)
+def test_detect(text: str, expected: str | None) -> None:
+    assert detect(text) == expected
+
+
+def test_mixed_thai_and_khmer_goes_to_the_larger_script() -> None:
+    assert detect("ជួយខ្ញុំផង ช่วย") == "km"
+    assert detect("ช่วยด้วยครับ ជួយ") == "th"
+
+
+def test_strip_diacritics() -> None:
+    assert strip_diacritics("Hộ chiếu ĐÂU") == "ho chieu dau"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ขอภาษาเขมรได้ไหม", "km"),
+        ("nói tiếng Việt đi", "vi"),
+        ("noi tieng viet", "vi"),
+        ("សូមនិយាយភាសាថៃ", "th"),
+        ("ภาษาไทยค่ะ", "th"),
+        ("สวัสดีครับ", None),
+    ],
+)
+def test_named_language(text: str, expected: str | None) -> None:
+    assert named_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ตอนนี้อยู่กัมพูชา", "kh"),
+        ("tôi đang ở Campuchia", "kh"),
+        ("toi dang o thai lan", "th"),
+        ("ខ្ញុំនៅប្រទេសថៃ", "th"),
+        ("em ở Việt Nam", "vn"),
+        ("อยู่พม่า", "other"),
+        ("ខ្ញុំនៅមីយ៉ាន់ម៉ា", "other"),
+        ("xin chào", None),
+    ],
+)
+def test_named_country(text: str, expected: str | None) -> None:
+    assert named_country(text) == expected

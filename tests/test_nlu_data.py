@@ -1,0 +1,81 @@
+"""The NLU data: every intent of the contract in every language, varied, and a clean held-out split."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotline.language import LANGUAGES, detect
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "unsure", "choose_language", "request_human",
+    "in_danger", "start_screening", "forget_me", "bot_challenge", "out_of_scope",
+    *(f"rights/{t}" for t in (
+        "what_is_trafficking", "passport_taken", "unpaid_wages", "debt_bondage", "cannot_leave",
+        "shelter_and_care", "legal_aid_compensation", "stay_and_work", "non_punishment",
+        "go_home", "hotlines", "privacy", "job_offer_check",
+    )),
+}
+
+
+def examples(paths: list[Path]) -> dict[str, list[str]]:
+    """Examples by intent from Rasa YAML NLU files."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if "intent" not in block:
+                continue
+            lines = [line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+            found.setdefault(block["intent"], []).extend(lines)
+    return found
+
+
+def training(language: str) -> dict[str, list[str]]:
+    return examples(sorted((ROOT / "nlu_data" / language).glob("*.yml")))
+
+
+def held_out(language: str) -> dict[str, list[str]]:
+    return examples(sorted((ROOT / "tests" / "nlu_heldout").glob(f"{language}_*.yml")))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contract_intent_has_30_examples(language: str) -> None:
+    found = training(language)
+    short = {i: len(found.get(i, [])) for i in CONTRACT_INTENTS if len(found.get(i, [])) < 30}
+    assert not short, f"{language}: {short}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_example_twice(language: str) -> None:
+    every = [e for split in (training(language), held_out(language)) for v in split.values() for e in v]
+    repeated = [e for e, n in Counter(every).items() if n > 1]
+    assert not repeated, f"{language}: {repeated[:10]}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_held_out_covers_every_training_intent(language: str) -> None:
+    assert set(held_out(language)) == set(training(language))
+    assert len(held_out(language)["in_danger"]) >= 40
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_examples_are_written_in_their_language(language: str) -> None:
+    wrong = [
+        e
+        for split in (training(language), held_out(language))
+        for intent, found in split.items()
+        if intent not in ("out_of_scope", "choose_language")
+        for e in found
+        if detect(e) not in (language, None)
+    ]
+    assert len(wrong) <= 5, wrong
+
+
+def test_a_third_of_the_vietnamese_has_no_diacritics() -> None:
+    every = [e for v in training("vi").values() for e in v]
+    plain = [e for e in every if e.isascii()]
+    assert len(plain) / len(every) >= 0.3

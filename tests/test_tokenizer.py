@@ -1,0 +1,33 @@
+"""The script-dispatching tokenizer: words and offsets for Thai, Khmer and Vietnamese."""
+
+import pytest
+
+from rasa_plugins.tokenizer import split_words
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("นายจ้างยึดพาสปอร์ต", ["นายจ้าง", "ยึด", "พาสปอร์ต"]),
+        ("ខ្ញុំត្រូវគេរឹបអូស", ["ខ្ញុំ", "ត្រូវ", "គេ", "រឹបអូស"]),
+        ("Tôi bị giữ hộ chiếu", ["Tôi", "bị", "giữ", "hộ chiếu"]),
+        ("boss เก็บ passport ខ្ញុំ", ["boss", "เก็บ", "passport", "ខ្ញុំ"]),
+        ("ខ្ញុំ\u200bនៅ\u200bថៃ", ["ខ្ញុំ", "នៅ", "ថៃ"]),
+        ("🙏🙏", ["🙏🙏"]),
+        ("", []),
+        ("   ", []),
+    ],
+)
+def test_words(text: str, words: list[str]) -> None:
+    assert [w for w, _ in split_words(text)] == words
+
+
+def test_offsets_point_at_the_words() -> None:
+    text = "ช่วยด้วย! Tôi ở ខ្ញុំនៅ"
+    for word, start in split_words(text):
+        assert text[start : start + len(word)] == word
+
+
+def test_a_long_message_is_tokenized_whole() -> None:
+    text = "ช่วยด้วย " * 600
+    assert len(split_words(text)) == 600

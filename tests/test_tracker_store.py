@@ -1,0 +1,100 @@
+"""The windowed Redis tracker store, against a real Redis server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import redis
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_plugins.tracker_store import WindowedRedisTrackerStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain"))
+
+
+def turns(count: int) -> list[Event]:
+    events: list[Event] = [ActionExecuted("action_listen")]
+    for n in range(count):
+        events += [
+            UserUttered(f"message {n}", {"name": "greet", "confidence": 1.0}),
+            ActionExecuted("utter_greet"),
+            BotUttered(f"reply {n}"),
+            ActionExecuted("action_listen"),
+        ]
+    return events
+
+
+def store(redis_port: int, max_events: int = 40) -> WindowedRedisTrackerStore:
+    return WindowedRedisTrackerStore(
+        domain(), host="127.0.0.1", port=str(redis_port), max_events=str(max_events),
+        record_exp="3600",
+    )
+
+
+def test_a_short_conversation_is_kept_whole(redis_port: int, redis_client: redis.Redis) -> None:
+    tracker_store = store(redis_port)
+    tracker = DialogueStateTracker.from_events("short", turns(5), domain().slots)
+    asyncio.run(tracker_store.save(tracker))
+    loaded = asyncio.run(tracker_store.retrieve("short"))
+    assert loaded is not None and list(loaded.events) == list(tracker.events)
+    assert 0 < redis_client.ttl("rasa:tracker:short") <= 3600
+
+
+def test_a_long_conversation_keeps_a_window_and_its_state(
+    redis_port: int, redis_client: redis.Redis
+) -> None:
+    tracker_store = store(redis_port, max_events=40)
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("hi", {"name": "start_screening", "confidence": 1.0}),
+        SlotSet("language", "km"),
+        SlotSet("country", "th"),
+        ActionExecuted("screening_form"),
+        ActiveLoop("screening_form"),
+        SlotSet("requested_slot", "q2_free_to_leave"),
+        SlotSet("q1_danger", "no"),
+        *turns(100)[1:],
+    ]
+    tracker = DialogueStateTracker.from_events("long", events, domain().slots)
+    asyncio.run(tracker_store.save(tracker))
+
+    stored = json.loads(redis_client.get("rasa:tracker:long") or "{}")
+    assert len(stored["events"]) <= 40
+    loaded = asyncio.run(tracker_store.retrieve("long"))
+    assert loaded is not None
+    assert loaded.get_slot("language") == "km"
+    assert loaded.get_slot("country") == "th"
+    assert loaded.get_slot("q1_danger") == "no"
+    assert loaded.active_loop_name == "screening_form"
+    assert loaded.latest_message is not None and loaded.latest_message.text == "message 99"
+    user_texts = [e.text for e in loaded.events if isinstance(e, UserUttered)]
+    assert user_texts == [f"message {n}" for n in range(100 - len(user_texts), 100)]
+
+
+def test_the_window_stays_bounded_as_the_conversation_grows(redis_port: int) -> None:
+    tracker_store = store(redis_port, max_events=40)
+    tracker = DialogueStateTracker.from_events("growing", turns(1), domain().slots)
+    for n in range(1, 60):
+        asyncio.run(tracker_store.save(tracker))
+        loaded = asyncio.run(tracker_store.retrieve("growing"))
+        assert loaded is not None and len(loaded.events) <= 40
+        for event in turns(1)[1:]:
+            if isinstance(event, UserUttered):
+                event = UserUttered(f"m{n}", event.intent)
+            loaded.update(event)
+        tracker = loaded
