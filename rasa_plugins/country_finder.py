@@ -14,9 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 from hotline.language import named_country
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class CountryFinder(GraphComponent):
     """Sets `named_country` (th, vn, kh, other or None) on every message."""
 

@@ -19,9 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 DANGER = "in_danger"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class DangerGuard(GraphComponent):
     """Promotes in_danger to the intent when it ranks within `top_k` above `min_confidence`."""
 
@@ -54,7 +52,10 @@ class DangerGuard(GraphComponent):
             if not ranking or top.get("name") == DANGER:
                 continue
             for entry in ranking[: self.top_k]:
-                if entry.get("name") == DANGER and entry.get("confidence", 0.0) >= self.min_confidence:
+                if (
+                    entry.get("name") == DANGER
+                    and entry.get("confidence", 0.0) >= self.min_confidence
+                ):
                     promoted = {"name": DANGER, "confidence": top.get("confidence", 1.0)}
                     message.set(INTENT, promoted, add_to_output=True)
                     message.set("danger_guard", True, add_to_output=True)

@@ -17,9 +17,7 @@ from hotline.language import detect, named_language
 LANGUAGE_COMMAND = "/lang"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Sets `language` (by script) and `named_language` (e.g. "nói tiếng Khmer") on messages."""
 

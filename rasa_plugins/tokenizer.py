@@ -23,8 +23,12 @@ from hotline.language import strip_diacritics
 logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
 
 # Runs of one script; zero-width spaces (common in typed Khmer) and whitespace separate runs.
+_SCRIPTS = r"\u0e00-\u0e7f\u1780-\u17ff\u19e0-\u19ff"
+_OTHER = rf"[^\s\u200b{_SCRIPTS}]+"
 _RUNS = re.compile(
-    r"(?P<thai>[\u0e00-\u0e7f]+)|(?P<khmer>[\u1780-\u17ff\u19e0-\u19ff]+)|(?P<other>[^\s\u200b\u0e00-\u0e7f\u1780-\u17ff\u19e0-\u19ff]+(?:[ \t]+[^\s\u200b\u0e00-\u0e7f\u1780-\u17ff\u19e0-\u19ff]+)*)"
+    r"(?P<thai>[\u0e00-\u0e7f]+)"
+    r"|(?P<khmer>[\u1780-\u17ff\u19e0-\u19ff]+)"
+    rf"|(?P<other>{_OTHER}(?:[ \t]+{_OTHER})*)"
 )
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 
@@ -62,9 +66,7 @@ def _locate(pieces: list[str], run: str, offset: int) -> list[tuple[str, int]]:
     return found
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class ScriptTokenizer(Tokenizer):
     """Tokenizes Thai, Khmer and Vietnamese; each token's lemma is its form without tone marks."""
 
@@ -96,7 +98,8 @@ class ScriptTokenizer(Tokenizer):
         for word, start in split_words(text):
             folded = strip_diacritics(word) if _is_latin(word) else word.lower()
             tokens.append(Token(word, start, lemma=folded))
-        return self._apply_token_pattern(tokens)
+        kept: list[Token] = self._apply_token_pattern(tokens)
+        return kept
 
 
 def _is_latin(word: str) -> bool:

@@ -47,13 +47,14 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
         self.max_events = int(max_events)
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """Saves the tracker's last events (no merge with the stored copy: it is the same window)."""
+        """Saves the tracker's last events (no merge with the stored copy: that is a window too)."""
         await self.stream_events(tracker)
         kept = window(tracker, self.domain, self.max_events)
+        expiry = timeout or self.record_exp
         self.red.set(
             self.key_prefix + tracker.sender_id,
             self.serialise_tracker(kept),
-            ex=timeout or self.record_exp,
+            ex=int(expiry) if expiry else None,
         )
 
 

@@ -33,7 +33,9 @@ def domain() -> dict[str, Any]:
 
 def run(action: Action, fixture: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Runs an action on a fixed tracker; returns (events, messages)."""
-    state = json.loads((ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8"))
+    state = json.loads(
+        (ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8")
+    )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, Tracker.from_dict(state), domain()))
     return events, dispatcher.messages
@@ -100,8 +102,15 @@ def test_danger_gives_the_country_numbers_first_then_an_urgent_handoff() -> None
     assert messages[0]["response"] == "utter_emergency"
     assert "☎ 191" in messages[1]["text"] and "☎ 1300" in messages[1]["text"]
     assert payloads(messages) == [
-        {"handoff": {"reason": "in_danger", "risk": "immediate", "language": "th",
-                     "country": "th", "answers": {}}}
+        {
+            "handoff": {
+                "reason": "in_danger",
+                "risk": "immediate",
+                "language": "th",
+                "country": "th",
+                "answers": {},
+            }
+        }
     ]
     assert "custom" in messages[-1]  # the payload is the last message
 
@@ -118,9 +127,20 @@ def test_accepted_handoff_carries_risk_and_answers() -> None:
     _, messages = run(ActionHandoff(), "km_request_human_after_high_result")
     assert messages[0]["response"] == "utter_handoff"
     assert payloads(messages) == [
-        {"handoff": {"reason": "screening", "risk": "high", "language": "km", "country": "th",
-                     "answers": {"q1_danger": "no", "q2_free_to_leave": "no",
-                                 "q3_documents_kept": "yes", "q4_debt": "unsure"}}}
+        {
+            "handoff": {
+                "reason": "screening",
+                "risk": "high",
+                "language": "km",
+                "country": "th",
+                "answers": {
+                    "q1_danger": "no",
+                    "q2_free_to_leave": "no",
+                    "q3_documents_kept": "yes",
+                    "q4_debt": "unsure",
+                },
+            }
+        }
     ]
 
 
@@ -171,7 +191,10 @@ def test_danger_now_ends_the_questions() -> None:
     tracker.slots["q1_danger"] = "yes"
     required = asyncio.run(
         ValidateScreeningForm().required_slots(
-            domain()["forms"]["screening_form"]["required_slots"], CollectingDispatcher(), tracker, domain()
+            domain()["forms"]["screening_form"]["required_slots"],
+            CollectingDispatcher(),
+            tracker,
+            domain(),
         )
     )
     assert required == ["country", "q1_danger"]
@@ -204,5 +227,7 @@ def test_a_country_is_read_only_when_said_or_asked() -> None:
 
 
 def _tracker(fixture: str) -> Tracker:
-    state = json.loads((ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8"))
+    state = json.loads(
+        (ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8")
+    )
     return Tracker.from_dict(state)

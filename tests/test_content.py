@@ -16,9 +16,19 @@ from hotline.language import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_TOPICS = {
-    "what_is_trafficking", "passport_taken", "unpaid_wages", "debt_bondage", "cannot_leave",
-    "shelter_and_care", "legal_aid_compensation", "stay_and_work", "non_punishment", "go_home",
-    "hotlines", "privacy", "job_offer_check",
+    "what_is_trafficking",
+    "passport_taken",
+    "unpaid_wages",
+    "debt_bondage",
+    "cannot_leave",
+    "shelter_and_care",
+    "legal_aid_compensation",
+    "stay_and_work",
+    "non_punishment",
+    "go_home",
+    "hotlines",
+    "privacy",
+    "job_offer_check",
 }
 ROLES = ("emergency", "trafficking", "labour", "medical", "child", "abroad", "police")
 # Digit runs that may be phone numbers: 3 digits or more, with spaces or dashes between.
@@ -57,12 +67,15 @@ def every_rendered_text() -> list[tuple[str, str]]:
             for language in LANGUAGES:
                 where = f"rights {topic} {country} {language}"
                 texts.append((where, rights.answer(topic, country, language)))
-    for country in (*COUNTRIES, None):
-        for language in (*LANGUAGES, None):
-            texts.append((f"emergency {country} {language}", emergency(country, language)))
-            if country:
-                lines = select(country, language, ROLES)
-                texts.append((f"lines {country} {language}", format_lines(lines, language)))
+    maybe_countries: list[str | None] = [*COUNTRIES, None]
+    maybe_languages: list[str | None] = [*LANGUAGES, None]
+    for maybe_country in maybe_countries:
+        for maybe_language in maybe_languages:
+            where = f"{maybe_country} {maybe_language}"
+            texts.append((f"emergency {where}", emergency(maybe_country, maybe_language)))
+            if maybe_country:
+                lines = select(maybe_country, maybe_language, ROLES)
+                texts.append((f"lines {where}", format_lines(lines, maybe_language)))
     screening = content.screening()
     for language in LANGUAGES:
         texts.append(("consent", screening.consent[language]))
@@ -181,3 +194,15 @@ def test_a_fact_without_source_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
             content.hotlines()
     finally:
         content.hotlines.cache_clear()
+
+
+def test_every_response_is_used_by_a_rule_or_an_action() -> None:
+    used = "".join(
+        path.read_text(encoding="utf-8")
+        for pattern in ("dialogue/**/*.yml", "actions/*.py")
+        for path in ROOT.glob(pattern)
+    )
+    unused = [
+        name for name in domain_responses() if f"{name}\n" not in used and f'"{name}"' not in used
+    ]
+    assert not unused

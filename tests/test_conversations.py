@@ -6,38 +6,22 @@ Slower than the other tests (the servers start once per session); nothing of the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
 from hotline.language import detect
-from tests.conftest import free_port
+from tests.servers import ROOT, action_server, environment, free_port, rasa_server
 
-ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
-VENV_BIN = ROOT / ".venv-rasa" / "bin"
 
 pytestmark = pytest.mark.servers
 
 Reply = dict[str, Any]
-
-
-def _wait_http(url: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except OSError:
-            time.sleep(0.5)
-    return False
 
 
 @pytest.fixture(scope="session")
@@ -45,39 +29,10 @@ def rasa_url(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """Rasa and the action server, started as `make run` starts them, on free ports."""
     if not MODEL.exists():
         pytest.fail("No trained model: `make test` trains one first (make train).")
-    rasa_port, actions_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(redis_port),
-        "ACTIONS_PORT": str(actions_port),
-        "TRACKER_MAX_EVENTS": "120",
-        "TRACKER_EXPIRY_SECONDS": "3600",
-        "SANIC_HOST": "127.0.0.1",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
+    env = environment(redis_port, free_port())
     logs = tmp_path_factory.mktemp("logs")
-    actions = subprocess.Popen(
-        [VENV_BIN / "rasa", "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-        cwd=ROOT, env=env, stdout=open(logs / "actions.log", "w"), stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [VENV_BIN / "rasa", "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
-         "--model", MODEL, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
-        cwd=ROOT, env=env, stdout=open(logs / "rasa.log", "w"), stderr=subprocess.STDOUT,
-    )
-    try:
-        up = _wait_http(f"http://127.0.0.1:{actions_port}/health", 120) and _wait_http(
-            f"http://127.0.0.1:{rasa_port}/", 240
-        )
-        if not up:
-            pytest.fail("servers did not start:\n" + (logs / "rasa.log").read_text()[-3000:])
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        for process in (rasa, actions):
-            process.terminate()
-            process.wait(30)
+    with action_server(env, logs), rasa_server(MODEL, env, logs) as (url, _):
+        yield url
 
 
 def say(url: str, sender: str, text: str) -> list[Reply]:
@@ -114,7 +69,8 @@ def test_thai_rights_screening_and_handoff(rasa_url: str, redis_client: redis.Re
     assert "10" in texts(consent)
     first = say(rasa_url, me, "/affirm")  # the country is known: question 1 comes at once
     assert texts(first).startswith("1/9")
-    for reply in ("/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip", "/deny", "/deny"):
+    answers = ("/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip", "/deny", "/deny", "/deny")
+    for reply in answers:
         last = say(rasa_url, me, reply)
     assert handoffs(last) == []
     assert "•" in texts(last)  # the signs found
@@ -122,10 +78,21 @@ def test_thai_rights_screening_and_handoff(rasa_url: str, redis_client: redis.Re
     (handoff,) = handoffs(accepted)
     assert "custom" in accepted[-1]
     assert handoff == {
-        "reason": "screening", "risk": "high", "language": "th", "country": "th",
-        "answers": {"q1_danger": "no", "q2_free_to_leave": "no", "q3_documents_kept": "yes",
-                    "q4_debt": "yes", "q5_underpaid": "unsure", "q6_deceived": "skipped",
-                    "q7_threatened": "no", "q8_isolated": "no", "q9_under_18": "no"},
+        "reason": "screening",
+        "risk": "high",
+        "language": "th",
+        "country": "th",
+        "answers": {
+            "q1_danger": "no",
+            "q2_free_to_leave": "no",
+            "q3_documents_kept": "yes",
+            "q4_debt": "yes",
+            "q5_underpaid": "unsure",
+            "q6_deceived": "skipped",
+            "q7_threatened": "no",
+            "q8_isolated": "no",
+            "q9_under_18": "no",
+        },
     }
     assert redis_client.exists(f"rasa:tracker:{me}")  # Rasa keeps its tracker in Redis
 
@@ -149,8 +116,13 @@ def test_khmer_danger_interrupts_the_screening(rasa_url: str) -> None:
     replies = say(rasa_url, me, "ជួយផង គេចាក់សោខ្ញុំក្នុងបន្ទប់")
     assert "☎ 191" in texts(replies)
     (handoff,) = handoffs(replies)
-    assert handoff == {"reason": "in_danger", "risk": "immediate", "language": "km",
-                       "country": "th", "answers": {}}
+    assert handoff == {
+        "reason": "in_danger",
+        "risk": "immediate",
+        "language": "km",
+        "country": "th",
+        "answers": {},
+    }
     after = say(rasa_url, me, "/affirm")  # the form is over: a yes is no longer an answer
     assert not texts(after).startswith("1/9")
 
@@ -171,7 +143,16 @@ def test_choose_language_by_name_and_by_command(rasa_url: str) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["", "   ", "🙏🙏🙏", "ช่วย" * 1250, "hello, can you help", "boss เก็บ passport ខ្ញុំ", "%%%$$$", "ສະບາຍດີ"],
+    [
+        "",
+        "   ",
+        "🙏🙏🙏",
+        "ช่วย" * 1250,
+        "hello, can you help",
+        "boss เก็บ passport ខ្ញុំ",
+        "%%%$$$",
+        "ສະບາຍດີ",
+    ],
     ids=["empty", "blank", "emoji", "5000 chars", "english", "mixed scripts", "symbols", "lao"],
 )
 def test_bad_input_gets_a_reply_in_the_conversations_language(rasa_url: str, message: str) -> None:
@@ -189,9 +170,41 @@ def test_unknown_language_first_gets_the_language_question(rasa_url: str) -> Non
     assert '/choose_language{"language":"km"}' in payloads
 
 
-def test_a_long_conversation_keeps_a_bounded_tracker(rasa_url: str, redis_client: redis.Redis) -> None:
+def test_a_long_conversation_keeps_a_bounded_tracker(
+    rasa_url: str, redis_client: redis.Redis
+) -> None:
     me = "long-talker"
     for n in range(80):
         assert say(rasa_url, me, "ขอบคุณครับ" if n % 2 else "สวัสดีครับ")
     stored = json.loads(redis_client.get(f"rasa:tracker:{me}") or "{}")
     assert len(stored["events"]) <= 120
+
+
+def test_the_terminal_shell_talks_to_rasa(rasa_url: str) -> None:
+    """`make shell`: typed lines go to Rasa; replies, numbered buttons and payloads come back."""
+    python = ROOT / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [python, "-m", "bot.shell", "--url", rasa_url],
+        input="xin chào\n3\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    assert "1. " in result.stdout  # the menu's buttons, numbered
+    assert '"handoff"' in result.stdout  # button 3 is "talk to a person"
+
+
+def test_the_terminal_shell_says_when_rasa_is_not_running() -> None:
+    python = ROOT / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [python, "-m", "bot.shell", "--url", f"http://127.0.0.1:{free_port()}"],
+        input="hello\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "make run" in result.stderr

@@ -1,4 +1,4 @@
-"""The NLU data: every intent of the contract in every language, varied, and a clean held-out split."""
+"""The NLU data: every contract intent in every language, and a clean held-out split."""
 
 from __future__ import annotations
 
@@ -12,13 +12,37 @@ from hotline.language import LANGUAGES, detect
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_INTENTS = {
-    "greet", "goodbye", "thank", "affirm", "deny", "unsure", "choose_language", "request_human",
-    "in_danger", "start_screening", "forget_me", "bot_challenge", "out_of_scope",
-    *(f"rights/{t}" for t in (
-        "what_is_trafficking", "passport_taken", "unpaid_wages", "debt_bondage", "cannot_leave",
-        "shelter_and_care", "legal_aid_compensation", "stay_and_work", "non_punishment",
-        "go_home", "hotlines", "privacy", "job_offer_check",
-    )),
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "unsure",
+    "choose_language",
+    "request_human",
+    "in_danger",
+    "start_screening",
+    "forget_me",
+    "bot_challenge",
+    "out_of_scope",
+    *(
+        f"rights/{t}"
+        for t in (
+            "what_is_trafficking",
+            "passport_taken",
+            "unpaid_wages",
+            "debt_bondage",
+            "cannot_leave",
+            "shelter_and_care",
+            "legal_aid_compensation",
+            "stay_and_work",
+            "non_punishment",
+            "go_home",
+            "hotlines",
+            "privacy",
+            "job_offer_check",
+        )
+    ),
 }
 
 
@@ -29,7 +53,9 @@ def examples(paths: list[Path]) -> dict[str, list[str]]:
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             if "intent" not in block:
                 continue
-            lines = [line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+            lines = [
+                line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip()
+            ]
             found.setdefault(block["intent"], []).extend(lines)
     return found
 
@@ -51,7 +77,9 @@ def test_every_contract_intent_has_30_examples(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_example_twice(language: str) -> None:
-    every = [e for split in (training(language), held_out(language)) for v in split.values() for e in v]
+    every = [
+        e for split in (training(language), held_out(language)) for v in split.values() for e in v
+    ]
     repeated = [e for e, n in Counter(every).items() if n > 1]
     assert not repeated, f"{language}: {repeated[:10]}"
 

@@ -11,7 +11,7 @@ from hotline.screening import (
     assess,
 )
 
-NONE = {q: "no" for q in QUESTIONS} | {"q2_free_to_leave": "yes"}
+NONE = dict.fromkeys(QUESTIONS, "no") | {"q2_free_to_leave": "yes"}
 
 
 def answers(**changes: str) -> dict[str, str | None]:

@@ -41,7 +41,10 @@ def turns(count: int) -> list[Event]:
 
 def store(redis_port: int, max_events: int = 40) -> WindowedRedisTrackerStore:
     return WindowedRedisTrackerStore(
-        domain(), host="127.0.0.1", port=str(redis_port), max_events=str(max_events),
+        domain(),
+        host="127.0.0.1",
+        port=str(redis_port),
+        max_events=str(max_events),
         record_exp="3600",
     )
 

@@ -1,0 +1,149 @@
+"""Starts the real servers for end-to-end tests and benchmarks: Redis, the action server, Rasa."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.redis_server import find_binary, wait
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float) -> bool:
+    """Waits until a URL answers; False if it does not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@contextmanager
+def redis_server() -> Iterator[int]:
+    """A throw-away Redis server on a free port; yields the port."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+        server = subprocess.Popen(
+            [
+                find_binary(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                data,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            if not wait("127.0.0.1", port, 20):
+                raise RuntimeError("Redis did not start")
+            yield port
+        finally:
+            _stop(server)
+
+
+def environment(redis_port: int, actions_port: int, max_events: int = 120) -> dict[str, str]:
+    """The settings `make run` passes, pointed at these servers."""
+    return {
+        **os.environ,
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+        "ACTIONS_PORT": str(actions_port),
+        "TRACKER_MAX_EVENTS": str(max_events),
+        "TRACKER_EXPIRY_SECONDS": "3600",
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+
+
+@contextmanager
+def action_server(env: dict[str, str], logs: Path) -> Iterator[None]:
+    """`rasa run actions` on the port in env."""
+    port = env["ACTIONS_PORT"]
+    process = subprocess.Popen(
+        [RASA, "run", "actions", "--port", port, "--actions", "actions"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(logs / "actions.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        if not wait_http(f"http://127.0.0.1:{port}/health", 120):
+            raise RuntimeError("action server did not start:\n" + _tail(logs / "actions.log"))
+        yield
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def rasa_server(
+    model: Path, env: dict[str, str], logs: Path, endpoints: Path = ROOT / "endpoints.yml"
+) -> Iterator[tuple[str, int]]:
+    """`rasa run` with the REST channel; yields its URL and process id."""
+    port = free_port()
+    log = logs / f"rasa-{port}.log"
+    process = subprocess.Popen(
+        [
+            RASA,
+            "run",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model",
+            model,
+            "--endpoints",
+            endpoints,
+            "--credentials",
+            ROOT / "credentials.yml",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        if not wait_http(f"http://127.0.0.1:{port}/", 300):
+            raise RuntimeError("Rasa did not start:\n" + _tail(log))
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        _stop(process)
+
+
+def _tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
