@@ -88,20 +88,24 @@ def detect(text: str) -> str | None:
 
 def named_language(text: str) -> str | None:
     """The language a person names in a message ("nói tiếng Khmer" -> "km"), if any."""
-    return _find_name(text, "language_names")
+    return find_listed(text, "language_names")
 
 
 def named_country(text: str) -> str | None:
     """The country a person names ("ở Campuchia" -> "kh"), if any; "other" for any other country."""
-    return _find_name(text, "country_names")
+    return find_listed(text, "country_names")
 
 
-def _find_name(text: str, kind: str) -> str | None:
+def find_listed(text: str, kind: str) -> str | None:
+    """The code whose listed word of this kind appears in the text (the longest word wins)."""
     folded = _fold(text)
+    compact = re.sub(r"[\s\u200b]+", "", folded)
     best: tuple[int, int, str] | None = None
     for code, forms in names(kind).items():
         for form in forms:
-            for match in re.finditer(_name_pattern(form), folded):
+            # Thai and Khmer are written without spaces, but people add some: compare without.
+            haystack = folded if form.isascii() else compact
+            for match in re.finditer(_name_pattern(form), haystack):
                 # The longest name wins ("ภาษาไทย" over "ไทย"); among equals, the first.
                 candidate = (-len(form), match.start(), code)
                 if best is None or candidate < best:

@@ -1,8 +1,8 @@
-"""Leans the intent toward in_danger when the classifier ranks it a close second.
+"""Leans the intent toward in_danger: when the classifier ranks it a close second, or when the
+message holds a high-risk word (hotline/lexicon/danger.yaml).
 
 A missed danger message is the worst error this assistant can make; answering a message that was
-not a danger with emergency numbers is a far smaller one. So when `in_danger` is among the top
-intents with some confidence, it wins.
+not a danger with emergency numbers is a far smaller one.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from hotline.language import find_listed
 
 DANGER = "in_danger"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class DangerGuard(GraphComponent):
-    """Promotes in_danger to the intent when it ranks within `top_k` above `min_confidence`."""
+    """Promotes in_danger when it ranks in `top_k` above `min_confidence`, or on a danger word."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -45,19 +47,22 @@ class DangerGuard(GraphComponent):
         return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Sets the intent to in_danger where the ranking says it is close."""
+        """Sets the intent to in_danger where the ranking or a danger word says so."""
         for message in messages:
-            ranking = message.get(INTENT_RANKING_KEY) or []
             top = message.get(INTENT) or {}
-            if not ranking or top.get("name") == DANGER:
+            if top.get("name") == DANGER or not top:
                 continue
-            for entry in ranking[: self.top_k]:
-                if (
-                    entry.get("name") == DANGER
-                    and entry.get("confidence", 0.0) >= self.min_confidence
-                ):
-                    promoted = {"name": DANGER, "confidence": top.get("confidence", 1.0)}
-                    message.set(INTENT, promoted, add_to_output=True)
-                    message.set("danger_guard", True, add_to_output=True)
-                    break
+            reason = self._reason(message)
+            if reason:
+                promoted = {"name": DANGER, "confidence": max(top.get("confidence", 0.0), 0.99)}
+                message.set(INTENT, promoted, add_to_output=True)
+                message.set("danger_guard", reason, add_to_output=True)
         return messages
+
+    def _reason(self, message: Message) -> str | None:
+        if find_listed(message.get(TEXT) or "", "danger_words"):
+            return "danger word"
+        for entry in (message.get(INTENT_RANKING_KEY) or [])[: self.top_k]:
+            if entry.get("name") == DANGER and entry.get("confidence", 0.0) >= self.min_confidence:
+                return "close second"
+        return None

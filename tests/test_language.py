@@ -70,3 +70,21 @@ def test_named_language(text: str, expected: str | None) -> None:
 )
 def test_named_country(text: str, expected: str | None) -> None:
     assert named_country(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("หัวหน้า บอก จะ ยิง ทิ้ง ถ้า ไม่ ทำ งาน", True),
+        ("họ nhốt tôi trong phòng", True),
+        ("nho cuu toi voi", True),
+        ("nghiên cứu về luật lao động", False),
+        ("បើគេដឹង ខ្ញុំងាប់ហើយ", True),
+        ("ไม่มีวีซ่า จะโดนขังไหม", False),
+        ("ko, e ko bị đánh", False),
+    ],
+)
+def test_danger_words(text: str, found: bool) -> None:
+    from hotline.language import find_listed
+
+    assert (find_listed(text, "danger_words") is not None) is found

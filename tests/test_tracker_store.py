@@ -46,6 +46,7 @@ def store(redis_port: int, max_events: int = 40) -> WindowedRedisTrackerStore:
         port=str(redis_port),
         max_events=str(max_events),
         record_exp="3600",
+        key_prefix="rasa",
     )
 
 
