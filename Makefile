@@ -92,9 +92,10 @@ stories: $(MODEL)
 test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
 	@echo "== All checks passed"
 
-bench: setup $(MODEL) ## Print NLU accuracy and per-message latency
+bench: setup $(MODEL) ## Print NLU accuracy, per-message latency, training time
 	$(VENV_RASA)/bin/python bench/nlu.py
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
+	$(VENV_RASA)/bin/python bench/training.py
 
 clean: ## Remove environments, models and local data
 	rm -rf $(VENV) $(VENV_RASA) models var results .mypy_cache .ruff_cache .pytest_cache

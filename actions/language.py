@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -16,6 +17,15 @@ from hotline.language import LANGUAGES
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
     """The value of an entity in the latest message (set by a button payload), if any."""
     return next(tracker.get_latest_entity_values(entity), None)
+
+
+def validate_known(tracker: Tracker, allowed: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """Slot events for this turn's values of the given slots: kept if allowed, else cleared."""
+    return [
+        SlotSet(slot, value if value in allowed[slot] else None)
+        for slot, value in tracker.slots_to_validate().items()
+        if slot in allowed
+    ]
 
 
 def chosen_language(tracker: Tracker) -> str | None:
@@ -36,6 +46,12 @@ class ValidatePredefinedSlots(ValidationAction):
     ) -> list[str]:
         """Only the conversation-wide slots; the screening form fills its own."""
         return ["language", "country"]
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Only the languages and countries the assistant knows."""
+        return validate_known(tracker, {"language": LANGUAGES, "country": COUNTRIES})
 
     def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import send_emergency
-from hotline.content import screening
+from actions.language import validate_known
+from hotline.content import COUNTRIES, screening
 from hotline.hotlines import format_lines, select
-from hotline.screening import QUESTIONS, assess
+from hotline.screening import ANSWERS, QUESTIONS, assess
 
 REQUESTED_SLOT = "requested_slot"
 # What a short reply means as an answer to a yes/no question.
@@ -163,6 +164,13 @@ class ValidateScreeningForm(FormValidationAction):
         if requested in QUESTIONS and answer:
             return [SlotSet(requested, answer)]
         return []
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Only yes/no/unsure/skipped answers and known countries."""
+        allowed = dict.fromkeys(QUESTIONS, ANSWERS)
+        return validate_known(tracker, {**allowed, "country": COUNTRIES})
 
 
 class ActionScreeningResult(Action):

@@ -44,6 +44,7 @@ def _lexicon() -> dict[str, dict[str, list[str]]]:
     return merged
 
 
+@cache
 def names(kind: str) -> dict[str, list[str]]:
     """The lexicon's names of one kind ("language_names", "country_names"), longest first."""
     return {

@@ -231,3 +231,18 @@ def _tracker(fixture: str) -> Tracker:
         (ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8")
     )
     return Tracker.from_dict(state)
+
+
+def test_only_known_languages_and_answers_are_kept() -> None:
+    tracker = _tracker("th_answer_while_q3_asked")
+    tracker.events = [
+        {"event": "user", "text": "ใช่ครับ"},
+        {"event": "slot", "name": "language", "value": "xx"},
+        {"event": "slot", "name": "q3_documents_kept", "value": "maybe"},
+        {"event": "slot", "name": "country", "value": "kh"},
+    ]
+    dispatcher = CollectingDispatcher()
+    general = asyncio.run(ValidatePredefinedSlots().get_validation_events(dispatcher, tracker, {}))
+    form = asyncio.run(ValidateScreeningForm().get_validation_events(dispatcher, tracker, {}))
+    assert slot_events(general) == {"language": None, "country": "kh"}
+    assert slot_events(form) == {"q3_documents_kept": None, "country": "kh"}
