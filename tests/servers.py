@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.redis_server import find_binary, wait
+from bot.redis_server import server_args, wait
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -53,19 +53,7 @@ def redis_server() -> Iterator[int]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         server = subprocess.Popen(
-            [
-                find_binary(),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                data,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
+            server_args(port, Path(data)),
             stdout=subprocess.DEVNULL,
         )
         try:

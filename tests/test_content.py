@@ -13,23 +13,10 @@ from hotline import content, rights
 from hotline.content import COUNTRIES, ContentError, hotlines
 from hotline.hotlines import emergency, format_lines, select
 from hotline.language import LANGUAGES
+from tests.contract import RIGHTS_TOPICS
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT_TOPICS = {
-    "what_is_trafficking",
-    "passport_taken",
-    "unpaid_wages",
-    "debt_bondage",
-    "cannot_leave",
-    "shelter_and_care",
-    "legal_aid_compensation",
-    "stay_and_work",
-    "non_punishment",
-    "go_home",
-    "hotlines",
-    "privacy",
-    "job_offer_check",
-}
+CONTRACT_TOPICS = set(RIGHTS_TOPICS)
 ROLES = ("emergency", "trafficking", "labour", "medical", "child", "abroad", "police")
 # Digit runs that may be phone numbers: 3 digits or more, with spaces or dashes between.
 NUMBER = re.compile(r"\+?\d[\d\- ]*\d")

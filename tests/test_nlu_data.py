@@ -9,41 +9,10 @@ import pytest
 import yaml
 
 from hotline.language import LANGUAGES, detect
+from tests.contract import INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT_INTENTS = {
-    "greet",
-    "goodbye",
-    "thank",
-    "affirm",
-    "deny",
-    "unsure",
-    "choose_language",
-    "request_human",
-    "in_danger",
-    "start_screening",
-    "forget_me",
-    "bot_challenge",
-    "out_of_scope",
-    *(
-        f"rights/{t}"
-        for t in (
-            "what_is_trafficking",
-            "passport_taken",
-            "unpaid_wages",
-            "debt_bondage",
-            "cannot_leave",
-            "shelter_and_care",
-            "legal_aid_compensation",
-            "stay_and_work",
-            "non_punishment",
-            "go_home",
-            "hotlines",
-            "privacy",
-            "job_offer_check",
-        )
-    ),
-}
+CONTRACT_INTENTS = set(INTENTS)
 
 
 def examples(paths: list[Path]) -> dict[str, list[str]]:
