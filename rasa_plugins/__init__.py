@@ -2,6 +2,10 @@
 
 import warnings
 
+from rasa_plugins import action_results
+
+action_results.install()
+
 # Rights answers come from content/rights.yaml through action_answer_rights, not from domain
 # responses: the ResponseSelector only picks the topic, and has no response text to fetch.
 warnings.filterwarnings("ignore", message="Unable to fetch responses for rights/")

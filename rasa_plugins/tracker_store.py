@@ -32,7 +32,7 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
         domain: Domain,
         host: str = "localhost",
         port: int | str = 6379,
-        max_events: int | str = 120,
+        max_events: int | str = 60,
         record_exp: float | str | None = None,
         **kwargs: Any,
     ) -> None:

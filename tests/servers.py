@@ -64,7 +64,7 @@ def redis_server() -> Iterator[int]:
             _stop(server)
 
 
-def environment(redis_port: int, actions_port: int, max_events: int = 120) -> dict[str, str]:
+def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dict[str, str]:
     """The settings `make run` passes, pointed at these servers."""
     return {
         **os.environ,

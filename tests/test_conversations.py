@@ -177,7 +177,7 @@ def test_a_long_conversation_keeps_a_bounded_tracker(
     for n in range(80):
         assert say(rasa_url, me, "ขอบคุณครับ" if n % 2 else "สวัสดีครับ")
     stored = json.loads(redis_client.get(f"rasa:tracker:{me}") or "{}")
-    assert len(stored["events"]) <= 120
+    assert len(stored["events"]) <= 60
 
 
 def test_the_terminal_shell_talks_to_rasa(rasa_url: str) -> None:
