@@ -40,9 +40,7 @@ class Hotline:
     source: str
     checked: dt.date
     confidence: str
-    extension: str | None = None
     for_languages: tuple[str, ...] | None = None
-    note_before_calling: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,9 +124,7 @@ def hotlines() -> dict[str, Hotline]:
             source=source,
             checked=checked,
             confidence=str(entry.get("confidence", "")),
-            extension=str(entry["extension"]) if entry.get("extension") else None,
             for_languages=tuple(langs) if langs is not None else None,
-            note_before_calling=bool(entry.get("note_before_calling", False)),
         )
     return found
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -25,8 +24,3 @@ def redis_client(redis_port: int) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
-
-
-@pytest.fixture(autouse=True)
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
