@@ -208,3 +208,15 @@ def test_the_terminal_shell_says_when_rasa_is_not_running() -> None:
     )
     assert result.returncode != 0
     assert "make run" in result.stderr
+
+
+def test_yes_to_danger_now_ends_the_screening_with_an_urgent_handoff(rasa_url: str) -> None:
+    me = "danger-at-q1"
+    say(rasa_url, me, "tôi muốn kiểm tra tình trạng của mình")
+    say(rasa_url, me, "/affirm")
+    say(rasa_url, me, '/choose_country{"country":"th"}')
+    replies = say(rasa_url, me, "/affirm")  # "Are you in danger right now?" - yes
+    assert "☎ 191" in texts(replies)
+    (handoff,) = handoffs(replies)
+    assert handoff["risk"] == "immediate" and handoff["reason"] == "screening"
+    assert handoff["answers"] == {"q1_danger": "yes"}
