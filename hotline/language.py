@@ -12,8 +12,11 @@ import yaml
 LANGUAGES = ("th", "vi", "km")
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
-_KHMER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
+# Unicode ranges of the Thai and Khmer scripts (as regex character-class contents).
+THAI_RANGE = "\u0e00-\u0e7f"
+KHMER_RANGE = "\u1780-\u17ff\u19e0-\u19ff"
+_THAI = re.compile(f"[{THAI_RANGE}]")
+_KHMER = re.compile(f"[{KHMER_RANGE}]")
 _LAO = re.compile(r"[\u0e80-\u0eff]")
 _MYANMAR = re.compile(r"[\u1000-\u109f]")
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
@@ -106,7 +109,8 @@ def find_listed(text: str, kind: str) -> str | None:
         for form in forms:
             # Thai and Khmer are written without spaces, but people add some: compare without.
             haystack = folded if form.isascii() else compact
-            for match in re.finditer(_name_pattern(form), haystack):
+            match = _name_pattern(form).search(haystack)
+            if match:
                 # The longest name wins ("ภาษาไทย" over "ไทย"); among equals, the first.
                 candidate = (-len(form), match.start(), code)
                 if best is None or candidate < best:
@@ -115,7 +119,7 @@ def find_listed(text: str, kind: str) -> str | None:
 
 
 @cache
-def _name_pattern(form: str) -> str:
+def _name_pattern(form: str) -> re.Pattern[str]:
     escaped = re.escape(form)
     # Latin names stand as whole words ("lao" is not in "laodong"); Thai and Khmer have no spaces.
-    return rf"(?<![a-z]){escaped}(?![a-z])" if form.isascii() else escaped
+    return re.compile(rf"(?<![a-z]){escaped}(?![a-z])" if form.isascii() else escaped)

@@ -17,17 +17,16 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from underthesea import word_tokenize as vietnamese_words
 
-from hotline.language import strip_diacritics
+from hotline.language import KHMER_RANGE, THAI_RANGE, strip_diacritics
 
 # khmer-nltk announces its model at INFO level on import; keep the logs quiet.
 logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
 
 # Runs of one script; zero-width spaces (common in typed Khmer) and whitespace separate runs.
-_SCRIPTS = r"\u0e00-\u0e7f\u1780-\u17ff\u19e0-\u19ff"
-_OTHER = rf"[^\s\u200b{_SCRIPTS}]+"
+_OTHER = rf"[^\s\u200b{THAI_RANGE}{KHMER_RANGE}]+"
 _RUNS = re.compile(
-    r"(?P<thai>[\u0e00-\u0e7f]+)"
-    r"|(?P<khmer>[\u1780-\u17ff\u19e0-\u19ff]+)"
+    rf"(?P<thai>[{THAI_RANGE}]+)"
+    rf"|(?P<khmer>[{KHMER_RANGE}]+)"
     rf"|(?P<other>{_OTHER}(?:[ \t]+{_OTHER})*)"
 )
 _WORDLIKE = re.compile(r"\w", re.UNICODE)

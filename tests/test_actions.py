@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from actions.screening import ActionScreeningConsent, ActionScreeningResult, Val
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@cache
 def domain() -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for path in sorted((ROOT / "domain").glob("*.yml")):
@@ -33,11 +35,8 @@ def domain() -> dict[str, Any]:
 
 def run(action: Action, fixture: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Runs an action on a fixed tracker; returns (events, messages)."""
-    state = json.loads(
-        (ROOT / "tests" / "trackers" / f"{fixture}.json").read_text(encoding="utf-8")
-    )
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, Tracker.from_dict(state), domain()))
+    events = asyncio.run(action.run(dispatcher, _tracker(fixture), domain()))
     return events, dispatcher.messages
 
 
