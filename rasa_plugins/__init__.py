@@ -6,6 +6,10 @@ from rasa_plugins import action_results
 
 action_results.install()
 
-# Rights answers come from content/rights.yaml through action_answer_rights, not from domain
-# responses: the ResponseSelector only picks the topic, and has no response text to fetch.
-warnings.filterwarnings("ignore", message="Unable to fetch responses for rights/")
+# rights/* are retrieval intents whose topic LinearIntentClassifier picks; the answers come from
+# content/rights.yaml through action_answer_rights, not from domain responses or a ResponseSelector.
+# Rasa warns about both, once per example.
+warnings.filterwarnings("ignore", message="Your training data contains an example .* 'rights/")
+warnings.filterwarnings(
+    "ignore", message="You have defined training data with examples for training a r"
+)
