@@ -56,6 +56,14 @@ class DangerGuard(GraphComponent):
             if reason:
                 promoted = {"name": DANGER, "confidence": max(top.get("confidence", 0.0), 0.99)}
                 message.set(INTENT, promoted, add_to_output=True)
+                # The ranking must agree, or the FallbackClassifier finds the two intents that were
+                # close before and turns the danger into nlu_fallback.
+                others = [
+                    entry
+                    for entry in message.get(INTENT_RANKING_KEY) or []
+                    if entry.get("name") != DANGER
+                ]
+                message.set(INTENT_RANKING_KEY, [promoted, *others], add_to_output=True)
                 message.set("danger_guard", reason, add_to_output=True)
         return messages
 

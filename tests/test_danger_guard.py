@@ -1,0 +1,67 @@
+"""The danger guard, followed by Rasa's own FallbackClassifier as in config.yml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.training_data.message import Message
+
+from rasa_plugins.danger_guard import DangerGuard
+
+
+def classified(text: str, ranking: list[tuple[str, float]]) -> Message:
+    """A message as the intent classifier leaves it."""
+    entries = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={"text": text, "intent": entries[0], "intent_ranking": entries})
+
+
+def guarded(message: Message, tmp_path: Any) -> dict[str, Any]:
+    """The intent after the guard and the fallback classifier, with config.yml's thresholds."""
+    DangerGuard(DangerGuard.get_default_config()).process([message])
+    fallback = FallbackClassifier.create(
+        {**FallbackClassifier.get_default_config(), "threshold": 0.35, "ambiguity_threshold": 0.05},
+        LocalModelStorage(tmp_path),
+        Resource("fallback"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    fallback.process([message])
+    intent: dict[str, Any] = message.get("intent")
+    return intent
+
+
+def test_a_danger_word_wins_even_when_the_classifier_was_torn(tmp_path: Any) -> None:
+    # Two intents nearly tied: without the ranking fixed, this became nlu_fallback.
+    message = classified("ถูกขังมาหลายวันแล้ว", [("rights", 0.41), ("greet", 0.39)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+    assert message.get("danger_guard") == "danger word"
+    assert message.get("intent_ranking")[0]["name"] == "in_danger"
+
+
+def test_a_danger_word_wins_over_low_confidence(tmp_path: Any) -> None:
+    message = classified("cuu toi voi", [("greet", 0.2), ("thank", 0.1)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+
+
+def test_a_close_second_in_danger_wins(tmp_path: Any) -> None:
+    message = classified("เขาไม่ให้ออกไปไหน", [("rights", 0.55), ("in_danger", 0.3)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+    assert message.get("danger_guard") == "close second"
+    names = [entry["name"] for entry in message.get("intent_ranking")]
+    assert names == ["in_danger", "rights"]
+
+
+def test_a_far_third_in_danger_does_not(tmp_path: Any) -> None:
+    message = classified(
+        "ค่าแรงขั้นต่ำเท่าไหร่", [("rights", 0.7), ("out_of_scope", 0.2), ("in_danger", 0.1)]
+    )
+    assert guarded(message, tmp_path)["name"] == "rights"
+    assert message.get("danger_guard") is None
+
+
+def test_a_torn_ordinary_message_still_falls_back(tmp_path: Any) -> None:
+    message = classified("อืม", [("affirm", 0.4), ("unsure", 0.38)])
+    assert guarded(message, tmp_path)["name"] == "nlu_fallback"
