@@ -54,17 +54,16 @@ class DangerGuard(GraphComponent):
                 continue
             reason = self._reason(message)
             if reason:
-                promoted = {"name": DANGER, "confidence": max(top.get("confidence", 0.0), 0.99)}
+                # The rule overrides the classifier: in_danger alone, so that Rasa's
+                # FallbackClassifier finds nothing close to it and cannot turn it into
+                # nlu_fallback. What the classifier said is kept beside it.
+                promoted = {"name": DANGER, "confidence": 1.0}
+                ranking = message.get(INTENT_RANKING_KEY) or []
                 message.set(INTENT, promoted, add_to_output=True)
-                # The ranking must agree, or the FallbackClassifier finds the two intents that were
-                # close before and turns the danger into nlu_fallback.
-                others = [
-                    entry
-                    for entry in message.get(INTENT_RANKING_KEY) or []
-                    if entry.get("name") != DANGER
-                ]
-                message.set(INTENT_RANKING_KEY, [promoted, *others], add_to_output=True)
-                message.set("danger_guard", reason, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [promoted], add_to_output=True)
+                message.set(
+                    "danger_guard", {"reason": reason, "classifier": ranking}, add_to_output=True
+                )
         return messages
 
     def _reason(self, message: Message) -> str | None:

@@ -37,8 +37,15 @@ def test_a_danger_word_wins_even_when_the_classifier_was_torn(tmp_path: Any) -> 
     # Two intents nearly tied: without the ranking fixed, this became nlu_fallback.
     message = classified("ถูกขังมาหลายวันแล้ว", [("rights", 0.41), ("greet", 0.39)])
     assert guarded(message, tmp_path)["name"] == "in_danger"
-    assert message.get("danger_guard") == "danger word"
-    assert message.get("intent_ranking")[0]["name"] == "in_danger"
+    assert message.get("danger_guard")["reason"] == "danger word"
+    assert message.get("danger_guard")["classifier"][0] == {"name": "rights", "confidence": 0.41}
+
+
+def test_a_danger_word_wins_over_a_confident_classifier(tmp_path: Any) -> None:
+    # The classifier was sure of something else: 0.99 against 0.96 was too close for the
+    # FallbackClassifier, and this became nlu_fallback.
+    message = classified("เอสโอเอส", [("affirm", 0.964), ("greet", 0.01)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
 
 
 def test_a_danger_word_wins_over_low_confidence(tmp_path: Any) -> None:
@@ -49,9 +56,8 @@ def test_a_danger_word_wins_over_low_confidence(tmp_path: Any) -> None:
 def test_a_close_second_in_danger_wins(tmp_path: Any) -> None:
     message = classified("เขาไม่ให้ออกไปไหน", [("rights", 0.55), ("in_danger", 0.3)])
     assert guarded(message, tmp_path)["name"] == "in_danger"
-    assert message.get("danger_guard") == "close second"
-    names = [entry["name"] for entry in message.get("intent_ranking")]
-    assert names == ["in_danger", "rights"]
+    assert message.get("danger_guard")["reason"] == "close second"
+    assert message.get("intent_ranking") == [{"name": "in_danger", "confidence": 1.0}]
 
 
 def test_a_far_third_in_danger_does_not(tmp_path: Any) -> None:
