@@ -4,13 +4,20 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 -include .env
+# Local secrets for the gateway (pseudonymous ids, encryption at rest), made once on first use.
+# In production set ID_SECRET and MESSAGE_KEY in the environment instead.
+-include var/secrets.env
+export ID_SECRET MESSAGE_KEY
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6380
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TRACKER_MAX_EVENTS ?= 60
 TRACKER_EXPIRY_SECONDS ?= 2592000
+BOT_PORT ?= 8000
+CONVERSATION_TTL_SECONDS ?= 2592000
 export REDIS_HOST REDIS_PORT RASA_PORT ACTIONS_PORT TRACKER_MAX_EVENTS TRACKER_EXPIRY_SECONDS
+export BOT_PORT CONVERSATION_TTL_SECONDS
 # TensorFlow's start-up chatter hides what matters.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Rasa would report usage and errors to its servers; nothing leaves this machine.
@@ -56,6 +63,13 @@ $(VENV)/.installed: requirements/app.in requirements/app.lock
 	echo "$(CURDIR)" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/hotline-project.pth"
 	touch $@
 
+var/secrets.env:
+	@mkdir -p var
+	@umask 077; python3 -c 'import base64, os, secrets; \
+	  print("ID_SECRET=" + secrets.token_hex(32)); \
+	  print("MESSAGE_KEY=" + base64.urlsafe_b64encode(os.urandom(32)).decode())' > $@
+	@echo "== Made local secrets in $@ (keep them: stored messages cannot be read without MESSAGE_KEY)"
+
 train: $(MODEL) ## Train the model if the data changed since the last one
 
 $(MODEL): $(VENV_RASA)/.installed $(RASA_SOURCES)
@@ -64,9 +78,10 @@ $(MODEL): $(VENV_RASA)/.installed $(RASA_SOURCES)
 	  --out models --fixed-model-name assistant
 	touch $@
 
-run: setup $(MODEL) ## Start Redis, Rasa (port 5005) and the action server (5055); Ctrl-C stops all
+run: setup $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the gateway; Ctrl-C stops all
 	@echo "== Starting: Redis on $(REDIS_HOST):$(REDIS_PORT), actions on 127.0.0.1:$(ACTIONS_PORT), Rasa on http://127.0.0.1:$(RASA_PORT)"
-	@echo "== When Rasa says it is up, talk to the assistant with 'make shell' in another terminal."
+	@echo "== When Rasa says it is up, open the web chat: http://127.0.0.1:$(BOT_PORT)/"
+	@echo "   (or talk in this terminal: 'make shell' in another one)"
 	$(VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
 
 shell: $(VENV)/.installed ## Talk to the running assistant in this terminal
@@ -76,14 +91,16 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV_RASA)/.installed
+typecheck: setup
 	$(VENV_RASA)/bin/mypy
+	$(VENV)/bin/mypy --python-version 3.11 bot hotline $(wildcard tests/gateway/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
 
 unit: setup $(MODEL)
-	$(VENV_RASA)/bin/pytest
+	$(VENV_RASA)/bin/pytest --ignore=tests/gateway
+	$(VENV)/bin/pytest tests/gateway
 
 stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \

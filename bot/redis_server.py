@@ -35,7 +35,7 @@ def find_binary() -> str:
 
 
 def server_args(port: int, data_dir: Path) -> list[str]:
-    """Command line of a loopback-only server with the append-only file on."""
+    """Command line of a loopback-only server that writes every change to its append-only file."""
     return [
         find_binary(),
         "--port",
@@ -46,6 +46,9 @@ def server_args(port: int, data_dir: Path) -> list[str]:
         str(data_dir),
         "--appendonly",
         "yes",
+        # Every write is on disk before Redis answers: a crash of the machine loses no message.
+        "--appendfsync",
+        "always",
         "--save",
         "",
     ]

@@ -189,3 +189,10 @@ def country_names() -> dict[str, Texts]:
     if set(data) != set(COUNTRIES):
         raise ContentError(f"countries.yaml: expected exactly {COUNTRIES}")
     return {code: _texts(f"countries.yaml: {code}", names, WITH_EN) for code, names in data.items()}
+
+
+@cache
+def gateway_texts() -> dict[str, Texts]:
+    """What the gateway says itself (non-text messages, cut messages), from content/gateway.yaml."""
+    data = _load("gateway.yaml")
+    return {key: _texts(f"gateway.yaml: {key}", texts) for key, texts in data.items()}

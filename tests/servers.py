@@ -47,6 +47,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(10)
 
 
+class RedisProcess:
+    """A Redis server the test controls: it can be restarted on the same port and data."""
+
+    def __init__(self, data: Path) -> None:
+        """Starts it on a free port, keeping its files in `data`."""
+        self.port = free_port()
+        self.data = data
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(server_args(self.port, self.data), stdout=subprocess.DEVNULL)
+        if not wait("127.0.0.1", self.port, 20):
+            raise RuntimeError("Redis did not start")
+        return process
+
+    def restart(self) -> None:
+        """Stops it as an operator would (SIGTERM) and starts it again."""
+        _stop(self.process)
+        self.process = self._start()
+
+    def stop(self) -> None:
+        """Stops it for good."""
+        _stop(self.process)
+
+
 @contextmanager
 def redis_server() -> Iterator[int]:
     """A throw-away Redis server on a free port; yields the port."""
@@ -135,3 +160,52 @@ def rasa_server(
 
 def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
+    """The gateway's settings for these servers, with throw-away secrets."""
+    return {
+        **env,
+        "RASA_URL": rasa_url,
+        "BOT_PORT": str(free_port()),
+        "ID_SECRET": "test-id-secret",
+        "MESSAGE_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
+    }
+
+
+@contextmanager
+def gateway(env: dict[str, str], logs: Path) -> Iterator[str]:
+    """`python -m bot.app` (webhooks and web chat); yields its URL."""
+    url = f"http://127.0.0.1:{env['BOT_PORT']}"
+    process = subprocess.Popen(
+        [PYTHON, "-m", "bot.app"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(logs / "bot.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        if not wait_http(f"{url}/health", 60):
+            raise RuntimeError("the gateway did not start:\n" + _tail(logs / "bot.log"))
+        yield url
+    finally:
+        _stop(process)
+
+
+def start_worker(env: dict[str, str], logs: Path, name: str) -> subprocess.Popen[bytes]:
+    """`python -m bot.worker` (router and senders) under a consumer name; the caller stops it."""
+    return subprocess.Popen(
+        [PYTHON, "-m", "bot.worker"],
+        cwd=ROOT,
+        env={**env, "WORKER_NAME": name},
+        stdout=open(logs / f"worker-{name}.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stops a process politely, then firmly."""
+    _stop(process)

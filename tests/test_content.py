@@ -12,7 +12,7 @@ import yaml
 from hotline import content, rights
 from hotline.content import COUNTRIES, ContentError, hotlines
 from hotline.hotlines import emergency, format_lines, select
-from hotline.language import LANGUAGES
+from hotline.language import LANGUAGES, detect, find_listed
 from tests.contract import RIGHTS_TOPICS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +193,18 @@ def test_every_response_is_used_by_a_rule_or_an_action() -> None:
         name for name in domain_responses() if f"{name}\n" not in used and f'"{name}"' not in used
     ]
     assert not unused
+
+
+def test_gateway_texts_exist_in_every_language_and_name_no_number() -> None:
+    for key, texts in content.gateway_texts().items():
+        for language in LANGUAGES:
+            assert detect(texts[language]) == language, (key, language)
+            assert not NUMBER.search(texts[language]), (key, language)
+
+
+def test_the_word_the_gateway_suggests_in_danger_is_a_danger_word() -> None:
+    """The non-text reply says what to type when in danger: typing it must reach in_danger."""
+    for language, text in content.gateway_texts()["non_text"].items():
+        suggested = re.findall(r'"([^"]+)"', text)
+        assert suggested, language
+        assert all(find_listed(word, "danger_words") for word in suggested), language

@@ -1,0 +1,147 @@
+"""Reads a Redis stream in a consumer group: entries of one conversation one after another,
+different conversations in parallel, and entries left by a crashed consumer taken over.
+
+The handler acknowledges an entry itself, in the same atomic step as its effects; an entry it does
+not acknowledge (an error, or its turn has not come) stays pending and is read again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[str, dict[str, str]]
+Handler = Callable[[str, dict[str, str]], Awaitable[None]]
+
+
+class Consumer:
+    """One member of a consumer group on one stream."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        stream: str,
+        group: str,
+        name: str,
+        handle: Handler,
+        concurrency: int = 32,
+        reclaim_after_ms: int = 10_000,
+    ) -> None:
+        """`handle(entry_id, fields)` does the work and acknowledges the entry."""
+        self.redis = client
+        self.stream = stream
+        self.group = group
+        self.name = name
+        self.handle = handle
+        self.reclaim_after_ms = reclaim_after_ms
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[str, deque[Entry]] = defaultdict(deque)
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._queued: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reads and dispatches until `stop` is set; survives Redis going away and coming back."""
+        pause = 0.2
+        first = True
+        last_reclaim = 0.0
+        while not stop.is_set():
+            try:
+                if first:
+                    await self._ensure_group()
+                    # What this consumer had read before a crash or restart, oldest first.
+                    self._dispatch(await self._read("0"))
+                    first = False
+                if time.monotonic() - last_reclaim > self.reclaim_after_ms / 2000:
+                    self._dispatch(await self._reclaim())
+                    last_reclaim = time.monotonic()
+                self._dispatch(await self._read(">", block_ms=500))
+                pause = 0.2
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                log.warning(
+                    "%s: Redis unavailable (%s); retrying in %.1f s", self.name, error, pause
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                first = True
+            except ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                first = True
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Waits for the work already dispatched."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def _read(self, start: str, block_ms: int | None = None) -> list[Entry]:
+        found = await self.redis.xreadgroup(
+            self.group, self.name, {self.stream: start}, count=200, block=block_ms
+        )
+        return [(entry_id, fields) for _, entries in found or [] for entry_id, fields in entries]
+
+    async def _reclaim(self) -> list[Entry]:
+        """Entries pending longer than `reclaim_after_ms` with any consumer, now ours."""
+        claimed: list[Entry] = []
+        start = "0-0"
+        while True:
+            reply = await self.redis.xautoclaim(
+                self.stream, self.group, self.name, self.reclaim_after_ms, start, count=200
+            )
+            start, entries = reply[0], reply[1]
+            claimed.extend((entry_id, fields) for entry_id, fields in entries if fields)
+            if start == "0-0" or not entries:
+                return claimed
+
+    def _dispatch(self, entries: list[Entry]) -> None:
+        for entry_id, fields in entries:
+            if entry_id in self._queued:
+                continue
+            conv = fields.get("conv", "")
+            self._queued.add(entry_id)
+            self._queues[conv].append((entry_id, fields))
+            if conv not in self._busy:
+                self._busy.add(conv)
+                task = asyncio.create_task(self._work(conv))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, conv: str) -> None:
+        """Handles one conversation's entries in the order they were read."""
+        queue = self._queues[conv]
+        try:
+            while queue:
+                entry_id, fields = queue.popleft()
+                try:
+                    async with self._slots:
+                        await self.handle(entry_id, fields)
+                except Exception:
+                    # This entry and the conversation's later ones stay pending; they are read
+                    # again, in order, after `reclaim_after_ms`.
+                    log.exception("%s: entry %s failed", self.name, entry_id)
+                    self._queued.difference_update(e for e, _ in queue)
+                    queue.clear()
+                finally:
+                    self._queued.discard(entry_id)
+        finally:
+            self._busy.discard(conv)
+            if not queue:
+                self._queues.pop(conv, None)

@@ -1,0 +1,51 @@
+"""Talks to Rasa through the project's router channel (rasa_plugins/router_channel.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+WEBHOOK = "/webhooks/router/webhook"
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer after every retry."""
+
+
+class RasaClient:
+    """Sends one message of a conversation to Rasa and returns the bot's messages."""
+
+    def __init__(self, url: str, attempts: int = 6, timeout: float = 30.0) -> None:
+        """`url` is Rasa's base URL, e.g. http://127.0.0.1:5005."""
+        self.url = url.rstrip("/") + WEBHOOK
+        self.attempts = attempts
+        self.client = httpx.AsyncClient(timeout=timeout)
+
+    async def send(
+        self, conv: str, text: str, message_id: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The bot's replies. The message id makes a repeated call return the first replies."""
+        body = {"sender": conv, "message": text, "message_id": message_id, "metadata": metadata}
+        pause = 0.2
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = await self.client.post(self.url, json=body)
+                if response.status_code < 500:
+                    response.raise_for_status()
+                    replies: list[dict[str, Any]] = response.json()
+                    return replies
+                log.warning("Rasa answered %s (attempt %d)", response.status_code, attempt)
+            except httpx.TransportError as error:
+                log.warning("Rasa unreachable: %s (attempt %d)", type(error).__name__, attempt)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+        raise RasaUnavailable(f"no answer from {self.url} after {self.attempts} attempts")
+
+    async def close(self) -> None:
+        """Closes the connection pool."""
+        await self.client.aclose()

@@ -1,0 +1,96 @@
+"""The router: takes each received message from the inbound stream to Rasa (or, during a hand-off,
+only to the transcript) and queues the replies on the outbound stream."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.rasa_client import RasaClient
+from bot.store import State, Store, Turn
+from hotline.content import gateway_texts
+from hotline.language import LANGUAGES, detect
+
+log = logging.getLogger(__name__)
+
+MAX_CHARACTERS = 4000
+# What a channel shows of a Rasa message; `custom` payloads (hand-off, forget me) stay here.
+PERSON_KEYS = ("text", "buttons", "image")
+
+
+class Router:
+    """Handles entries of the inbound stream (see bot/consumer.py for how they arrive)."""
+
+    def __init__(self, store: Store, rasa: RasaClient) -> None:
+        """Needs the store and a Rasa client."""
+        self.store = store
+        self.rasa = rasa
+
+    async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Handles one received message once, after the conversation's earlier ones."""
+        conv, seq = fields["conv"], int(fields["seq"])
+        turn = await self.store.wait_turn(conv, seq, "in_done")
+        if turn is Turn.LATER:
+            return
+        text = str(self.store.sealer.open(fields["text"]))
+        if turn is Turn.DONE:
+            await self.store.finish_inbound(entry_id, fields, text, [], None, "")
+            return
+        conversation = await self.store.conversation(conv)
+        language = conversation.get("language", "")
+        state = State(conversation.get("state") or State.BOT)
+        if state in (State.WAITING, State.OPERATOR):
+            # A person handles this conversation now: keep the message for them, say nothing.
+            await self.store.finish_inbound(entry_id, fields, text, [], None, language)
+            return
+        replies, handoff = await self._answer(entry_id, fields, text, conversation)
+        spoken = _language_of(replies) or language
+        await self.store.finish_inbound(entry_id, fields, text, replies, handoff, spoken)
+
+    async def _answer(
+        self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        language = conversation.get("language") or detect(text) or ""
+        if fields.get("kind", "text") != "text":
+            return [{"text": _say("non_text", language)}], None
+        notes = []
+        if len(text) > MAX_CHARACTERS:
+            text = text[:MAX_CHARACTERS]
+            notes.append({"text": _say("cut", detect(text) or language)})
+        metadata = {
+            "channel": fields["channel"],
+            "language": language,
+            "referral": conversation.get("referral", ""),
+        }
+        replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
+        handoff = next(
+            (
+                r["custom"]["handoff"]
+                for r in replies
+                if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]
+            ),
+            None,
+        )
+        return notes + [shown for shown in map(_for_person, replies) if shown], handoff
+
+
+def _for_person(reply: dict[str, Any]) -> dict[str, Any]:
+    """What of a bot message goes to the person: text and buttons, never the router's payloads."""
+    return {key: reply[key] for key in PERSON_KEYS if reply.get(key)}
+
+
+def _say(key: str, language: str) -> str:
+    """A gateway text in the language, or in all three when the language is not known."""
+    texts = gateway_texts()[key]
+    if language in texts:
+        return texts[language]
+    return "\n\n".join(texts[lang] for lang in LANGUAGES)
+
+
+def _language_of(replies: list[dict[str, Any]]) -> str:
+    """The language the bot answered in (its replies follow the conversation's language)."""
+    for reply in reversed(replies):
+        found = detect(str(reply.get("text") or ""))
+        if found:
+            return found
+    return ""

@@ -1,0 +1,59 @@
+"""The gateway's settings, read from the environment (`make run` loads .env and var/secrets.env)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Redis and Rasa are, where the gateway listens, and its secrets."""
+
+    redis_host: str
+    redis_port: int
+    rasa_url: str
+    host: str
+    port: int
+    id_secret: bytes
+    message_key: bytes
+    conversation_ttl: int
+    public_url: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Reads the settings; SettingsError names the first one that is wrong."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            redis_host=env.get("REDIS_HOST", "127.0.0.1"),
+            redis_port=_number(env, "REDIS_PORT", 6380),
+            rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
+            host=env.get("BOT_HOST", "127.0.0.1"),
+            port=_number(env, "BOT_PORT", 8000),
+            id_secret=_secret(env, "ID_SECRET"),
+            message_key=_secret(env, "MESSAGE_KEY"),
+            conversation_ttl=_number(env, "CONVERSATION_TTL_SECONDS", 30 * 24 * 3600),
+            public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+        )
+
+
+def _number(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _secret(env: dict[str, str], name: str) -> bytes:
+    value = env.get(name, "")
+    if not value:
+        raise SettingsError(
+            f"{name} is not set. `make run` creates local secrets in var/secrets.env; "
+            f"in production set {name} in the environment (see .env.example)."
+        )
+    return value.encode()

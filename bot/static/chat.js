@@ -1,0 +1,124 @@
+// The web chat page: sends what the person types, shows the replies from the server's event stream.
+// The chat id lives in sessionStorage: closing the tab forgets it on a shared phone.
+(function () {
+  "use strict";
+  var params = new URLSearchParams(location.search);
+  var ref = (params.get("ref") || "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+  var store = window.sessionStorage;
+  var client = store.getItem("chat.client");
+  if (!client) {
+    client = randomId();
+    store.setItem("chat.client", client);
+  }
+  var messages = document.getElementById("messages");
+  var buttons = document.getElementById("buttons");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var status = document.getElementById("status");
+
+  restore();
+  listen();
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (text) {
+      send(text, text);
+      input.value = "";
+    }
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  function send(text, shown) {
+    var id = randomId();
+    var bubble = show("person", shown, true);
+    remember({ from: "person", text: shown });
+    buttons.innerHTML = "";
+    post({ client: client, id: id, text: text, ref: ref }, bubble, 0);
+  }
+
+  // Retries with the same id until the server has it: the server ignores repeats.
+  function post(body, bubble, attempt) {
+    fetch("/chat/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      if (response.status === 202) {
+        bubble.classList.remove("pending");
+      } else if (response.status >= 500) {
+        retry();
+      } else {
+        bubble.classList.add("pending");
+        status.textContent = "⚠ " + response.status;
+      }
+    }).catch(retry);
+    function retry() {
+      setTimeout(function () { post(body, bubble, attempt + 1); }, Math.min(1000 * 2 ** attempt, 15000));
+    }
+  }
+
+  function listen() {
+    var since = store.getItem("chat.since") || "0-0";
+    var events = new EventSource("/chat/events?client=" + client + "&since=" + since);
+    events.onopen = function () { status.textContent = ""; };
+    events.onerror = function () { status.textContent = "…"; };
+    events.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      store.setItem("chat.since", event.lastEventId);
+      data.replies.forEach(function (reply) {
+        if (reply.text) {
+          show("bot", reply.text, false);
+          remember({ from: "bot", text: reply.text });
+        }
+        if (reply.buttons && reply.buttons.length) {
+          offer(reply.buttons);
+        }
+      });
+    };
+  }
+
+  function offer(list) {
+    buttons.innerHTML = "";
+    list.forEach(function (button) {
+      var element = document.createElement("button");
+      element.type = "button";
+      element.textContent = button.title;
+      element.addEventListener("click", function () { send(button.payload, button.title); });
+      buttons.appendChild(element);
+    });
+  }
+
+  function show(who, text, pending) {
+    var item = document.createElement("li");
+    item.className = who + (pending ? " pending" : "");
+    item.textContent = text;
+    messages.appendChild(item);
+    messages.scrollTop = messages.scrollHeight;
+    return item;
+  }
+
+  // What this tab has shown, so a reload does not blank the conversation.
+  function remember(line) {
+    var lines = JSON.parse(store.getItem("chat.lines") || "[]");
+    lines.push(line);
+    store.setItem("chat.lines", JSON.stringify(lines.slice(-200)));
+  }
+
+  function restore() {
+    JSON.parse(store.getItem("chat.lines") || "[]").forEach(function (line) {
+      show(line.from, line.text, false);
+    });
+  }
+})();

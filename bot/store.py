@@ -1,0 +1,328 @@
+"""The conversation store: every Redis key, stream and state of the gateway, and the transitions
+between states, in one place.
+
+A conversation is a hash `hl:conv:<id>` (state, channel, referral, language, counters), an encrypted
+reply address, an encrypted transcript, and entries on two streams:
+- `hl:inbound`: what people sent, each with the conversation's next sequence number;
+- `hl:outbound`: what to send back, each with its own per-conversation sequence number.
+A worker handles entry n of a conversation only after n-1 (`in_done` / `out_done`), and marks it
+done and acknowledges it in the same atomic step as its effects, so a crash at any point replays
+the entry and a replay changes nothing twice.
+
+States: bot (the assistant answers) -> waiting (a hand-off is queued; the bot is silent)
+-> operator (a person answers) -> closed (the assistant answers again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot.privacy import Sealer, conversation_id
+
+PREFIX = "hl"
+INBOUND = f"{PREFIX}:inbound"
+OUTBOUND = f"{PREFIX}:outbound"
+QUEUE = f"{PREFIX}:handoff:queue"
+ROUTERS = "routers"
+SENDERS = "senders"
+SEEN_SECONDS = 24 * 3600
+TRANSCRIPT_LENGTH = 2000
+WEB_BACKLOG = 500
+# Hand-off queue order: the most urgent first, then the longest waiting.
+PRIORITY = {"immediate": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class State(StrEnum):
+    """Who answers the conversation now."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    OPERATOR = "operator"
+    CLOSED = "closed"
+
+
+# (state, event) -> next state. Every change of state goes through `transition`.
+TRANSITIONS: dict[tuple[State, str], State] = {
+    (State.BOT, "handoff"): State.WAITING,
+    (State.CLOSED, "handoff"): State.WAITING,
+    (State.WAITING, "claim"): State.OPERATOR,
+    (State.WAITING, "close"): State.CLOSED,
+    (State.OPERATOR, "close"): State.CLOSED,
+}
+
+
+def transition(state: State, event: str) -> State:
+    """The state after an event; ValueError when the event is not allowed in that state."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        raise ValueError(f"'{event}' is not possible while the conversation is {state}") from None
+
+
+class Turn(StrEnum):
+    """Whether a stream entry may be handled now."""
+
+    GO = "go"
+    DONE = "done"
+    LATER = "later"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as a channel received it. `user` and `address` are stored only as a hash and
+    encrypted respectively."""
+
+    channel: str
+    user: str
+    event_id: str
+    text: str = ""
+    kind: str = "text"
+    address: dict[str, Any] = field(default_factory=dict)
+    referral: str = ""
+
+
+def conversation_key(conv: str) -> str:
+    """The hash of one conversation."""
+    return f"{PREFIX}:conv:{conv}"
+
+
+def _address_key(conv: str) -> str:
+    return f"{PREFIX}:addr:{conv}"
+
+
+def _transcript_key(conv: str) -> str:
+    return f"{PREFIX}:log:{conv}"
+
+
+def web_key(conv: str) -> str:
+    """The stream of replies a web chat page reads (server-sent events)."""
+    return f"{PREFIX}:web:{conv}"
+
+
+# KEYS: seen, conversation, inbound, address. ARGV: now, ttl, seen_ttl, channel, kind, text,
+# referral, address, conversation id.
+_ACCEPT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return false end
+local seq = redis.call('HINCRBY', KEYS[2], 'in_seq', 1)
+if redis.call('HSETNX', KEYS[2], 'state', 'bot') == 1 then
+  redis.call('HSET', KEYS[2], 'channel', ARGV[4], 'created', ARGV[1], 'in_done', 0,
+             'out_seq', 0, 'out_done', 0)
+end
+if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[2], 'referral', ARGV[7]) end
+redis.call('HSET', KEYS[2], 'active', ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[4], ARGV[8], 'EX', ARGV[2])
+return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', ARGV[4],
+                  'kind', ARGV[5], 'text', ARGV[6])
+"""
+
+# KEYS: conversation, inbound, outbound, transcript, queue. ARGV: group, entry id, seq, now, ttl,
+# transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score or '',
+# conversation id, channel, risk, language.
+_FINISH_INBOUND = """
+local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
+if done >= tonumber(ARGV[3]) then
+  redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'in_done', ARGV[3], 'active', ARGV[4])
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'language', ARGV[12]) end
+for line in string.gmatch(ARGV[6], '[^\\n]+') do redis.call('RPUSH', KEYS[4], line) end
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[13]), -1)
+if ARGV[7] ~= '' then
+  local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
+  redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', out, 'channel', ARGV[10],
+             'reply_to', ARGV[3], 'replies', ARGV[7])
+end
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4])
+  redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[4], ARGV[5])
+redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+# KEYS: conversation, outbound, web stream. ARGV: group, entry id, seq, web entry ('' when the
+# channel is not the web chat), ttl, web backlog, reply_to.
+_FINISH_OUTBOUND = """
+local done = tonumber(redis.call('HGET', KEYS[1], 'out_done') or '0')
+if done >= tonumber(ARGV[3]) then
+  redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+  return 0
+end
+if ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'reply_to', ARGV[7], 'replies', ARGV[4])
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'out_done', ARGV[3])
+redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+class Store:
+    """The gateway's view of Redis."""
+
+    def __init__(
+        self, client: aioredis.Redis, id_secret: bytes, message_key: bytes, ttl: int
+    ) -> None:
+        """Uses a client created with decode_responses=True."""
+        self.redis = client
+        self.id_secret = id_secret
+        self.sealer = Sealer(message_key)
+        self.ttl = ttl
+        self._accept = client.register_script(_ACCEPT)
+        self._finish_inbound = client.register_script(_FINISH_INBOUND)
+        self._finish_outbound = client.register_script(_FINISH_OUTBOUND)
+
+    def conversation_id(self, channel: str, user: str) -> str:
+        """The pseudonymous id of a channel's user."""
+        return conversation_id(self.id_secret, channel, user)
+
+    async def accept(self, message: Inbound) -> str | None:
+        """Queues a received message; None when this event was seen before (a replay)."""
+        conv = self.conversation_id(message.channel, message.user)
+        entry = await self._accept(
+            keys=[
+                f"{PREFIX}:seen:{message.channel}:{message.event_id}",
+                conversation_key(conv),
+                INBOUND,
+                _address_key(conv),
+            ],
+            args=[
+                _now(),
+                self.ttl,
+                SEEN_SECONDS,
+                message.channel,
+                message.kind,
+                self.sealer.seal(message.text),
+                message.referral,
+                self.sealer.seal(message.address),
+                conv,
+            ],
+        )
+        return conv if entry else None
+
+    async def conversation(self, conv: str) -> dict[str, str]:
+        """The conversation's hash (empty when unknown or expired)."""
+        found: dict[str, str] = await self.redis.hgetall(conversation_key(conv))
+        return found
+
+    async def state(self, conv: str) -> State:
+        """Who answers the conversation now."""
+        return State(await self.redis.hget(conversation_key(conv), "state") or State.BOT)
+
+    async def address(self, conv: str) -> dict[str, Any]:
+        """What a channel needs to reply to the conversation."""
+        sealed = await self.redis.get(_address_key(conv))
+        found: dict[str, Any] = self.sealer.open(sealed) if sealed else {}
+        return found
+
+    async def wait_turn(self, conv: str, seq: int, counter: str, seconds: float = 5.0) -> Turn:
+        """Waits until entry `seq` comes next under `counter` (in_done or out_done)."""
+        deadline = time.monotonic() + seconds
+        pause = 0.005
+        while True:
+            done = int(await self.redis.hget(conversation_key(conv), counter) or 0)
+            if done >= seq:
+                return Turn.DONE
+            if done == seq - 1:
+                return Turn.GO
+            if time.monotonic() > deadline:
+                return Turn.LATER
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    async def finish_inbound(
+        self,
+        entry_id: str,
+        fields: dict[str, str],
+        text: str,
+        replies: list[dict[str, Any]],
+        handoff: dict[str, Any] | None,
+        language: str,
+    ) -> bool:
+        """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
+        all or nothing. False when it had been done before."""
+        conv = fields["conv"]
+        now = _now()
+        lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
+        if replies:
+            lines.append(self.sealer.seal({"at": now, "from": "bot", "replies": replies}))
+        risk = str((handoff or {}).get("risk") or "")
+        score = ""
+        if handoff is not None:
+            score = str(PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(now))
+        result = await self._finish_inbound(
+            keys=[conversation_key(conv), INBOUND, OUTBOUND, _transcript_key(conv), QUEUE],
+            args=[
+                ROUTERS,
+                entry_id,
+                fields["seq"],
+                now,
+                self.ttl,
+                "\n".join(lines),
+                self.sealer.seal(replies) if replies else "",
+                score,
+                conv,
+                fields["channel"],
+                risk,
+                language,
+                TRANSCRIPT_LENGTH,
+            ],
+        )
+        return bool(result)
+
+    async def finish_outbound(self, entry_id: str, fields: dict[str, str], web: bool) -> bool:
+        """Marks replies delivered and acknowledges them; for the web chat, delivering is adding
+        them to the page's stream, in the same step. False when done before."""
+        conv = fields["conv"]
+        result = await self._finish_outbound(
+            keys=[conversation_key(conv), OUTBOUND, web_key(conv)],
+            args=[
+                SENDERS,
+                entry_id,
+                fields["seq"],
+                fields["replies"] if web else "",
+                self.ttl,
+                WEB_BACKLOG,
+                fields.get("reply_to", ""),
+            ],
+        )
+        return bool(result)
+
+    async def transcript(self, conv: str) -> list[dict[str, Any]]:
+        """The conversation as stored, decrypted, oldest first."""
+        return [
+            self.sealer.open(line) for line in await self.redis.lrange(_transcript_key(conv), 0, -1)
+        ]
+
+    async def change(self, conv: str, event: str) -> State:
+        """Applies a hand-off event (claim, close) to the conversation and returns the new state."""
+        key = conversation_key(conv)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    current = State(await pipe.hget(key, "state") or State.BOT)
+                    new = transition(current, event)
+                    pipe.multi()
+                    pipe.hset(key, "state", new.value)
+                    if new is not State.WAITING:
+                        pipe.zrem(QUEUE, conv)
+                    await pipe.execute()
+                    return new
+                except aioredis.WatchError:
+                    continue
+
+
+def _now() -> float:
+    return round(time.time(), 3)

@@ -1,0 +1,274 @@
+"""The whole way of a message through real processes: web chat -> inbound stream -> router -> Rasa
+-> outbound stream -> senders -> the page's event stream. Nothing of the project is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from bot.privacy import conversation_id
+from bot.store import INBOUND, QUEUE, conversation_key, web_key
+from hotline.language import detect
+from tests.servers import (
+    ROOT,
+    RedisProcess,
+    action_server,
+    environment,
+    free_port,
+    gateway,
+    gateway_environment,
+    rasa_server,
+    start_worker,
+    stop,
+)
+
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+pytestmark = pytest.mark.servers
+
+Reply = dict[str, Any]
+
+
+class Stack:
+    """The running servers, and a way to start and kill workers."""
+
+    def __init__(self, url: str, env: dict[str, str], logs: Path, server: RedisProcess) -> None:
+        self.url = url
+        self.env = env
+        self.logs = logs
+        self.server = server
+        self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def worker(self, name: str) -> subprocess.Popen[bytes]:
+        process = start_worker(self.env, self.logs, name)
+        self.workers.append(process)
+        return process
+
+    def conv(self, client: str) -> str:
+        return conversation_id(self.env["ID_SECRET"].encode(), "web", client)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Redis, the action server, Rasa, the gateway and one worker, as `make run` starts them."""
+    if not MODEL.exists():
+        pytest.fail("No trained model: `make test` trains one first (make train).")
+    server = RedisProcess(tmp_path_factory.mktemp("redis"))
+    env = environment(server.port, free_port())
+    logs = tmp_path_factory.mktemp("logs")
+    try:
+        with action_server(env, logs), rasa_server(MODEL, env, logs) as (rasa_url, _):
+            gateway_env = gateway_environment(env, rasa_url)
+            with gateway(gateway_env, logs) as url:
+                running = Stack(url, gateway_env, logs, server)
+                running.worker("w1")
+                try:
+                    yield running
+                finally:
+                    for process in running.workers:
+                        stop(process)
+    finally:
+        server.stop()
+
+
+def client_id() -> str:
+    return uuid.uuid4().hex
+
+
+def post(stack: Stack, client: str, text: str, message_id: str | None = None) -> httpx.Response:
+    body = {"client": client, "id": message_id or uuid.uuid4().hex, "text": text, "ref": "ngo-1"}
+    return httpx.post(f"{stack.url}/chat/messages", json=body, timeout=10)
+
+
+class Page:
+    """A web chat page: sends messages and reads the replies from the event stream, as chat.js."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.client = client_id()
+        self.since = "0-0"
+
+    def say(self, text: str, expect: int = 1) -> list[Reply]:
+        """Sends a message and returns the replies to it (one event per message answered)."""
+        assert post(self.stack, self.client, text).status_code == 202
+        return self.read(expect)
+
+    def read(self, events: int, seconds: float = 60) -> list[Reply]:
+        replies: list[Reply] = []
+        params = {"client": self.client, "since": self.since}
+        with httpx.stream(
+            "GET", f"{self.stack.url}/chat/events", params=params, timeout=seconds
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            event_id = None
+            for line in response.iter_lines():
+                if line.startswith("id: "):
+                    event_id = line[4:]
+                elif line.startswith("data: "):
+                    replies.extend(json.loads(line[6:])["replies"])
+                    assert event_id is not None
+                    self.since = event_id
+                    events -= 1
+                    if events == 0:
+                        return replies
+        raise AssertionError("the event stream ended early")
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> None:
+    page = Page(stack)
+    greeting = page.say("สวัสดีครับ")
+    assert detect(texts(greeting)) == "th" and greeting[-1]["buttons"]
+    asked = page.say("นายจ้างเก็บพาสปอร์ตผมไว้ไม่ยอมคืน ทำยังไงได้บ้าง")
+    assert asked[-1]["buttons"][0]["payload"] == '/choose_country{"country":"th"}'
+    assert "☎ 1300" in texts(page.say('/choose_country{"country":"th"}'))
+    assert "10" in texts(page.say("อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"))
+    assert texts(page.say("/affirm")).startswith("1/9")
+    for answer in ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3:
+        last = page.say(answer)
+    assert "•" in texts(last)
+    accepted = page.say("/affirm")
+    assert all("custom" not in reply for reply in accepted), "the payload is not for the person"
+    conv = stack.conv(page.client)
+    assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
+    assert stack.redis.hget(conversation_key(conv), "risk") == "high"
+    assert stack.redis.hget(conversation_key(conv), "referral") == "ngo-1"
+    assert conv in stack.redis.zrange(QUEUE, 0, -1)
+
+    # Waiting for a person: the bot says nothing more, and the message is kept for the operator.
+    assert post(stack, page.client, "ยังอยู่ไหมครับ").status_code == 202
+    deadline = time.monotonic() + 30
+    while stack.redis.hget(conversation_key(conv), "in_done") != "16":
+        assert time.monotonic() < deadline, "the message was not handled"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert stack.redis.xlen(web_key(conv)) == 15
+
+
+def test_vietnamese_danger_gets_numbers_and_an_urgent_handoff(stack: Stack) -> None:
+    page = Page(stack)
+    replies = page.say("cuu toi voi, ho nhot toi trong phong")
+    assert "☎ 113" in texts(replies) and "☎ 191" in texts(replies)
+    conv = stack.conv(page.client)
+    assert stack.redis.hget(conversation_key(conv), "risk") == "immediate"
+    assert stack.redis.zscore(QUEUE, conv) is not None
+
+
+def test_khmer_rights_answer_for_the_country_named(stack: Stack) -> None:
+    page = Page(stack)
+    page.say("សួស្តី")
+    asked = page.say("ថៅកែមិនបើកប្រាក់ខែខ្ញុំបីខែហើយ")
+    assert asked[-1]["buttons"]
+    answer = texts(page.say('/choose_country{"country":"kh"}'))
+    assert detect(answer) == "km" and "☎" in answer
+
+
+def test_a_long_message_is_cut_with_a_note_not_dropped(stack: Stack) -> None:
+    page = Page(stack)
+    page.say("xin chào")
+    replies = page.say("toi bi giu ho chieu " * 400)
+    assert "quá dài" in texts(replies)
+    assert len(replies) >= 2
+
+
+def test_a_resent_message_is_answered_once(stack: Stack) -> None:
+    page = Page(stack)
+    message_id = "same-id"
+    for _ in range(3):
+        assert post(stack, page.client, "สวัสดีครับ", message_id).status_code == 202
+    page.read(1)
+    time.sleep(1)
+    assert stack.redis.xlen(web_key(stack.conv(page.client))) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"client": "short", "text": "hi"}', 422),
+        (b'{"client": "0123456789abcdef0123", "text": ""}', 422),
+        (b'{"client": "0123456789abcdef0123", "text": "hi", "ref": "<script>"}', 422),
+        (b"{not json", 422),
+        (b'{"client": "0123456789abcdef0123", "text": "' + b"x" * 1_000_000 + b'"}', 413),
+    ],
+    ids=["bad client id", "empty text", "bad referral", "malformed json", "1 MB body"],
+)
+def test_hostile_input_is_refused_and_nothing_is_stored(
+    stack: Stack, body: bytes, status: int
+) -> None:
+    before = stack.redis.xlen(INBOUND)
+    response = httpx.post(
+        f"{stack.url}/chat/messages",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == status
+    assert stack.redis.xlen(INBOUND) == before
+    assert httpx.get(f"{stack.url}/health").status_code == 200
+
+
+def test_a_killed_worker_loses_nothing_and_repeats_nothing(stack: Stack) -> None:
+    """500 messages from 50 conversations; kill -9 the worker in the middle, start another."""
+    clients = [client_id() for _ in range(50)]
+    asyncio.run(_send_all(stack, clients, 10))
+    time.sleep(1.0)
+    victim = stack.workers[0]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    assert _answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
+    stack.worker("w1")  # the same name: it takes up what the killed one had read
+    _expect_every_reply(stack, clients, 10, seconds=240)
+
+
+def test_a_restarted_redis_loses_nothing(stack: Stack) -> None:
+    clients = [client_id() for _ in range(20)]
+    asyncio.run(_send_all(stack, clients, 5))
+    stack.server.restart()  # while the worker is answering them
+    assert _answered(stack, clients) < 100, "the restart came after the work: it proves nothing"
+    _expect_every_reply(stack, clients, 5, seconds=240)
+
+
+async def _send_all(stack: Stack, clients: list[str], count: int) -> None:
+    """Every client sends `count` numbered messages, in order, all clients at once."""
+
+    async def one(client: str, http: httpx.AsyncClient) -> None:
+        for n in range(1, count + 1):
+            body = {"client": client, "id": f"m{n}", "text": f"ขอบคุณครับ {n}"}
+            response = await http.post(f"{stack.url}/chat/messages", json=body)
+            assert response.status_code == 202 and response.json() == {"queued": True}
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        await asyncio.gather(*(one(client, http) for client in clients))
+
+
+def _answered(stack: Stack, clients: list[str]) -> int:
+    return sum(int(stack.redis.xlen(web_key(stack.conv(c)))) for c in clients)
+
+
+def _expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: float) -> None:
+    """Each message answered exactly once, in the order it was sent."""
+    deadline = time.monotonic() + seconds
+    pending = {stack.conv(c) for c in clients}
+    while pending and time.monotonic() < deadline:
+        pending = {c for c in pending if stack.redis.xlen(web_key(c)) < count}
+        time.sleep(0.5)
+    assert not pending, f"{len(pending)} conversations still waiting for replies"
+    time.sleep(2)  # anything answered twice would show up now
+    for client in clients:
+        answered = [int(f["reply_to"]) for _, f in stack.redis.xrange(web_key(stack.conv(client)))]
+        assert answered == list(range(1, count + 1))

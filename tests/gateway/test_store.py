@@ -1,0 +1,138 @@
+"""The conversation store against a real Redis: order, replays, hand-off states, encryption."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.store import (
+    INBOUND,
+    OUTBOUND,
+    QUEUE,
+    ROUTERS,
+    SENDERS,
+    Inbound,
+    State,
+    Store,
+    Turn,
+    conversation_key,
+    transition,
+    web_key,
+)
+
+pytestmark = pytest.mark.asyncio
+
+
+async def received(store: Store, count: int = 1) -> list[tuple[str, dict[str, str]]]:
+    await store.redis.xgroup_create(INBOUND, ROUTERS, id="0", mkstream=True)
+    found = await store.redis.xreadgroup(ROUTERS, "test", {INBOUND: ">"}, count=count)
+    return [(entry_id, fields) for entry_id, fields in found[0][1]]
+
+
+def message(text: str, event: str, user: str = "12345") -> Inbound:
+    return Inbound(channel="telegram", user=user, event_id=event, text=text, address={"chat": 1})
+
+
+async def test_a_replayed_event_is_stored_once(store: Store) -> None:
+    first = await store.accept(message("hello", "update-1"))
+    again = await store.accept(message("hello", "update-1"))
+    assert first is not None and again is None
+    assert await store.redis.xlen(INBOUND) == 1
+
+
+async def test_messages_of_a_conversation_are_numbered_in_order(store: Store) -> None:
+    for n in range(3):
+        await store.accept(message(f"m{n}", f"u{n}"))
+    await store.accept(message("other", "u9", user="999"))
+    entries = await received(store, 10)
+    mine = [f["seq"] for _, f in entries if f["conv"] == entries[0][1]["conv"]]
+    assert mine == ["1", "2", "3"]
+    assert entries[-1][1]["seq"] == "1"
+
+
+async def test_nothing_readable_is_stored(store: Store) -> None:
+    await store.accept(message("นายจ้างยึดพาสปอร์ต", "u1", user="telegram-user-777"))
+    dump = ""
+    for key in await store.redis.keys("*"):
+        kind = await store.redis.type(key)
+        if kind == "hash":
+            dump += str(await store.redis.hgetall(key))
+        elif kind == "string":
+            dump += str(await store.redis.get(key))
+        elif kind == "stream":
+            dump += str(await store.redis.xrange(key))
+        dump += key
+    assert "พาสปอร์ต" not in dump
+    assert "telegram-user-777" not in dump and '"chat"' not in dump
+
+
+async def test_finishing_twice_changes_nothing_twice(store: Store) -> None:
+    await store.accept(message("hi", "u1"))
+    [(entry_id, fields)] = await received(store)
+    replies = [{"text": "hello"}]
+    assert await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
+    assert not await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
+    assert await store.redis.xlen(OUTBOUND) == 1
+    assert len(await store.transcript(fields["conv"])) == 2
+    assert await store.redis.xpending(INBOUND, ROUTERS) == {
+        "pending": 0,
+        "min": None,
+        "max": None,
+        "consumers": [],
+    }
+
+
+async def test_a_later_message_waits_for_the_earlier_one(store: Store) -> None:
+    for n in range(2):
+        await store.accept(message(f"m{n}", f"u{n}"))
+    (first_id, first), (_, second) = await received(store, 2)
+    conv = first["conv"]
+    assert await store.wait_turn(conv, 2, "in_done", seconds=0.05) is Turn.LATER
+    assert await store.wait_turn(conv, 1, "in_done") is Turn.GO
+    await store.finish_inbound(first_id, first, "m0", [], None, "")
+    assert await store.wait_turn(conv, 2, "in_done") is Turn.GO
+    assert await store.wait_turn(conv, 1, "in_done") is Turn.DONE
+
+
+async def test_a_handoff_queues_the_conversation_by_urgency(store: Store) -> None:
+    risks = ("medium", "immediate", "high")
+    for user in ("a", "b", "c"):
+        await store.accept(message("help", f"e-{user}", user=user))
+    entries = await received(store, 3)
+    for (entry_id, fields), risk in zip(entries, risks, strict=True):
+        handoff = {"reason": "screening", "risk": risk}
+        await store.finish_inbound(entry_id, fields, "help", [{"text": "ok"}], handoff, "th")
+    queue = await store.redis.zrange(QUEUE, 0, -1)
+    by_risk = {f["conv"]: risk for (_, f), risk in zip(entries, risks, strict=True)}
+    assert [by_risk[c] for c in queue] == ["immediate", "high", "medium"]
+    assert all([await store.state(c) is State.WAITING for c in queue])
+
+
+async def test_states_change_only_as_the_table_allows(store: Store) -> None:
+    await store.accept(message("help", "e1"))
+    [(entry_id, fields)] = await received(store)
+    conv = fields["conv"]
+    await store.finish_inbound(entry_id, fields, "help", [], {"risk": "high"}, "th")
+    assert await store.change(conv, "claim") is State.OPERATOR
+    with pytest.raises(ValueError, match="claim"):
+        await store.change(conv, "claim")
+    assert await store.change(conv, "close") is State.CLOSED
+    assert await store.redis.zcard(QUEUE) == 0
+    assert transition(State.CLOSED, "handoff") is State.WAITING
+    with pytest.raises(ValueError):
+        transition(State.BOT, "close")
+
+
+async def test_web_replies_are_delivered_once_in_the_same_step(store: Store) -> None:
+    inbound = Inbound(channel="web", user="client-0123456789abcdef", event_id="x", text="hi")
+    conv = await store.accept(inbound)
+    assert conv is not None
+    [(entry_id, fields)] = await received(store)
+    await store.finish_inbound(entry_id, fields, "hi", [{"text": "hello"}], None, "th")
+    await store.redis.xgroup_create(OUTBOUND, SENDERS, id="0")
+    found = await store.redis.xreadgroup(SENDERS, "test", {OUTBOUND: ">"})
+    out_id, out = found[0][1][0]
+    assert await store.finish_outbound(out_id, out, web=True)
+    assert not await store.finish_outbound(out_id, out, web=True)
+    [(_, web)] = await store.redis.xrange(web_key(conv))
+    assert store.sealer.open(web["replies"]) == [{"text": "hello"}]
+    assert await store.redis.hget(conversation_key(conv), "out_done") == "1"
