@@ -18,6 +18,8 @@ BOT_PORT ?= 8000
 CONVERSATION_TTL_SECONDS ?= 2592000
 export REDIS_HOST REDIS_PORT RASA_PORT ACTIONS_PORT TRACKER_MAX_EVENTS TRACKER_EXPIRY_SECONDS
 export BOT_PORT CONVERSATION_TTL_SECONDS
+# Channels: each starts only when its credentials are set (see .env.example).
+export PUBLIC_URL TELEGRAM_TOKEN LINE_CHANNEL_SECRET LINE_ACCESS_TOKEN
 # TensorFlow's start-up chatter hides what matters.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Rasa would report usage and errors to its servers; nothing leaves this machine.
@@ -93,7 +95,7 @@ lint: $(VENV)/.installed
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot hotline $(wildcard tests/gateway/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot hotline $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml

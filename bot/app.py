@@ -5,7 +5,9 @@ Run: .venv/bin/python -m bot.app  (make run does it). The router and senders run
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +16,9 @@ import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from telegram import Bot
 
-from bot import webchat
+from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.settings import Settings, SettingsError
 from bot.store import Store
@@ -33,13 +36,31 @@ def create_app(settings: Settings) -> FastAPI:
     )
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
 
+    bot = None
+    if settings.telegram_token:
+        bot = telegram_channel.make_bot(settings.telegram_token, settings.telegram_api_url)
+    secret = telegram_channel.webhook_secret(settings.id_secret)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if bot is not None and await _start_telegram(bot, settings, secret):
+            if not settings.public_url:
+                holder = f"{os.uname().nodename}-{os.getpid()}"
+                tasks.append(asyncio.create_task(telegram_channel.poll(store, bot, holder)))
         yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await client.aclose()
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webchat.routes(store))
+    if bot is not None:
+        app.include_router(telegram_channel.routes(store, bot, secret))
+    if settings.line:
+        app.include_router(line_channel.routes(store, settings.line_channel_secret))
+        print(f"== LINE: webhook at {line_channel.WEBHOOK_PATH}", flush=True)  # noqa: T201
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
 
     @app.get("/health", include_in_schema=False)
@@ -50,6 +71,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     return app
+
+
+async def _start_telegram(bot: Bot, settings: Settings, secret: str) -> bool:
+    """Checks the token and registers commands and the webhook; one line when it cannot."""
+    try:
+        await telegram_channel.start_bot(bot)
+        await telegram_channel.set_commands(bot)
+        if settings.public_url:
+            await telegram_channel.use_webhook(bot, settings.public_url, secret)
+    except telegram_channel.TelegramSetupError as error:
+        print(f"bot: {error}; Telegram is off.", file=sys.stderr, flush=True)  # noqa: T201
+        return False
+    mode = "webhook" if settings.public_url else "long polling"
+    print(f"== Telegram: @{bot.username}, {mode}", flush=True)  # noqa: T201
+    return True
 
 
 def main() -> None:

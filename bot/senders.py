@@ -22,11 +22,21 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class Undeliverable(Exception):
+    """The channel will never take these replies (the person blocked the bot, no address)."""
+
+
 class ChannelSender(Protocol):
     """Sends replies to one address of a channel."""
 
-    async def deliver(self, address: dict[str, Any], replies: list[dict[str, Any]]) -> None:
-        """Sends the replies in order; RetryLater or any error means: not delivered."""
+    async def deliver(
+        self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
+    ) -> None:
+        """Sends the replies in order; RetryLater or any error means: not delivered. `key` is the
+        same for every attempt at the same replies (for channels that can drop a repeat)."""
+
+    async def close(self) -> None:
+        """Closes the connections."""
 
 
 class Senders:
@@ -46,10 +56,16 @@ class Senders:
             return
         channel = fields["channel"]
         if turn is Turn.GO and channel != WEB:
-            await self._deliver(channel, conv, self.store.sealer.open(fields["replies"]))
+            try:
+                replies = self.store.sealer.open(fields["replies"])
+                await self._deliver(channel, conv, replies, entry_id)
+            except Undeliverable as error:
+                log.warning("%s: replies to %s dropped: %s", channel, conv, error)
         await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
 
-    async def _deliver(self, channel: str, conv: str, replies: list[dict[str, Any]]) -> None:
+    async def _deliver(
+        self, channel: str, conv: str, replies: list[dict[str, Any]], key: str
+    ) -> None:
         sender = self.channels.get(channel)
         if sender is None:
             raise RuntimeError(f"no sender for channel {channel!r} is configured")
@@ -57,8 +73,10 @@ class Senders:
         pause = 0.5
         for attempt in range(1, self.attempts + 1):
             try:
-                await sender.deliver(address, replies)
+                await sender.deliver(address, replies, key)
                 return
+            except Undeliverable:
+                raise
             except RetryLater as wait:
                 log.warning("%s asked to wait %.1f s (attempt %d)", channel, wait.seconds, attempt)
                 await asyncio.sleep(wait.seconds)

@@ -23,11 +23,23 @@ class Settings:
     message_key: bytes
     conversation_ttl: int
     public_url: str
+    telegram_token: str
+    telegram_api_url: str
+    line_channel_secret: str
+    line_access_token: str
+    line_api_url: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Reads the settings; SettingsError names the first one that is wrong."""
         env = dict(os.environ if env is None else env)
+        if bool(env.get("LINE_CHANNEL_SECRET", "").strip()) != bool(
+            env.get("LINE_ACCESS_TOKEN", "").strip()
+        ):
+            raise SettingsError(
+                "LINE needs both LINE_CHANNEL_SECRET and LINE_ACCESS_TOKEN (LINE Developers "
+                "console, Messaging API tab); only one is set"
+            )
         return cls(
             redis_host=env.get("REDIS_HOST", "127.0.0.1"),
             redis_port=_number(env, "REDIS_PORT", 6380),
@@ -38,7 +50,17 @@ class Settings:
             message_key=_secret(env, "MESSAGE_KEY"),
             conversation_ttl=_number(env, "CONVERSATION_TTL_SECONDS", 30 * 24 * 3600),
             public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+            telegram_token=env.get("TELEGRAM_TOKEN", "").strip(),
+            telegram_api_url=env.get("TELEGRAM_API_URL", "https://api.telegram.org"),
+            line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip(),
+            line_access_token=env.get("LINE_ACCESS_TOKEN", "").strip(),
+            line_api_url=env.get("LINE_API_URL", "https://api.line.me"),
         )
+
+    @property
+    def line(self) -> bool:
+        """Whether LINE is configured."""
+        return bool(self.line_channel_secret)
 
 
 def _number(env: dict[str, str], name: str, default: int) -> int:

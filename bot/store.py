@@ -29,6 +29,9 @@ PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
 OUTBOUND = f"{PREFIX}:outbound"
 QUEUE = f"{PREFIX}:handoff:queue"
+# Telegram long polling: which process polls (a lease), and the next update to ask for.
+TELEGRAM_POLLER = f"{PREFIX}:telegram:poller"
+TELEGRAM_OFFSET = f"{PREFIX}:telegram:offset"
 ROUTERS = "routers"
 SENDERS = "senders"
 SEEN_SECONDS = 24 * 3600

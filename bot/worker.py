@@ -15,10 +15,11 @@ import sys
 
 import redis.asyncio as aioredis
 
+from bot import line_channel, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
-from bot.senders import Senders
+from bot.senders import ChannelSender, Senders
 from bot.settings import Settings, SettingsError
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
 
@@ -32,8 +33,19 @@ async def serve(settings: Settings, name: str) -> None:
     )
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     rasa = RasaClient(settings.rasa_url)
+    channels: dict[str, ChannelSender] = {}
+    if settings.telegram_token:
+        bot = telegram_channel.make_bot(settings.telegram_token, settings.telegram_api_url)
+        try:
+            await telegram_channel.start_bot(bot)
+            channels[telegram_channel.CHANNEL] = telegram_channel.TelegramSender(bot)
+        except telegram_channel.TelegramSetupError as error:
+            print(f"worker: {error}; Telegram replies are not sent.", file=sys.stderr)  # noqa: T201
+    if settings.line:
+        api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
+        channels[line_channel.CHANNEL] = line_channel.LineSender(api)
     router = Consumer(client, INBOUND, ROUTERS, name, Router(store, rasa).handle)
-    senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, {}).handle)
+    senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, channels).handle)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -41,6 +53,8 @@ async def serve(settings: Settings, name: str) -> None:
     try:
         await asyncio.gather(router.run(stop), senders.run(stop))
     finally:
+        for sender in channels.values():
+            await sender.close()
         await rasa.close()
         await client.aclose()
 

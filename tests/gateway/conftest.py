@@ -1,17 +1,39 @@
-"""Fixtures of the gateway tests (services' environment): a store on the session's real Redis."""
+"""Fixtures of the gateway tests (services' environment): a store on a real Redis, and the whole
+stack of real processes (Redis, actions, Rasa, the gateway, a worker, a stand-in Telegram API)."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import pytest
 import pytest_asyncio
+import redis
 import redis.asyncio as aioredis
 
+from bot.privacy import conversation_id
 from bot.store import Store
+from tests.servers import (
+    ROOT,
+    RedisProcess,
+    action_server,
+    environment,
+    free_port,
+    gateway,
+    gateway_environment,
+    rasa_server,
+    start_worker,
+    stop,
+)
+from tests.standins import line_api
+from tests.standins.line_api import LineStandIn
+from tests.standins.telegram_api import TOKEN, TelegramStandIn
 
 ID_SECRET = b"test-id-secret"
 MESSAGE_KEY = base64.urlsafe_b64encode(b"k" * 32)
+MODEL = ROOT / "models" / "assistant.tar.gz"
 
 
 @pytest_asyncio.fixture
@@ -21,3 +43,70 @@ async def store(redis_port: int) -> AsyncIterator[Store]:
     await client.flushall()
     yield Store(client, ID_SECRET, MESSAGE_KEY, ttl=3600)
     await client.aclose()
+
+
+class Stack:
+    """The running servers, and a way to start and kill workers."""
+
+    def __init__(
+        self,
+        url: str,
+        env: dict[str, str],
+        logs: Path,
+        server: RedisProcess,
+        telegram: TelegramStandIn,
+        line: LineStandIn,
+    ) -> None:
+        self.url = url
+        self.env = env
+        self.logs = logs
+        self.server = server
+        self.telegram = telegram
+        self.line = line
+        self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def worker(self, name: str) -> subprocess.Popen[bytes]:
+        """Starts a worker under a consumer name."""
+        process = start_worker(self.env, self.logs, name)
+        self.workers.append(process)
+        return process
+
+    def conv(self, user: str, channel: str = "web") -> str:
+        """The conversation id the gateway gives a channel's user."""
+        return conversation_id(self.env["ID_SECRET"].encode(), channel, user)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Everything `make run` starts, with Telegram (long polling) and LINE pointed at stand-ins."""
+    if not MODEL.exists():
+        pytest.fail("No trained model: `make test` trains one first (make train).")
+    server = RedisProcess(tmp_path_factory.mktemp("redis"))
+    env = environment(server.port, free_port())
+    logs = tmp_path_factory.mktemp("logs")
+    try:
+        with (
+            TelegramStandIn() as telegram,
+            LineStandIn() as line,
+            action_server(env, logs),
+            rasa_server(MODEL, env, logs) as (rasa_url, _),
+        ):
+            gateway_env = {
+                **gateway_environment(env, rasa_url),
+                "TELEGRAM_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": telegram.url,
+                "LINE_CHANNEL_SECRET": line_api.SECRET,
+                "LINE_ACCESS_TOKEN": line_api.TOKEN,
+                "LINE_API_URL": line.url,
+            }
+            with gateway(gateway_env, logs) as url:
+                running = Stack(url, gateway_env, logs, server, telegram, line)
+                running.worker("w1")
+                try:
+                    yield running
+                finally:
+                    for process in running.workers:
+                        stop(process)
+    finally:
+        server.stop()

@@ -6,81 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
-from bot.privacy import conversation_id
 from bot.store import INBOUND, QUEUE, conversation_key, web_key
 from hotline.language import detect
-from tests.servers import (
-    ROOT,
-    RedisProcess,
-    action_server,
-    environment,
-    free_port,
-    gateway,
-    gateway_environment,
-    rasa_server,
-    start_worker,
-    stop,
-)
-
-MODEL = ROOT / "models" / "assistant.tar.gz"
+from tests.gateway.conftest import Stack
 
 pytestmark = pytest.mark.servers
 
 Reply = dict[str, Any]
-
-
-class Stack:
-    """The running servers, and a way to start and kill workers."""
-
-    def __init__(self, url: str, env: dict[str, str], logs: Path, server: RedisProcess) -> None:
-        self.url = url
-        self.env = env
-        self.logs = logs
-        self.server = server
-        self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
-        process = start_worker(self.env, self.logs, name)
-        self.workers.append(process)
-        return process
-
-    def conv(self, client: str) -> str:
-        return conversation_id(self.env["ID_SECRET"].encode(), "web", client)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Redis, the action server, Rasa, the gateway and one worker, as `make run` starts them."""
-    if not MODEL.exists():
-        pytest.fail("No trained model: `make test` trains one first (make train).")
-    server = RedisProcess(tmp_path_factory.mktemp("redis"))
-    env = environment(server.port, free_port())
-    logs = tmp_path_factory.mktemp("logs")
-    try:
-        with action_server(env, logs), rasa_server(MODEL, env, logs) as (rasa_url, _):
-            gateway_env = gateway_environment(env, rasa_url)
-            with gateway(gateway_env, logs) as url:
-                running = Stack(url, gateway_env, logs, server)
-                running.worker("w1")
-                try:
-                    yield running
-                finally:
-                    for process in running.workers:
-                        stop(process)
-    finally:
-        server.stop()
 
 
 def client_id() -> str:

@@ -1,0 +1,187 @@
+"""LINE through line-bot-sdk v3: a webhook whose signature is checked on the raw body before
+anything is stored; replies with the reply token while it is fresh, pushed otherwise; buttons as
+quick replies; a follow event greets; a referral code read from a pre-filled first message.
+
+An NGO's link pre-fills the first message with its code, e.g.
+https://line.me/R/oaMessage/@hotline/?%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA%E0%B8%94%E0%B8%B5%20ref:ngo-7
+("สวัสดี ref:ngo-7"); the `ref:<code>` word is taken out before the assistant reads the message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhooks import (
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UserSource,
+)
+
+from bot.senders import RetryLater, Undeliverable
+from bot.store import Inbound, Store
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "line"
+WEBHOOK_PATH = "/line/webhook"
+DEFAULT_API = "https://api.line.me"
+REFERRAL = re.compile(r"(?:^|\s)ref:([A-Za-z0-9_-]{1,64})(?=\s|$)")
+# A reply token works once, for about a minute after the event; after that, push.
+REPLY_TOKEN_SECONDS = 50
+MESSAGES_PER_REQUEST = 5
+LABEL_LIMIT = 20
+TEXT_LIMIT = 5000
+
+
+def to_inbound(event: Any) -> Inbound | None:
+    """The message an event carries; None for events that are not a person writing, pressing a
+    button or adding the account (unfollow, joins, unknown types)."""
+    source = getattr(event, "source", None)
+    if not isinstance(source, UserSource) or not source.user_id:
+        return None
+    address: dict[str, Any] = {"user_id": source.user_id}
+    if getattr(event, "reply_token", None):
+        address |= {"reply_token": event.reply_token, "at": time.time()}
+    event_id = str(getattr(event, "webhook_event_id", "") or uuid.uuid4().hex)
+    user = source.user_id
+    if isinstance(event, FollowEvent):
+        return Inbound(CHANNEL, user, event_id, "/greet", "text", address)
+    if isinstance(event, PostbackEvent):
+        return Inbound(CHANNEL, user, event_id, str(event.postback.data), "text", address)
+    if isinstance(event, MessageEvent):
+        content = event.message
+        if isinstance(content, TextMessageContent):
+            text, referral = _referral(content.text)
+            return Inbound(CHANNEL, user, event_id, text, "text", address, referral)
+        return Inbound(CHANNEL, user, event_id, "", str(content.type or "other"), address)
+    return None
+
+
+def _referral(text: str) -> tuple[str, str]:
+    """The text without its `ref:<code>` word, and the code."""
+    found = REFERRAL.search(text)
+    if not found:
+        return text, ""
+    rest = (text[: found.start()] + " " + text[found.end() :]).strip()
+    return rest or "/greet", found.group(1)
+
+
+def routes(store: Store, channel_secret: str) -> APIRouter:
+    """The webhook LINE calls."""
+    router = APIRouter()
+    parser = WebhookParser(channel_secret)
+
+    @router.post(WEBHOOK_PATH, status_code=200)
+    async def webhook(
+        request: Request, x_line_signature: str | None = Header(default=None)
+    ) -> JSONResponse:
+        """Checks the signature on the raw body, queues each event's message, answers 200."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            events = parser.parse(body, x_line_signature or "")
+        except InvalidSignatureError:
+            return JSONResponse({"detail": "bad signature"}, status_code=400)
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"detail": "not a LINE webhook"}, status_code=400)
+        for event in events:
+            inbound = to_inbound(event)
+            if inbound is not None:
+                await store.accept(inbound)
+        return JSONResponse({"ok": True})
+
+    return router
+
+
+def make_api(access_token: str, api_url: str = DEFAULT_API) -> AsyncMessagingApi:
+    """The Messaging API client for the token, talking to `api_url` (a stand-in in tests)."""
+    configuration = Configuration(access_token=access_token, host=api_url.rstrip("/"))
+    return AsyncMessagingApi(AsyncApiClient(configuration))
+
+
+class LineSender:
+    """Sends replies to a LINE user: the reply token while it is fresh, push otherwise."""
+
+    def __init__(self, api: AsyncMessagingApi) -> None:
+        """Uses a Messaging API client."""
+        self.api = api
+
+    async def deliver(
+        self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
+    ) -> None:
+        """Sends the replies, five messages per request (LINE's limit), in order."""
+        user_id = address.get("user_id")
+        if not user_id:
+            raise Undeliverable("no LINE user for this conversation")
+        messages = [_message(reply) for reply in replies if reply.get("text")]
+        token = address.get("reply_token")
+        fresh = token and time.time() - float(address.get("at", 0)) < REPLY_TOKEN_SECONDS
+        for start in range(0, len(messages), MESSAGES_PER_REQUEST):
+            batch = messages[start : start + MESSAGES_PER_REQUEST]
+            try:
+                if fresh and start == 0:
+                    try:
+                        await self.api.reply_message(
+                            ReplyMessageRequest(reply_token=str(token), messages=batch)
+                        )
+                        continue
+                    except ApiException as error:
+                        if error.status != 400:
+                            raise
+                        # The token was used or expired: push instead.
+                # The retry key makes LINE drop a push it has already taken.
+                retry_key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{start}"))
+                await self.api.push_message(
+                    PushMessageRequest(to=user_id, messages=batch), x_line_retry_key=retry_key
+                )
+            except ApiException as error:
+                if error.status == 429:
+                    raise RetryLater(1.0) from None
+                if error.status in (401, 403):
+                    raise Undeliverable(f"LINE refused: {error.status}") from None
+                raise
+
+    async def close(self) -> None:
+        """Closes the client's connections."""
+        await self.api.api_client.close()
+
+
+def _message(reply: dict[str, Any]) -> TextMessage:
+    """A LINE text message; buttons become quick replies that post back their payload."""
+    buttons = reply.get("buttons") or []
+    quick = None
+    if buttons:
+        quick = QuickReply(
+            items=[
+                QuickReplyItem(
+                    action=PostbackAction(
+                        label=str(b["title"])[:LABEL_LIMIT],
+                        data=str(b.get("payload") or b["title"]),
+                        display_text=str(b["title"]),
+                    )
+                )
+                for b in buttons[:13]
+            ]
+        )
+    return TextMessage(text=str(reply["text"])[:TEXT_LIMIT], quick_reply=quick)

@@ -1,0 +1,286 @@
+"""Telegram through python-telegram-bot: a webhook (its secret token checked) when PUBLIC_URL is
+set, long polling otherwise; buttons as inline keyboards; /start <code>, /lang, /help, /forget.
+
+Updates become `Inbound` messages on the inbound stream and nothing else happens on receipt; the
+senders (bot/worker.py) send the replies with `TelegramSender`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Header, Request
+from fastapi.responses import JSONResponse
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from bot.senders import RetryLater, Undeliverable
+from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Inbound, Store
+from hotline.content import gateway_texts
+from hotline.language import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+DEFAULT_API = "https://api.telegram.org"
+# Commands people type, and what the assistant is sent instead.
+COMMANDS = {"/start": "/greet", "/lang": "/lang", "/help": "/show_menu", "/forget": "/forget_me"}
+MENU_COMMANDS = ("lang", "help", "forget")
+REFERRAL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NON_TEXT = (
+    "sticker",
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+)
+CALLBACK_DATA_LIMIT = 64
+MESSAGE_LIMIT = 4096
+POLL_SECONDS = 20
+
+
+class TelegramSetupError(RuntimeError):
+    """The token was refused or Telegram could not be reached; the message says which."""
+
+
+def make_bot(token: str, api_url: str = DEFAULT_API) -> Bot:
+    """A python-telegram-bot Bot for the token, talking to `api_url` (a stand-in in tests)."""
+    api = api_url.rstrip("/")
+    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+
+
+async def start_bot(bot: Bot) -> None:
+    """Checks the token with getMe; TelegramSetupError in one line when it fails."""
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        raise TelegramSetupError(
+            "Telegram refused TELEGRAM_TOKEN (check it with @BotFather)"
+        ) from None
+    except TelegramError as error:
+        raise TelegramSetupError(f"Telegram could not be reached: {error}") from None
+
+
+def webhook_secret(id_secret: bytes) -> str:
+    """The secret token Telegram sends back with every update (derived, so nothing to configure)."""
+    return hmac.new(id_secret, b"telegram-webhook", hashlib.sha256).hexdigest()[:48]
+
+
+def to_inbound(update: Update) -> tuple[Inbound, str | None] | None:
+    """The message an update carries, and the callback query to answer; None for updates that are
+    not a person writing or pressing a button (edits, channel posts, membership changes)."""
+    event = f"update-{update.update_id}"
+    query = update.callback_query
+    if query is not None:
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        text = str(query.data or "")
+        return Inbound(CHANNEL, str(chat_id), event, text, "text", {"chat_id": chat_id}), query.id
+    message = update.message
+    if message is None:
+        return None
+    chat_id = message.chat.id
+    address = {"chat_id": chat_id}
+    if message.text is None:
+        return Inbound(CHANNEL, str(chat_id), event, "", _kind(message), address), None
+    text, referral = _command(message.text)
+    return Inbound(CHANNEL, str(chat_id), event, text, "text", address, referral), None
+
+
+def _kind(message: Message) -> str:
+    return next((kind for kind in NON_TEXT if getattr(message, kind, None)), "other")
+
+
+def _command(text: str) -> tuple[str, str]:
+    """A command as the assistant understands it, and the referral code of `/start <code>`."""
+    if not text.startswith("/"):
+        return text, ""
+    head, _, argument = text.partition(" ")
+    command = head.split("@")[0].lower()
+    if command not in COMMANDS:
+        return text, ""
+    referral = argument.strip() if command == "/start" else ""
+    return COMMANDS[command], referral if REFERRAL.match(referral) else ""
+
+
+async def set_commands(bot: Bot) -> None:
+    """Registers /lang, /help and /forget with their descriptions in Thai, Vietnamese and Khmer."""
+    texts = gateway_texts()
+    for language in (*LANGUAGES, None):
+        shown = language or "th"
+        commands = [BotCommand(c, texts[f"command_{c}"][shown]) for c in MENU_COMMANDS]
+        await bot.set_my_commands(commands, language_code=language)
+
+
+def routes(
+    store: Store, bot: Bot, secret: str, answer: Callable[[str], Any] | None = None
+) -> APIRouter:
+    """The webhook Telegram calls when PUBLIC_URL is set."""
+    router = APIRouter()
+
+    @router.post(WEBHOOK_PATH, status_code=200)
+    async def webhook(
+        request: Request,
+        background: BackgroundTasks,
+        x_telegram_bot_api_secret_token: str | None = Header(default=None),
+    ) -> JSONResponse:
+        """Checks the secret token, queues the update's message, answers 200."""
+        given = x_telegram_bot_api_secret_token or ""
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return JSONResponse({"detail": "wrong secret token"}, status_code=403)
+        try:
+            data = json.loads(await request.body())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            update = Update.de_json(data, bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
+        found = to_inbound(update)
+        if found is not None:
+            inbound, query_id = found
+            await store.accept(inbound)
+            if query_id:
+                background.add_task(_answer_query, bot, query_id)
+        return JSONResponse({"ok": True})
+
+    return router
+
+
+async def _answer_query(bot: Bot, query_id: str) -> None:
+    """Stops the spinner on the pressed button; a failure only leaves the spinner."""
+    try:
+        await bot.answer_callback_query(query_id)
+    except TelegramError as error:
+        log.info("answerCallbackQuery failed: %s", type(error).__name__)
+
+
+async def use_webhook(bot: Bot, public_url: str, secret: str) -> None:
+    """Tells Telegram where to send updates."""
+    await bot.set_webhook(
+        f"{public_url}{WEBHOOK_PATH}",
+        secret_token=secret,
+        allowed_updates=["message", "callback_query"],
+    )
+
+
+async def poll(store: Store, bot: Bot, holder: str) -> None:
+    """Long polling, when there is no public URL: one process at a time polls (a Redis lease).
+    Runs until cancelled."""
+    await bot.delete_webhook()
+    pause = 1.0
+    try:
+        while True:
+            try:
+                if not await _hold_lease(store, holder):
+                    await asyncio.sleep(5)
+                    continue
+                offset = int(await store.redis.get(TELEGRAM_OFFSET) or 0)
+                updates = await bot.get_updates(
+                    offset=offset or None,
+                    timeout=POLL_SECONDS,
+                    allowed_updates=["message", "callback_query"],
+                )
+                for update in updates:
+                    found = to_inbound(update)
+                    if found is not None:
+                        inbound, query_id = found
+                        await store.accept(inbound)
+                        if query_id:
+                            await _answer_query(bot, query_id)
+                    await store.redis.set(TELEGRAM_OFFSET, update.update_id + 1)
+                pause = 1.0
+            except RetryAfter as wait:
+                await asyncio.sleep(_seconds(wait.retry_after))
+            except (TelegramError, OSError) as error:
+                log.warning("Telegram polling: %s; again in %.0f s", type(error).__name__, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 60.0)
+    finally:
+        if await store.redis.get(TELEGRAM_POLLER) == holder:
+            await store.redis.delete(TELEGRAM_POLLER)
+
+
+async def _hold_lease(store: Store, holder: str) -> bool:
+    """Takes or renews the polling lease; False while another process holds it."""
+    if await store.redis.set(TELEGRAM_POLLER, holder, nx=True, ex=POLL_SECONDS * 3):
+        return True
+    if await store.redis.get(TELEGRAM_POLLER) != holder:
+        return False
+    await store.redis.expire(TELEGRAM_POLLER, POLL_SECONDS * 3)
+    return True
+
+
+class TelegramSender:
+    """Sends replies to a Telegram chat: texts, and buttons as an inline keyboard."""
+
+    def __init__(self, bot: Bot) -> None:
+        """Uses an initialized Bot."""
+        self.bot = bot
+
+    async def deliver(
+        self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
+    ) -> None:
+        """Sends each reply in order (Telegram has no way to drop a repeat, so `key` is unused)."""
+        chat_id = address.get("chat_id")
+        if chat_id is None:
+            raise Undeliverable("no Telegram chat for this conversation")
+        try:
+            for reply in replies:
+                await self._send(chat_id, reply)
+        except RetryAfter as wait:
+            raise RetryLater(_seconds(wait.retry_after)) from None
+        except Forbidden as error:
+            raise Undeliverable(f"Telegram refused: {error}") from None
+
+    async def close(self) -> None:
+        """Closes the Bot's connections."""
+        await self.bot.shutdown()
+
+    async def _send(self, chat_id: int, reply: dict[str, Any]) -> None:
+        text = str(reply.get("text") or "")
+        buttons = reply.get("buttons") or []
+        keyboard = None
+        if buttons:
+            keyboard = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(b["title"], callback_data=_callback(b))] for b in buttons]
+            )
+        pieces = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)] or ["…"]
+        for number, piece in enumerate(pieces, 1):
+            markup = keyboard if number == len(pieces) else None
+            await self.bot.send_message(chat_id, piece, reply_markup=markup)
+
+
+def _callback(button: dict[str, str]) -> str:
+    """What pressing the button sends back: the payload, or the title when the payload is too long
+    for Telegram (64 bytes); the title then goes through the assistant's language understanding."""
+    payload = str(button.get("payload") or button.get("title") or "")
+    if len(payload.encode()) <= CALLBACK_DATA_LIMIT:
+        return payload
+    title = str(button.get("title", "")).encode()[:CALLBACK_DATA_LIMIT]
+    return title.decode(errors="ignore")
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

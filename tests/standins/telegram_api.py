@@ -1,0 +1,194 @@
+"""A stand-in for Telegram's Bot API on 127.0.0.1, for python-telegram-bot to talk to in tests.
+
+It answers the methods the gateway uses as Telegram documents them, records every call, hands out
+updates to getUpdates (long polling), and can be told to answer 429 with retry_after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tests.servers import free_port
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Hotline", "username": "hotline_test_bot"}
+
+
+class TelegramStandIn:
+    """The fake Bot API server, running in a thread; `url` goes into TELEGRAM_API_URL."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # (method, parameters, answered 200?, when)
+        self.calls: list[tuple[str, dict[str, Any], bool, float]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.too_many: dict[str, int] = {}
+        self._update_ids = itertools.count(1000)
+        self._message_ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = uvicorn.Server(
+            uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> TelegramStandIn:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Telegram stand-in did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+    def sent(self, chat_id: int) -> list[dict[str, Any]]:
+        """The sendMessage calls to one chat, in order."""
+        with self._lock:
+            return [
+                p
+                for m, p, ok, _ in self.calls
+                if m == "sendMessage" and ok and int(p["chat_id"]) == chat_id
+            ]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        """Every call of one method, in order."""
+        with self._lock:
+            return [p for m, p, _, _ in self.calls if m == method]
+
+    def attempts(self, chat_id: int) -> list[tuple[bool, float]]:
+        """Every sendMessage to one chat: (accepted?, when), refused ones included."""
+        with self._lock:
+            return [
+                (ok, at)
+                for m, p, ok, at in self.calls
+                if m == "sendMessage" and int(p["chat_id"]) == chat_id
+            ]
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        """An update for getUpdates to hand out (long polling)."""
+        with self._lock:
+            self.updates.append(update)
+
+    def text_update(self, chat_id: int, text: str) -> dict[str, Any]:
+        """An update carrying a text message from a private chat, as Telegram sends it."""
+        return {"update_id": next(self._update_ids), "message": self._message(chat_id, text)}
+
+    def button_update(self, chat_id: int, data: str) -> dict[str, Any]:
+        """An update carrying a pressed inline button (callback query)."""
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": f"cq{next(self._message_ids)}",
+                "from": _user(chat_id),
+                "chat_instance": "1",
+                "data": data,
+                "message": self._message(chat_id, "…", from_bot=True),
+            },
+        }
+
+    def sticker_update(self, chat_id: int) -> dict[str, Any]:
+        """An update carrying a sticker."""
+        message = self._message(chat_id, None)
+        message["sticker"] = {
+            "file_id": "s1",
+            "file_unique_id": "s1u",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def _message(self, chat_id: int, text: str | None, from_bot: bool = False) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "P"},
+            "from": BOT_USER if from_bot else _user(chat_id),
+        }
+        if text is not None:
+            message["text"] = text
+        return message
+
+    def _app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/bot{token}/{method}")
+        async def method(token: str, method: str, request: Request) -> JSONResponse:
+            if token != TOKEN:
+                return JSONResponse(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+                )
+            params = await _params(request)
+            with self._lock:
+                refuse = self.too_many.get(method, 0) > 0
+                self.calls.append((method, params, not refuse, time.monotonic()))
+                if refuse:
+                    self.too_many[method] -= 1
+                    return JSONResponse(
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": "Too Many Requests: retry after 1",
+                            "parameters": {"retry_after": 1},
+                        },
+                        429,
+                    )
+            if method == "getUpdates":
+                return JSONResponse({"ok": True, "result": await self._updates(params)})
+            return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+        return app
+
+    async def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 2.0)
+        while True:
+            with self._lock:
+                found = [u for u in self.updates if u["update_id"] >= offset]
+                self.updates = found
+            if found or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(0.05)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False}
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            sent = self._message(chat_id, str(params.get("text", "")), from_bot=True)
+            return sent
+        return True
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """python-telegram-bot posts form fields whose values are JSON where they are not strings."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body: dict[str, Any] = await request.json()
+        return body
+    params: dict[str, Any] = {}
+    for key, text in parse_qsl((await request.body()).decode()):
+        try:
+            params[key] = json.loads(text)
+        except ValueError:
+            params[key] = text
+    return params
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": "P", "language_code": "th"}
