@@ -20,7 +20,7 @@ from telegram import Bot
 
 from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, configure_logging
 from bot.store import Store
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
@@ -90,7 +90,7 @@ async def _start_telegram(bot: Bot, settings: Settings, secret: str) -> bool:
 
 def main() -> None:
     """Reads the settings and serves; a wrong setting is one line on stderr and exit code 2."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:

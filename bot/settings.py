@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -79,3 +80,10 @@ def _secret(env: dict[str, str], name: str) -> bytes:
             f"in production set {name} in the environment (see .env.example)."
         )
     return value.encode()
+
+
+def configure_logging() -> None:
+    """Logs of the gateway's processes: no message text, no channel ids, no tokens. httpx would log
+    every request's URL, and Telegram's URLs hold the bot token."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)

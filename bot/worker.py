@@ -14,13 +14,14 @@ import socket
 import sys
 
 import redis.asyncio as aioredis
+import uvloop
 
 from bot import line_channel, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.senders import ChannelSender, Senders
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, configure_logging
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def serve(settings: Settings, name: str) -> None:
 
 def main() -> None:
     """Reads the settings and runs; a wrong setting is one line on stderr and exit code 2."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -69,7 +70,7 @@ def main() -> None:
         sys.exit(2)
     # A stable name per host and slot, so a restarted worker picks up what it had read before.
     name = os.environ.get("WORKER_NAME") or f"{socket.gethostname()}-1"
-    asyncio.run(serve(settings, name))
+    uvloop.run(serve(settings, name))
 
 
 if __name__ == "__main__":

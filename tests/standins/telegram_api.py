@@ -11,6 +11,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,6 +38,8 @@ class TelegramStandIn:
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._lock = threading.Lock()
+        # Called with the chat id of every accepted sendMessage, in the server's event loop.
+        self.on_sent: list[Callable[[int], None]] = []
         self._server = uvicorn.Server(
             uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning")
         )
@@ -54,6 +57,19 @@ class TelegramStandIn:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+
+    async def serve_here(self) -> asyncio.Task[None]:
+        """Runs the server in the calling event loop instead of a thread (for benchmarks, where a
+        thread would compete with the client for the interpreter); returns its task."""
+        task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            await asyncio.sleep(0.01)
+        return task
+
+    async def stop_here(self, task: asyncio.Task[None]) -> None:
+        """Stops a server started with `serve_here`."""
+        self._server.should_exit = True
+        await task
 
     def sent(self, chat_id: int) -> list[dict[str, Any]]:
         """The sendMessage calls to one chat, in order."""
@@ -151,7 +167,11 @@ class TelegramStandIn:
                     )
             if method == "getUpdates":
                 return JSONResponse({"ok": True, "result": await self._updates(params)})
-            return JSONResponse({"ok": True, "result": self._result(method, params)})
+            result = self._result(method, params)
+            if method == "sendMessage":
+                for listener in self.on_sent:
+                    listener(int(params["chat_id"]))
+            return JSONResponse({"ok": True, "result": result})
 
         return app
 

@@ -1,0 +1,196 @@
+"""Messages through the whole gateway, from Telegram's webhook to the reply arriving at a stand-in
+Telegram Bot API, at 1 and at 50 concurrent conversations, beside bare Rasa REST on the same model
+in the same run.
+
+Each conversation sends a message, waits for the reply, sends the next. Latency is from the POST of
+the update to the webhook until the bot's reply reaches the stand-in (for Rasa REST: until the HTTP
+answer). Prints p50/p99 and messages per second.
+
+Usage: .venv/bin/python bench/e2e.py [--messages 200] [--conversations 50] [--per-conversation 12]
+       [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.telegram_channel import webhook_secret  # noqa: E402
+from tests.servers import (  # noqa: E402
+    ROOT,
+    RedisProcess,
+    action_server,
+    environment,
+    free_port,
+    gateway,
+    gateway_environment,
+    rasa_server,
+    start_worker,
+    stop,
+)
+from tests.standins.telegram_api import TOKEN, TelegramStandIn  # noqa: E402
+
+MODEL = ROOT / "models" / "assistant.tar.gz"
+# A message whose answer is one bot message, so "the reply arrived" is one sendMessage.
+TEXT = "ขอบคุณครับ"
+chats = itertools.count(900_000)
+
+Send = Callable[[httpx.AsyncClient, int], Awaitable[float]]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+class Arrivals:
+    """Wakes the sender of a message when the stand-in receives the reply for its chat."""
+
+    def __init__(self, telegram: TelegramStandIn) -> None:
+        self.waiting: dict[int, asyncio.Event] = {}
+        telegram.on_sent.append(self.arrived)
+
+    def arrived(self, chat_id: int) -> None:
+        event = self.waiting.get(chat_id)
+        if event is not None:
+            event.set()
+
+    def expect(self, chat_id: int) -> asyncio.Event:
+        event = self.waiting[chat_id] = asyncio.Event()
+        return event
+
+
+def through_gateway(telegram: TelegramStandIn, url: str, secret: str) -> Send:
+    """One message through the Telegram webhook; seconds until its reply reached the stand-in."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    arrivals = Arrivals(telegram)
+
+    async def send(http: httpx.AsyncClient, chat_id: int) -> float:
+        update = telegram.text_update(chat_id, TEXT)
+        arrived = arrivals.expect(chat_id)
+        start = time.perf_counter()
+        response = await http.post(f"{url}/telegram/webhook", json=update, headers=headers)
+        response.raise_for_status()
+        await asyncio.wait_for(arrived.wait(), 60)
+        return time.perf_counter() - start
+
+    return send
+
+
+def through_rasa(rasa_url: str) -> Send:
+    """One message straight to Rasa's REST channel; seconds until the HTTP answer."""
+
+    async def send(http: httpx.AsyncClient, chat_id: int) -> float:
+        body = {"sender": f"bench-{chat_id}", "message": TEXT}
+        start = time.perf_counter()
+        response = await http.post(f"{rasa_url}/webhooks/rest/webhook", json=body)
+        response.raise_for_status()
+        return time.perf_counter() - start
+
+    return send
+
+
+async def run(send: Send, conversations: int, per_conversation: int) -> tuple[list[float], float]:
+    """Every conversation sends its messages one after another, all conversations at once."""
+    times: list[float] = []
+
+    async def one(http: httpx.AsyncClient) -> None:
+        chat_id = next(chats)
+        for _ in range(per_conversation):
+            times.append(await send(http, chat_id))
+
+    limits = httpx.Limits(max_connections=conversations + 5)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        await one(http)  # warm-up: first messages load what Rasa loads lazily
+        times.clear()
+        start = time.perf_counter()
+        await asyncio.gather(*(one(http) for _ in range(conversations)))
+        elapsed = time.perf_counter() - start
+    return times, elapsed
+
+
+def report(name: str, times: list[float], elapsed: float) -> tuple[float, float]:
+    """Prints one line; returns p50 (ms) and messages per second."""
+    p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
+    rate = len(times) / elapsed
+    print(f"{name:<34}{len(times):>6}{p50:>9.1f}{p99:>9.1f}{rate:>10.1f}", flush=True)
+    return p50, rate
+
+
+def main() -> None:
+    """Starts everything, measures, prints."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=200, help="for the single conversation")
+    parser.add_argument("--conversations", type=int, default=50)
+    parser.add_argument("--per-conversation", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=1, help="bot.worker processes")
+    args = parser.parse_args()
+    if not MODEL.exists():
+        sys.exit("No trained model: run `make train` first.")
+    asyncio.run(bench(args))
+
+
+async def bench(args: argparse.Namespace) -> None:
+    """The stand-in Telegram runs in this event loop; the servers in their own processes, started
+    from a thread so that the stand-in can answer the gateway while it starts."""
+    telegram = TelegramStandIn()
+    serving = await telegram.serve_here()
+    with tempfile.TemporaryDirectory() as temp, ExitStack() as started:
+        logs = Path(temp)
+        server = RedisProcess(logs)
+        started.callback(server.stop)
+        env = environment(server.port, free_port())
+        await asyncio.to_thread(started.enter_context, action_server(env, logs))
+        rasa_url, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
+        port = free_port()
+        bot_env = {
+            **gateway_environment(env, rasa_url),
+            "BOT_PORT": str(port),
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": telegram.url,
+        }
+        url = await asyncio.to_thread(started.enter_context, gateway(bot_env, logs))
+        for n in range(args.workers):
+            started.callback(stop, start_worker(bot_env, logs, f"b{n}"))
+        try:
+            secret = webhook_secret(bot_env["ID_SECRET"].encode())
+            await measure(args, telegram, url, secret, rasa_url)
+        finally:
+            await asyncio.to_thread(started.close)
+            await telegram.stop_here(serving)
+
+
+async def measure(
+    args: argparse.Namespace, telegram: TelegramStandIn, url: str, secret: str, rasa_url: str
+) -> None:
+    """The four runs and the comparison."""
+    gateway_send = through_gateway(telegram, url, secret)
+    rasa_send = through_rasa(rasa_url)
+    many, per = args.conversations, args.per_conversation
+    print(f"workers: {args.workers}; message: {TEXT!r} (one reply message)")
+    print(f"{'':<34}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'msg/s':>10}")
+    g1 = report("gateway, 1 conversation", *await run(gateway_send, 1, args.messages))
+    r1 = report("Rasa REST, 1 conversation", *await run(rasa_send, 1, args.messages))
+    g50 = report(f"gateway, {many} conversations", *await run(gateway_send, many, per))
+    r50 = report(f"Rasa REST, {many} conversations", *await run(rasa_send, many, per))
+    print(
+        f"gateway overhead: p50 {g1[0] / r1[0] - 1:+.0%} (1 conversation); "
+        f"throughput {g50[1] / r50[1] - 1:+.0%} ({many} conversations)"
+    )
+
+
+if __name__ == "__main__":
+    main()
