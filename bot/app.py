@@ -20,7 +20,7 @@ from telegram import Bot
 
 from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
-from bot.settings import Settings, SettingsError, configure_logging
+from bot.settings import Settings, start_process
 from bot.store import Store
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
@@ -89,13 +89,8 @@ async def _start_telegram(bot: Bot, settings: Settings, secret: str) -> bool:
 
 
 def main() -> None:
-    """Reads the settings and serves; a wrong setting is one line on stderr and exit code 2."""
-    configure_logging()
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(f"bot: {error}", file=sys.stderr)  # noqa: T201
-        sys.exit(2)
+    """Reads the settings and serves."""
+    settings = start_process("bot")
     print(f"== Web chat: http://{settings.host}:{settings.port}/", flush=True)  # noqa: T201
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 

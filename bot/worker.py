@@ -21,7 +21,7 @@ from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.senders import ChannelSender, Senders
-from bot.settings import Settings, SettingsError, configure_logging
+from bot.settings import Settings, start_process
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,8 @@ async def serve(settings: Settings, name: str) -> None:
 
 
 def main() -> None:
-    """Reads the settings and runs; a wrong setting is one line on stderr and exit code 2."""
-    configure_logging()
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(f"worker: {error}", file=sys.stderr)  # noqa: T201
-        sys.exit(2)
+    """Reads the settings and runs."""
+    settings = start_process("worker")
     # A stable name per host and slot, so a restarted worker picks up what it had read before.
     name = os.environ.get("WORKER_NAME") or f"{socket.gethostname()}-1"
     uvloop.run(serve(settings, name))

@@ -8,13 +8,14 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 import redis
 import redis.asyncio as aioredis
 
 from bot.privacy import conversation_id
-from bot.store import Store
+from bot.store import INBOUND, Store
 from tests.servers import (
     ROOT,
     RedisProcess,
@@ -75,6 +76,16 @@ class Stack:
     def conv(self, user: str, channel: str = "web") -> str:
         """The conversation id the gateway gives a channel's user."""
         return conversation_id(self.env["ID_SECRET"].encode(), channel, user)
+
+    def refuses(self, url: str, body: bytes, headers: dict[str, str], status: int) -> None:
+        """A hostile request gets `status`, nothing is stored, and the server still answers."""
+        before = self.redis.xlen(INBOUND)
+        headers = {"Content-Type": "application/json", **headers}
+        response = httpx.post(url, content=body, headers=headers, timeout=10)
+        assert response.status_code == status
+        assert self.redis.xlen(INBOUND) == before
+        root = url.split("/", 3)[:3]
+        assert httpx.get("/".join(root) + "/health").status_code == 200
 
 
 @pytest.fixture(scope="session")

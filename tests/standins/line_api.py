@@ -12,11 +12,10 @@ import threading
 import time
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.servers import free_port
+from tests.standins.server import StandInServer
 
 SECRET = "line-test-channel-secret"
 TOKEN = "line-test-access-token"
@@ -27,35 +26,17 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-class LineStandIn:
+class LineStandIn(StandInServer):
     """The fake Messaging API, running in a thread; `url` goes into LINE_API_URL."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         # (endpoint, body, answered 200?, when)
         self.calls: list[tuple[str, dict[str, Any], bool, float]] = []
         self.too_many = 0
         self._used_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = uvicorn.Server(
-            uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> LineStandIn:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the LINE stand-in did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        super().__init__()
 
     def sent(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
         """Messages that reached the user, in order, each with how it came (reply or push)."""
@@ -99,7 +80,8 @@ class LineStandIn:
         """A pressed quick reply (postback) event."""
         return self.event(user_id, "postback", postback={"data": data})
 
-    def _app(self) -> FastAPI:
+    def app(self) -> FastAPI:
+        """The stand-in's endpoints."""
         app = FastAPI()
 
         @app.post("/v2/bot/message/{kind}")

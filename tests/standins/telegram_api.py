@@ -15,22 +15,19 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.servers import free_port
+from tests.standins.server import StandInServer
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Hotline", "username": "hotline_test_bot"}
 
 
-class TelegramStandIn:
+class TelegramStandIn(StandInServer):
     """The fake Bot API server, running in a thread; `url` goes into TELEGRAM_API_URL."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         # (method, parameters, answered 200?, when)
         self.calls: list[tuple[str, dict[str, Any], bool, float]] = []
         self.updates: list[dict[str, Any]] = []
@@ -40,36 +37,7 @@ class TelegramStandIn:
         self._lock = threading.Lock()
         # Called with the chat id of every accepted sendMessage, in the server's event loop.
         self.on_sent: list[Callable[[int], None]] = []
-        self._server = uvicorn.Server(
-            uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> TelegramStandIn:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Telegram stand-in did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-
-    async def serve_here(self) -> asyncio.Task[None]:
-        """Runs the server in the calling event loop instead of a thread (for benchmarks, where a
-        thread would compete with the client for the interpreter); returns its task."""
-        task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
-        return task
-
-    async def stop_here(self, task: asyncio.Task[None]) -> None:
-        """Stops a server started with `serve_here`."""
-        self._server.should_exit = True
-        await task
+        super().__init__()
 
     def sent(self, chat_id: int) -> list[dict[str, Any]]:
         """The sendMessage calls to one chat, in order."""
@@ -141,7 +109,8 @@ class TelegramStandIn:
             message["text"] = text
         return message
 
-    def _app(self) -> FastAPI:
+    def app(self) -> FastAPI:
+        """The stand-in's endpoints."""
         app = FastAPI()
 
         @app.post("/bot{token}/{method}")
