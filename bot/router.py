@@ -14,6 +14,9 @@ from hotline.language import LANGUAGES, detect
 log = logging.getLogger(__name__)
 
 MAX_CHARACTERS = 4000
+# Commands a person may type in any channel (the consent text tells them about /forget), and what
+# the assistant is sent instead.
+COMMANDS = {"/start": "/greet", "/lang": "/lang", "/help": "/show_menu", "/forget": "/forget_me"}
 # What a channel shows of a Rasa message; `custom` payloads (hand-off, forget me) stay here.
 PERSON_KEYS = ("text", "buttons", "image")
 
@@ -53,6 +56,7 @@ class Router:
         language = conversation.get("language") or detect(text) or ""
         if fields.get("kind", "text") != "text":
             return [{"text": _say("non_text", language)}], None
+        text = as_command(text)
         notes = []
         if len(text) > MAX_CHARACTERS:
             text = text[:MAX_CHARACTERS]
@@ -72,6 +76,15 @@ class Router:
             None,
         )
         return notes + [shown for shown in map(_for_person, replies) if shown], handoff
+
+
+def as_command(text: str) -> str:
+    """What the assistant reads for a typed command ("/forget", "/help@hotline_bot",
+    "/start ngo-7"); any other text as it is."""
+    if not text.startswith("/"):
+        return text
+    head = text.split(maxsplit=1)[0].split("@")[0].lower()
+    return COMMANDS.get(head, text)
 
 
 def _for_person(reply: dict[str, Any]) -> dict[str, Any]:

@@ -39,8 +39,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 DEFAULT_API = "https://api.telegram.org"
-# Commands people type, and what the assistant is sent instead.
-COMMANDS = {"/start": "/greet", "/lang": "/lang", "/help": "/show_menu", "/forget": "/forget_me"}
+# The commands shown in Telegram's menu (the router turns them into what the assistant reads).
 MENU_COMMANDS = ("lang", "help", "forget")
 REFERRAL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NON_TEXT = (
@@ -105,24 +104,21 @@ def to_inbound(update: Update) -> tuple[Inbound, str | None] | None:
     address = {"chat_id": chat_id}
     if message.text is None:
         return Inbound(CHANNEL, str(chat_id), event, "", _kind(message), address), None
-    text, referral = _command(message.text)
-    return Inbound(CHANNEL, str(chat_id), event, text, "text", address, referral), None
+    return Inbound(
+        CHANNEL, str(chat_id), event, message.text, "text", address, _referral(message.text)
+    ), None
 
 
 def _kind(message: Message) -> str:
     return next((kind for kind in NON_TEXT if getattr(message, kind, None)), "other")
 
 
-def _command(text: str) -> tuple[str, str]:
-    """A command as the assistant understands it, and the referral code of `/start <code>`."""
-    if not text.startswith("/"):
-        return text, ""
+def _referral(text: str) -> str:
+    """The referral code of `/start <code>` (what a t.me/<bot>?start=<code> link sends)."""
     head, _, argument = text.partition(" ")
-    command = head.split("@")[0].lower()
-    if command not in COMMANDS:
-        return text, ""
-    referral = argument.strip() if command == "/start" else ""
-    return COMMANDS[command], referral if REFERRAL.match(referral) else ""
+    if head.split("@")[0].lower() != "/start":
+        return ""
+    return argument.strip() if REFERRAL.match(argument.strip()) else ""
 
 
 async def set_commands(bot: Bot) -> None:

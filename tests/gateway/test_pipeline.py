@@ -117,6 +117,16 @@ def test_khmer_rights_answer_for_the_country_named(stack: Stack) -> None:
     assert detect(answer) == "km" and "☎" in answer
 
 
+@pytest.mark.parametrize(("command", "means"), [("/forget", "/forget_me"), ("/help", "/show_menu")])
+def test_commands_the_bot_mentions_work_in_the_web_chat(
+    stack: Stack, command: str, means: str
+) -> None:
+    typed, pressed = Page(stack), Page(stack)
+    for page in (typed, pressed):
+        page.say("សួស្តី")
+    assert typed.say(command) == pressed.say(means)
+
+
 def test_a_long_message_is_cut_with_a_note_not_dropped(stack: Stack) -> None:
     page = Page(stack)
     page.say("xin chào")
