@@ -46,16 +46,18 @@ class Router:
             # A person handles this conversation now: keep the message for them, say nothing.
             await self.store.finish_inbound(entry_id, fields, text, [], None, language)
             return
-        replies, handoff = await self._answer(entry_id, fields, text, conversation)
+        replies, handoff, forget = await self._answer(entry_id, fields, text, conversation)
         spoken = _language_of(replies) or language
-        await self.store.finish_inbound(entry_id, fields, text, replies, handoff, spoken)
+        await self.store.finish_inbound(
+            entry_id, fields, text, replies, handoff, spoken, forget=forget
+        )
 
     async def _answer(
         self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, bool]:
         language = conversation.get("language") or detect(text) or ""
         if fields.get("kind", "text") != "text":
-            return [{"text": _say("non_text", language)}], None
+            return [{"text": _say("non_text", language)}], None, False
         text = as_command(text)
         notes = []
         if len(text) > MAX_CHARACTERS:
@@ -67,15 +69,11 @@ class Router:
             "referral": conversation.get("referral", ""),
         }
         replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
-        handoff = next(
-            (
-                r["custom"]["handoff"]
-                for r in replies
-                if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]
-            ),
-            None,
-        )
-        return notes + [shown for shown in map(_for_person, replies) if shown], handoff
+        payloads = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
+        handoff = next((p["handoff"] for p in payloads if "handoff" in p), None)
+        forget = any(p.get("forget_me") for p in payloads)
+        shown = [reply for reply in map(_for_person, replies) if reply]
+        return notes + shown, handoff, forget
 
 
 def as_command(text: str) -> str:

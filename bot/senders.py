@@ -61,7 +61,9 @@ class Senders:
                 await self._deliver(channel, conv, replies, entry_id)
             except Undeliverable as error:
                 log.warning("%s: replies to %s dropped: %s", channel, conv, error)
-        await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
+        done = await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
+        if done and fields.get("forget"):
+            await self.store.forget(conv)
 
     async def _deliver(
         self, channel: str, conv: str, replies: list[dict[str, Any]], key: str

@@ -6,8 +6,8 @@ reply address, an encrypted transcript, and entries on two streams:
 - `hl:inbound`: what people sent, each with the conversation's next sequence number;
 - `hl:outbound`: what to send back, each with its own per-conversation sequence number.
 A worker handles entry n of a conversation only after n-1 (`in_done` / `out_done`), and marks it
-done and acknowledges it in the same atomic step as its effects, so a crash at any point replays
-the entry and a replay changes nothing twice.
+done, acknowledges and deletes it in the same atomic step as its effects, so a crash at any point
+replays the entry, a replay changes nothing twice, and no handled message stays in a stream.
 
 States: bot (the assistant answers) -> waiting (a hand-off is queued; the bot is silent)
 -> operator (a person answers) -> closed (the assistant answers again).
@@ -29,6 +29,10 @@ PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
 OUTBOUND = f"{PREFIX}:outbound"
 QUEUE = f"{PREFIX}:handoff:queue"
+# Rasa's own keys in the same Redis: endpoints.yml (key_prefix) and rasa_plugins/router_channel.py.
+RASA_TRACKER = "rasa:tracker:"
+RASA_REPLIES = "rasa:replies:"
+FORGOTTEN_SECONDS = 3600
 # Telegram long polling: which process polls (a lease), and the next update to ask for.
 TELEGRAM_POLLER = f"{PREFIX}:telegram:poller"
 TELEGRAM_OFFSET = f"{PREFIX}:telegram:offset"
@@ -127,11 +131,12 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
 
 # KEYS: conversation, inbound, outbound, transcript, queue. ARGV: group, entry id, seq, now, ttl,
 # transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score or '',
-# conversation id, channel, risk, language.
+# conversation id, channel, risk, language, transcript length, forget ('1' or '').
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) then
   redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('XDEL', KEYS[2], ARGV[2])
   return 0
 end
 redis.call('HSET', KEYS[1], 'in_done', ARGV[3], 'active', ARGV[4])
@@ -141,7 +146,7 @@ redis.call('LTRIM', KEYS[4], -tonumber(ARGV[13]), -1)
 if ARGV[7] ~= '' then
   local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
   redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', out, 'channel', ARGV[10],
-             'reply_to', ARGV[3], 'replies', ARGV[7])
+             'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14])
 end
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4])
@@ -150,6 +155,7 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
 
@@ -159,6 +165,7 @@ _FINISH_OUTBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'out_done') or '0')
 if done >= tonumber(ARGV[3]) then
   redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('XDEL', KEYS[2], ARGV[2])
   return 0
 end
 if ARGV[4] ~= '' then
@@ -167,6 +174,7 @@ if ARGV[4] ~= '' then
 end
 redis.call('HSET', KEYS[1], 'out_done', ARGV[3])
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
 
@@ -252,9 +260,11 @@ class Store:
         replies: list[dict[str, Any]],
         handoff: dict[str, Any] | None,
         language: str,
+        forget: bool = False,
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
-        all or nothing. False when it had been done before."""
+        all or nothing. `forget`: once the replies are delivered, the conversation is erased.
+        False when it had been done before."""
         conv = fields["conv"]
         now = _now()
         lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
@@ -280,6 +290,7 @@ class Store:
                 risk,
                 language,
                 TRANSCRIPT_LENGTH,
+                "1" if forget else "",
             ],
         )
         return bool(result)
@@ -307,6 +318,27 @@ class Store:
         return [
             self.sealer.open(line) for line in await self.redis.lrange(_transcript_key(conv), 0, -1)
         ]
+
+    async def forget(self, conv: str) -> None:
+        """Erases what is stored about the conversation: texts, transcript, address, referral,
+        hand-off, Rasa's tracker and the replies Rasa kept. Only the counters that keep later
+        messages in order stay, without content, for an hour. The web chat's stream of replies
+        goes a minute later, so that the page can still show the confirmation."""
+        key = conversation_key(conv)
+        kept = {"in_seq", "in_done", "out_seq", "out_done"}
+        fields = [f for f in await self.redis.hkeys(key) if f not in kept]
+        rasa_replies = [k async for k in self.redis.scan_iter(f"{RASA_REPLIES}{conv}:*")]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if fields:
+                pipe.hdel(key, *fields)
+            pipe.hset(key, "state", State.BOT.value)
+            pipe.expire(key, FORGOTTEN_SECONDS)
+            pipe.delete(_address_key(conv), _transcript_key(conv), RASA_TRACKER + conv)
+            if rasa_replies:
+                pipe.delete(*rasa_replies)
+            pipe.zrem(QUEUE, conv)
+            pipe.expire(web_key(conv), 60)
+            await pipe.execute()
 
     async def change(self, conv: str, event: str) -> State:
         """Applies a hand-off event (claim, close) to the conversation and returns the new state."""

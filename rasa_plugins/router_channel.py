@@ -60,7 +60,8 @@ class RouterInput(InputChannel):
             sender, message_id = body.get("sender"), body.get("message_id")
             if not isinstance(sender, str) or not isinstance(message_id, str):
                 return response.json({"error": "sender and message_id are required"}, status=400)
-            key = KEY_PREFIX + message_id
+            # By conversation, so that "forget me" can find and delete them (bot/store.py).
+            key = f"{KEY_PREFIX}{sender}:{message_id}"
             kept = await self.redis.get(key)
             if kept is not None:
                 return response.json(json.loads(kept))

@@ -77,13 +77,18 @@ class Stack:
         """The conversation id the gateway gives a channel's user."""
         return conversation_id(self.env["ID_SECRET"].encode(), channel, user)
 
+    def last_received(self) -> str:
+        """The id of the last message ever added to the inbound stream (handled ones are deleted,
+        so its length says nothing)."""
+        return str(self.redis.xinfo_stream(INBOUND)["last-generated-id"])
+
     def refuses(self, url: str, body: bytes, headers: dict[str, str], status: int) -> None:
         """A hostile request gets `status`, nothing is stored, and the server still answers."""
-        before = self.redis.xlen(INBOUND)
+        before = self.last_received()
         headers = {"Content-Type": "application/json", **headers}
         response = httpx.post(url, content=body, headers=headers, timeout=10)
         assert response.status_code == status
-        assert self.redis.xlen(INBOUND) == before
+        assert self.last_received() == before
         root = url.split("/", 3)[:3]
         assert httpx.get("/".join(root) + "/health").status_code == 200
 

@@ -127,6 +127,22 @@ def test_commands_the_bot_mentions_work_in_the_web_chat(
     assert typed.say(command) == pressed.say(means)
 
 
+def test_forget_me_erases_the_conversation(stack: Stack) -> None:
+    page = Page(stack)
+    page.say("นายจ้างยึดพาสปอร์ตผม ref ngo")
+    conv = stack.conv(page.client)
+    assert stack.redis.exists(f"hl:log:{conv}", f"rasa:tracker:{conv}", f"hl:addr:{conv}") == 3
+    assert page.say("/forget"), "the person is told"
+    deadline = time.monotonic() + 10
+    while stack.redis.exists(f"hl:log:{conv}"):
+        assert time.monotonic() < deadline, "the transcript is still there"
+        time.sleep(0.1)
+    assert not stack.redis.exists(f"rasa:tracker:{conv}", f"hl:addr:{conv}")
+    assert not stack.redis.keys(f"rasa:replies:{conv}:*")
+    assert "referral" not in stack.redis.hgetall(conversation_key(conv))
+    assert page.say("สวัสดีครับ"), "and can start again"
+
+
 def test_a_long_message_is_cut_with_a_note_not_dropped(stack: Stack) -> None:
     page = Page(stack)
     page.say("xin chào")

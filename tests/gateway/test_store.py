@@ -72,6 +72,7 @@ async def test_finishing_twice_changes_nothing_twice(store: Store) -> None:
     assert await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
     assert not await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
     assert await store.redis.xlen(OUTBOUND) == 1
+    assert await store.redis.xlen(INBOUND) == 0, "a handled message leaves the stream"
     assert len(await store.transcript(fields["conv"])) == 2
     assert await store.redis.xpending(INBOUND, ROUTERS) == {
         "pending": 0,
@@ -136,3 +137,24 @@ async def test_web_replies_are_delivered_once_in_the_same_step(store: Store) -> 
     [(_, web)] = await store.redis.xrange(web_key(conv))
     assert store.sealer.open(web["replies"]) == [{"text": "hello"}]
     assert await store.redis.hget(conversation_key(conv), "out_done") == "1"
+
+
+async def test_forget_erases_the_conversation_but_keeps_its_order(store: Store) -> None:
+    await store.accept(message("นายจ้างยึดพาสปอร์ต", "u1", user="forgetful"))
+    [(entry_id, fields)] = await received(store)
+    conv = fields["conv"]
+    await store.redis.set(f"rasa:tracker:{conv}", "{}")
+    await store.redis.set(f"rasa:replies:{conv}:{entry_id}", "[]")
+    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.forget(conv)
+    left = await store.redis.keys("*")
+    assert not [k for k in left if conv in k and k != conversation_key(conv) and "web" not in k]
+    assert await store.redis.hgetall(conversation_key(conv)) == {
+        "in_seq": "1",
+        "in_done": "1",
+        "out_seq": "1",
+        "out_done": "0",
+        "state": "bot",
+    }
+    assert await store.redis.zcard(QUEUE) == 0
+    assert 0 < await store.redis.ttl(conversation_key(conv)) <= 3600
