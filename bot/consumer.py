@@ -59,8 +59,7 @@ class Consumer:
             try:
                 if first:
                     await self._ensure_group()
-                    # What this consumer had read before a crash or restart, oldest first.
-                    self._dispatch(await self._read("0"))
+                    await self._take_up_own()
                     first = False
                 if time.monotonic() - last_reclaim > self.reclaim_after_ms / 2000:
                     self._dispatch(await self._reclaim())
@@ -91,6 +90,13 @@ class Consumer:
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
+
+    async def _take_up_own(self) -> None:
+        """What this consumer had read before a crash or restart, oldest first, page by page."""
+        start = "0"
+        while entries := await self._read(start):
+            self._dispatch(entries)
+            start = entries[-1][0]
 
     async def _read(self, start: str, block_ms: int | None = None) -> list[Entry]:
         found = await self.redis.xreadgroup(
