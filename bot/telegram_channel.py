@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -130,9 +129,7 @@ async def set_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
-def routes(
-    store: Store, bot: Bot, secret: str, answer: Callable[[str], Any] | None = None
-) -> APIRouter:
+def routes(store: Store, bot: Bot, secret: str) -> APIRouter:
     """The webhook Telegram calls when PUBLIC_URL is set."""
     router = APIRouter()
 
