@@ -14,6 +14,7 @@ entry whose `intent_response_key` names the topic (`rights/passport_taken`).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import joblib
@@ -39,9 +40,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
+from rasa_plugins import source_fingerprint
+
 MODEL_FILE = "intent_classifier.joblib"
 RETRIEVAL_SEPARATOR = "/"
 RANKING_LENGTH = 10
+START, END = "<s>", "</s>"
 # Candidate scales for turning SVM margins into confidences; training picks the one that fits best.
 TEMPERATURES = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
 
@@ -54,6 +58,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def required_components(cls) -> list[type]:
         """Needs tokens."""
         return [Tokenizer]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrains when this module's code changes, not only its config or data."""
+        return source_fingerprint.of_modules(sys.modules[__name__])
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -221,8 +230,11 @@ def _base(label: str) -> str:
 
 
 def _terms(message: Message) -> list[str]:
-    """The message's tokens as the classifier reads them: lemmas (Latin without tone marks)."""
-    return [str(token.lemma).lower() for token in message.get(TOKENS_NAMES[TEXT]) or []]
+    """The message's words as the classifier reads them: lemmas (Latin without tone marks), with
+    Vietnamese compounds cut into syllables, since people typing without diacritics defeat the
+    segmenter's compounds."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    return [syllable for token in tokens for syllable in str(token.lemma).lower().split()]
 
 
 def _features(words: TfidfVectorizer, chars: TfidfVectorizer, terms: list[list[str]]) -> csr_matrix:
@@ -231,8 +243,10 @@ def _features(words: TfidfVectorizer, chars: TfidfVectorizer, terms: list[list[s
 
 
 def _words(terms: list[str]) -> list[str]:
-    """Word unigrams and bigrams, used as the word vectorizer's analyzer."""
-    return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+    """Word unigrams and bigrams, used as the word vectorizer's analyzer. The bigrams include the
+    message's start and end, so that "yes, ..." reads as an answer and not as the rest of it."""
+    bounded = [START, *terms, END]
+    return terms + [f"{a} {b}" for a, b in zip(bounded, bounded[1:], strict=False)]
 
 
 def _softmax(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from typing import Any
 
 from khmernltk import word_tokenize as khmer_words
@@ -17,7 +18,9 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from underthesea import word_tokenize as vietnamese_words
 
+import hotline.language
 from hotline.language import KHMER_RANGE, THAI_RANGE, strip_diacritics
+from rasa_plugins import source_fingerprint
 
 # khmer-nltk announces its model at INFO level on import; keep the logs quiet.
 logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
@@ -78,6 +81,11 @@ class ScriptTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Re-tokenizes the training data when this module's or the folding's code changes."""
+        return source_fingerprint.of_modules(sys.modules[__name__], hotline.language)
 
     @classmethod
     def create(

@@ -1,0 +1,20 @@
+"""Fingerprints of source code, so that Rasa's training cache notices a change of code.
+
+Rasa's cache keys a trained component by its class name, config and inputs, not by its code: without
+this, `rasa train` after a change to the tokenizer or the classifier would quietly restore the old
+model from `.rasa/cache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from types import ModuleType
+
+
+def of_modules(*modules: ModuleType) -> str:
+    """A digest of the source files of the given modules."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
