@@ -86,10 +86,7 @@ def _secret(env: dict[str, str], name: str) -> bytes:
 def start_process(name: str) -> Settings:
     """What every gateway process does first: set up logging and read the settings. A wrong
     setting is one line on stderr, naming the process, and exit code 2."""
-    # No message text, channel ids or tokens in the logs: httpx would log every request's URL,
-    # and Telegram's URLs hold the bot token.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return Settings.from_env()
     except SettingsError as error:

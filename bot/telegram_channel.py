@@ -30,6 +30,7 @@ from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.senders import RetryLater, Undeliverable
 from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Inbound, Store
+from bot.telegram_request import AiohttpRequest
 from hotline.content import gateway_texts
 from hotline.language import LANGUAGES
 
@@ -67,7 +68,13 @@ class TelegramSetupError(RuntimeError):
 def make_bot(token: str, api_url: str = DEFAULT_API) -> Bot:
     """A python-telegram-bot Bot for the token, talking to `api_url` (a stand-in in tests)."""
     api = api_url.rstrip("/")
-    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    return Bot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(),
+    )
 
 
 async def start_bot(bot: Bot) -> None:
