@@ -6,8 +6,11 @@ Each conversation sends a message, waits for the reply, sends the next. Latency 
 the update to the webhook until the bot's reply reaches the stand-in (for Rasa REST: until the HTTP
 answer). Prints p50/p99 and messages per second.
 
-Usage: .venv/bin/python bench/e2e.py [--messages 200] [--conversations 50] [--per-conversation 12]
-       [--workers 1]
+With `--rasa 2` the gateway spreads conversations over two Rasa servers (same model, same Redis
+tracker and lock stores); bare Rasa REST is always one server.
+
+Usage: .venv/bin/python bench/e2e.py [--messages 200] [--conversations 50] [--per-conversation 30]
+       [--workers 1] [--rasa 1]
 """
 
 from __future__ import annotations
@@ -134,8 +137,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200, help="for the single conversation")
     parser.add_argument("--conversations", type=int, default=50)
-    parser.add_argument("--per-conversation", type=int, default=12)
+    parser.add_argument("--per-conversation", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1, help="bot.worker processes")
+    parser.add_argument("--rasa", type=int, default=1, help="Rasa servers behind the gateway")
     args = parser.parse_args()
     if not MODEL.exists():
         sys.exit("No trained model: run `make train` first.")
@@ -153,10 +157,13 @@ async def bench(args: argparse.Namespace) -> None:
         started.callback(server.stop)
         env = environment(server.port, free_port())
         await asyncio.to_thread(started.enter_context, action_server(env, logs))
-        rasa_url, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
+        rasa_urls = []
+        for _ in range(args.rasa):
+            rasa, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
+            rasa_urls.append(rasa)
         port = free_port()
         bot_env = {
-            **gateway_environment(env, rasa_url),
+            **gateway_environment(env, ",".join(rasa_urls)),
             "BOT_PORT": str(port),
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
             "TELEGRAM_TOKEN": TOKEN,
@@ -167,7 +174,7 @@ async def bench(args: argparse.Namespace) -> None:
             started.callback(stop, start_worker(bot_env, logs, f"b{n}"))
         try:
             secret = webhook_secret(bot_env["ID_SECRET"].encode())
-            await measure(args, telegram, url, secret, rasa_url)
+            await measure(args, telegram, url, secret, rasa_urls[0])
         finally:
             await asyncio.to_thread(started.close)
             await telegram.stop_here(serving)
@@ -180,7 +187,10 @@ async def measure(
     gateway_send = through_gateway(telegram, url, secret)
     rasa_send = through_rasa(rasa_url)
     many, per = args.conversations, args.per_conversation
-    print(f"workers: {args.workers}; message: {TEXT!r} (one reply message)")
+    print(
+        f"workers: {args.workers}; Rasa servers behind the gateway: {args.rasa}; "
+        f"message: {TEXT!r} (one reply message)"
+    )
     print(f"{'':<34}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}{'msg/s':>10}")
     g1 = report("gateway, 1 conversation", *await run(gateway_send, 1, args.messages))
     r1 = report("Rasa REST, 1 conversation", *await run(rasa_send, 1, args.messages))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -22,11 +24,15 @@ class RasaUnavailable(RuntimeError):
 
 
 class RasaClient:
-    """Sends one message of a conversation to Rasa and returns the bot's messages."""
+    """Sends one message of a conversation to Rasa and returns the bot's messages.
 
-    def __init__(self, url: str, attempts: int = 6, timeout: float = 30.0) -> None:
-        """`url` is Rasa's base URL, e.g. http://127.0.0.1:5005."""
-        self.url = url.rstrip("/") + WEBHOOK
+    With several Rasa servers (which share the tracker and lock stores in Redis), each conversation
+    goes to one of them, and to the next when that one does not answer.
+    """
+
+    def __init__(self, urls: Sequence[str], attempts: int = 6, timeout: float = 30.0) -> None:
+        """`urls` are Rasa's base URLs, e.g. http://127.0.0.1:5005."""
+        self.urls = [url.rstrip("/") + WEBHOOK for url in urls]
         self.attempts = attempts
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -37,21 +43,23 @@ class RasaClient:
         """The bot's replies. The message id makes a repeated call return the first replies."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
+        first = zlib.crc32(conv.encode())
         body = {"sender": conv, "message": text, "message_id": message_id, "metadata": metadata}
         pause = 0.2
         for attempt in range(1, self.attempts + 1):
+            url = self.urls[(first + attempt - 1) % len(self.urls)]
             try:
-                async with self._session.post(self.url, json=body) as response:
+                async with self._session.post(url, json=body) as response:
                     if response.status < 500:
                         response.raise_for_status()
                         replies: list[dict[str, Any]] = await response.json()
                         return replies
-                    log.warning("Rasa answered %s (attempt %d)", response.status, attempt)
+                    log.warning("%s answered %s (attempt %d)", url, response.status, attempt)
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
-                log.warning("Rasa unreachable: %s (attempt %d)", type(error).__name__, attempt)
+                log.warning("%s unreachable: %s (attempt %d)", url, type(error).__name__, attempt)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)
-        raise RasaUnavailable(f"no answer from {self.url} after {self.attempts} attempts")
+        raise RasaUnavailable(f"no answer from Rasa after {self.attempts} attempts")
 
     async def close(self) -> None:
         """Closes the connection pool."""

@@ -18,7 +18,7 @@ class Settings:
 
     redis_host: str
     redis_port: int
-    rasa_url: str
+    rasa_urls: tuple[str, ...]
     host: str
     port: int
     id_secret: bytes
@@ -45,7 +45,7 @@ class Settings:
         return cls(
             redis_host=env.get("REDIS_HOST", "127.0.0.1"),
             redis_port=_number(env, "REDIS_PORT", 6380),
-            rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
+            rasa_urls=_urls(env, "RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
             host=env.get("BOT_HOST", "127.0.0.1"),
             port=_number(env, "BOT_PORT", 8000),
             id_secret=_secret(env, "ID_SECRET"),
@@ -71,6 +71,17 @@ def _number(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _urls(env: dict[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = env.get(name, "").strip() or default
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    wrong = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if not urls or wrong:
+        raise SettingsError(
+            f"{name} must be one URL or several separated by commas (http://host:port), not {raw!r}"
+        )
+    return urls
 
 
 def _secret(env: dict[str, str], name: str) -> bytes:

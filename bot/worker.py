@@ -33,7 +33,7 @@ async def serve(settings: Settings, name: str) -> None:
         host=settings.redis_host, port=settings.redis_port, decode_responses=True
     )
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
-    rasa = RasaClient(settings.rasa_url)
+    rasa = RasaClient(settings.rasa_urls)
     channels: dict[str, ChannelSender] = {}
     if settings.telegram_token:
         bot = telegram_channel.make_bot(settings.telegram_token, settings.telegram_api_url)

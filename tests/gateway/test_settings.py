@@ -1,0 +1,35 @@
+"""Settings from the environment: defaults, and one clear line for a wrong value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+SECRETS = {"ID_SECRET": "a" * 64, "MESSAGE_KEY": "k" * 44}
+
+
+def test_rasa_defaults_to_the_local_port() -> None:
+    settings = Settings.from_env({**SECRETS, "RASA_PORT": "5111"})
+    assert settings.rasa_urls == ("http://127.0.0.1:5111",)
+
+
+def test_several_rasa_servers_are_separated_by_commas() -> None:
+    env = {**SECRETS, "RASA_URL": "http://10.0.0.1:5005, http://10.0.0.2:5005,"}
+    assert Settings.from_env(env).rasa_urls == ("http://10.0.0.1:5005", "http://10.0.0.2:5005")
+
+
+def test_an_empty_rasa_url_is_the_default() -> None:
+    settings = Settings.from_env({**SECRETS, "RASA_URL": " "})
+    assert settings.rasa_urls == ("http://127.0.0.1:5005",)
+
+
+@pytest.mark.parametrize("value", [",", "127.0.0.1:5005", "http://a:5005,rasa:5005"])
+def test_a_rasa_url_without_a_scheme_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="RASA_URL"):
+        Settings.from_env({**SECRETS, "RASA_URL": value})
+
+
+def test_a_missing_secret_says_where_secrets_come_from() -> None:
+    with pytest.raises(SettingsError, match="var/secrets.env"):
+        Settings.from_env({"ID_SECRET": "x"})
