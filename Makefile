@@ -37,7 +37,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean
+.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean browser
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,14 +95,30 @@ lint: $(VENV)/.installed
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot hotline bench/e2e.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
 
-unit: setup $(MODEL)
+unit: setup browser $(MODEL)
 	$(VENV_RASA)/bin/pytest --ignore=tests/gateway
 	$(VENV)/bin/pytest tests/gateway
+
+# The console's browser tests drive Debian's Chromium (Playwright's own browser download is not
+# reachable here), with Thai and Khmer fonts so that screenshots show the text.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+browser: ## Install Chromium and Thai/Khmer fonts for the browser tests (Debian, as root)
+	@test -x "$(CHROMIUM)" && fc-list 2>/dev/null | grep -qi khmer || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== Installing Chromium and Thai/Khmer fonts (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      chromium fonts-thai-tlwg fonts-khmeros fontconfig >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM) and Thai/Khmer fonts: install the Debian"; \
+	    echo "packages chromium fonts-thai-tlwg fonts-khmeros, or run: make CHROMIUM=/path/to/chromium test"; \
+	    exit 1; \
+	  fi; }
 
 stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \

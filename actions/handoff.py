@@ -10,10 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from hotline import handoff
-from hotline.hotlines import emergency, format_lines, select
+from hotline.hotlines import emergency, while_waiting
 from hotline.screening import QUESTIONS
-
-HANDOFF_LINE_ROLES = ("emergency", "trafficking", "abroad")
 
 
 def _request(
@@ -68,12 +66,9 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Tell, list the lines, request the hand-off."""
-        language = tracker.get_slot("language")
-        country = tracker.get_slot("country")
         dispatcher.utter_message(response="utter_handoff")
-        lines = select(country, language, HANDOFF_LINE_ROLES) if country and language else []
         dispatcher.utter_message(
-            text=format_lines(lines, language) if lines else emergency(country, language)
+            text=while_waiting(tracker.get_slot("country"), tracker.get_slot("language"))
         )
         reason: handoff.Reason = (
             "request_human"

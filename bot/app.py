@@ -1,6 +1,7 @@
 """The gateway's web process: channel webhooks and the web chat (FastAPI).
 
-Run: .venv/bin/python -m bot.app  (make run does it). The router and senders run in bot/worker.py.
+Run alone: .venv/bin/python -m bot.app. `make run` runs handoff.web: this app with the operator
+console. The router and senders run in bot/worker.py.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         await client.aclose()
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.store = store
     app.include_router(webchat.routes(store))
     if bot is not None:
         app.include_router(telegram_channel.routes(store, bot, secret))
@@ -88,11 +90,16 @@ async def _start_telegram(bot: Bot, settings: Settings, secret: str) -> bool:
     return True
 
 
+def serve(app: FastAPI, settings: Settings) -> None:
+    """Serves the app where the settings say."""
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
 def main() -> None:
-    """Reads the settings and serves."""
+    """Reads the settings and serves the gateway alone (handoff.web serves it with the console)."""
     settings = start_process("bot")
     print(f"== Web chat: http://{settings.host}:{settings.port}/", flush=True)  # noqa: T201
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 from bot.rasa_client import RasaClient
 from bot.store import State, Store, Turn
 from hotline.content import gateway_texts
+from hotline.hotlines import while_waiting
 from hotline.language import LANGUAGES, detect
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,14 @@ class Router:
         state = State(conversation.get("state") or State.BOT)
         if state in (State.WAITING, State.OPERATOR):
             # A person handles this conversation now: keep the message for them, say nothing.
-            await self.store.finish_inbound(entry_id, fields, text, [], None, language)
+            await self.store.finish_inbound(
+                entry_id, fields, text, [], None, language, for_operator=True
+            )
             return
         replies, handoff, forget = await self._answer(entry_id, fields, text, conversation)
         spoken = _language_of(replies) or language
+        if handoff is not None and not await self.store.operators_online():
+            replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
         await self.store.finish_inbound(
             entry_id, fields, text, replies, handoff, spoken, forget=forget
         )
@@ -83,6 +88,11 @@ def as_command(text: str) -> str:
         return text
     head = text.split(maxsplit=1)[0].split("@")[0].lower()
     return COMMANDS.get(head, text)
+
+
+def no_operator(country: str | None, language: str | None) -> str:
+    """Tells a person that nobody is online to take the hand-off, with the lines to call."""
+    return f"{_say('no_operator', language or '')}\n{while_waiting(country, language)}"
 
 
 def _for_person(reply: dict[str, Any]) -> dict[str, Any]:

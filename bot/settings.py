@@ -42,9 +42,10 @@ class Settings:
                 "LINE needs both LINE_CHANNEL_SECRET and LINE_ACCESS_TOKEN (LINE Developers "
                 "console, Messaging API tab); only one is set"
             )
+        redis_host, redis_port = redis_address(env)
         return cls(
-            redis_host=env.get("REDIS_HOST", "127.0.0.1"),
-            redis_port=_number(env, "REDIS_PORT", 6380),
+            redis_host=redis_host,
+            redis_port=redis_port,
             rasa_urls=_urls(env, "RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
             host=env.get("BOT_HOST", "127.0.0.1"),
             port=_number(env, "BOT_PORT", 8000),
@@ -63,6 +64,11 @@ class Settings:
     def line(self) -> bool:
         """Whether LINE is configured."""
         return bool(self.line_channel_secret)
+
+
+def redis_address(env: dict[str, str]) -> tuple[str, int]:
+    """Where Redis is: REDIS_HOST and REDIS_PORT, by default 127.0.0.1:6380."""
+    return env.get("REDIS_HOST", "127.0.0.1"), _number(env, "REDIS_PORT", 6380)
 
 
 def _number(env: dict[str, str], name: str, default: int) -> int:

@@ -29,6 +29,8 @@ PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
 OUTBOUND = f"{PREFIX}:outbound"
 QUEUE = f"{PREFIX}:handoff:queue"
+# Conversations an operator holds now: conversation -> when it was claimed.
+ACTIVE = f"{PREFIX}:handoff:active"
 # Rasa's own keys in the same Redis: endpoints.yml (key_prefix) and rasa_plugins/router_channel.py.
 RASA_TRACKER = "rasa:tracker:"
 RASA_REPLIES = "rasa:replies:"
@@ -43,6 +45,36 @@ TRANSCRIPT_LENGTH = 2000
 WEB_BACKLOG = 500
 # Hand-off queue order: the most urgent first, then the longest waiting.
 PRIORITY = {"immediate": 0, "high": 1, "medium": 2, "low": 3}
+# What the console shows live: an entry per hand-off event (queued, message, claimed, ...).
+CONSOLE = f"{PREFIX}:console"
+CONSOLE_BACKLOG = 10_000
+# Who did or saw what in the console; append-only (nothing in the code edits or trims it).
+AUDIT = f"{PREFIX}:audit"
+# Operators with the console open: user -> last sign of life (a zset); "online" = seen lately.
+ONLINE = f"{PREFIX}:operators:online"
+ONLINE_SECONDS = 60
+# Console accounts, their sessions, failed logins.
+USERS = f"{PREFIX}:users"
+
+
+def user_key(name: str) -> str:
+    """The hash of one console account."""
+    return f"{PREFIX}:user:{name}"
+
+
+def session_key(digest: str) -> str:
+    """One console session, by the digest of its cookie."""
+    return f"{PREFIX}:session:{digest}"
+
+
+def login_failures_key(who: str) -> str:
+    """Failed logins of one user name or one address, counted for a while."""
+    return f"{PREFIX}:login:fail:{who}"
+
+
+def notes_key(conv: str) -> str:
+    """Operators' private notes on one conversation."""
+    return f"{PREFIX}:notes:{conv}"
 
 
 class State(StrEnum):
@@ -59,17 +91,25 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (State.BOT, "handoff"): State.WAITING,
     (State.CLOSED, "handoff"): State.WAITING,
     (State.WAITING, "claim"): State.OPERATOR,
+    (State.OPERATOR, "transfer"): State.OPERATOR,
+    (State.OPERATOR, "reply"): State.OPERATOR,
     (State.WAITING, "close"): State.CLOSED,
     (State.OPERATOR, "close"): State.CLOSED,
 }
+# Events only the operator who holds the conversation may cause (or a supervisor).
+HOLDER_ONLY = {"transfer", "reply", "close"}
+
+
+class NotAllowed(ValueError):
+    """The hand-off event is not possible now; the message says why, for the operator."""
 
 
 def transition(state: State, event: str) -> State:
-    """The state after an event; ValueError when the event is not allowed in that state."""
+    """The state after an event; NotAllowed when the event is not allowed in that state."""
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise ValueError(f"'{event}' is not possible while the conversation is {state}") from None
+        raise NotAllowed(f"'{event}' is not possible while the conversation is {state}") from None
 
 
 class Turn(StrEnum):
@@ -129,9 +169,10 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
                   'kind', ARGV[5], 'text', ARGV[6])
 """
 
-# KEYS: conversation, inbound, outbound, transcript, queue. ARGV: group, entry id, seq, now, ttl,
-# transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score or '',
-# conversation id, channel, risk, language, transcript length, forget ('1' or '').
+# KEYS: conversation, inbound, outbound, transcript, queue, console. ARGV: group, entry id, seq,
+# now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
+# or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
+# hand-off (sealed), reason, console event ('' or 'message'), console backlog.
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) then
@@ -149,8 +190,15 @@ if ARGV[7] ~= '' then
              'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14])
 end
 if ARGV[8] ~= '' then
-  redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4])
+  redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4],
+             'handoff', ARGV[15], 'reason', ARGV[16])
+  redis.call('HDEL', KEYS[1], 'operator', 'claimed_at', 'waited')
   redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', 'queued', 'conv', ARGV[9],
+             'risk', ARGV[11])
+end
+if ARGV[17] ~= '' then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', ARGV[17], 'conv', ARGV[9])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
@@ -261,10 +309,12 @@ class Store:
         handoff: dict[str, Any] | None,
         language: str,
         forget: bool = False,
+        for_operator: bool = False,
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
         all or nothing. `forget`: once the replies are delivered, the conversation is erased.
-        False when it had been done before."""
+        `for_operator`: the message waits for a person (the console is told). False when it had
+        been done before."""
         conv = fields["conv"]
         now = _now()
         lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
@@ -275,7 +325,7 @@ class Store:
         if handoff is not None:
             score = str(PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(now))
         result = await self._finish_inbound(
-            keys=[conversation_key(conv), INBOUND, OUTBOUND, _transcript_key(conv), QUEUE],
+            keys=[conversation_key(conv), INBOUND, OUTBOUND, _transcript_key(conv), QUEUE, CONSOLE],
             args=[
                 ROUTERS,
                 entry_id,
@@ -291,6 +341,10 @@ class Store:
                 language,
                 TRANSCRIPT_LENGTH,
                 "1" if forget else "",
+                self.sealer.seal(handoff) if handoff is not None else "",
+                str((handoff or {}).get("reason") or ""),
+                "message" if for_operator else "",
+                CONSOLE_BACKLOG,
             ],
         )
         return bool(result)
@@ -337,26 +391,132 @@ class Store:
             if rasa_replies:
                 pipe.delete(*rasa_replies)
             pipe.zrem(QUEUE, conv)
+            pipe.zrem(ACTIVE, conv)
+            pipe.delete(notes_key(conv))
             pipe.expire(web_key(conv), 60)
             await pipe.execute()
 
-    async def change(self, conv: str, event: str) -> State:
-        """Applies a hand-off event (claim, close) to the conversation and returns the new state."""
+    async def change(
+        self,
+        conv: str,
+        event: str,
+        by: str,
+        *,
+        supervisor: bool = False,
+        to: str = "",
+        say: str = "",
+        note: str = "",
+    ) -> State:
+        """Applies a hand-off event of the console, all or nothing: claim (by an operator), transfer
+        (to another operator), reply (`say` to the person), close (`say` a last message). Only the
+        holder, or a supervisor, may transfer, reply or close. NotAllowed says why not."""
         key = conversation_key(conv)
+        now = _now()
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(key)
-                    current = State(await pipe.hget(key, "state") or State.BOT)
+                    found: dict[str, str] = await pipe.hgetall(key)
+                    if not found:
+                        raise NotAllowed("this conversation no longer exists")
+                    current = State(found.get("state") or State.BOT)
+                    holder = found.get("operator", "")
+                    if event == "claim" and current is State.OPERATOR:
+                        raise NotAllowed(f"{holder} has already taken this conversation")
                     new = transition(current, event)
+                    if event in HOLDER_ONLY and holder and holder != by and not supervisor:
+                        raise NotAllowed(f"{holder} holds this conversation, not you")
                     pipe.multi()
-                    pipe.hset(key, "state", new.value)
+                    fields: dict[str, str | float] = {"state": new.value, "active": now}
+                    if event == "claim":
+                        since = float(found.get("waiting_since") or now)
+                        fields |= {"operator": by, "claimed_at": now, "waited": now - since}
+                    if event == "transfer":
+                        fields["operator"] = to
+                    pipe.hset(key, mapping=fields)
                     if new is not State.WAITING:
                         pipe.zrem(QUEUE, conv)
+                    if new is State.OPERATOR and event == "claim":
+                        pipe.zadd(ACTIVE, {conv: now})
+                    if new is State.CLOSED:
+                        pipe.zrem(ACTIVE, conv)
+                    if say:
+                        line = {"at": now, "from": "operator", "by": by, "text": say}
+                        pipe.rpush(_transcript_key(conv), self.sealer.seal(line))
+                        pipe.xadd(
+                            OUTBOUND,
+                            {
+                                "conv": conv,
+                                "seq": int(found.get("out_seq") or 0) + 1,
+                                "channel": found.get("channel", ""),
+                                "reply_to": "",
+                                "replies": self.sealer.seal([{"text": say}]),
+                            },
+                        )
+                        pipe.hset(key, "out_seq", int(found.get("out_seq") or 0) + 1)
+                    event_fields = {"kind": event, "conv": conv, "by": by, "to": to}
+                    pipe.xadd(CONSOLE, event_fields, maxlen=CONSOLE_BACKLOG, approximate=True)
                     await pipe.execute()
                     return new
                 except aioredis.WatchError:
                     continue
+
+    async def add_note(self, conv: str, by: str, text: str) -> None:
+        """A private note of an operator on the conversation (never sent to the person)."""
+        key = notes_key(conv)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, self.sealer.seal({"at": _now(), "by": by, "text": text}))
+            pipe.expire(key, self.ttl)
+            pipe.xadd(
+                CONSOLE,
+                {"kind": "note", "conv": conv, "by": by},
+                maxlen=CONSOLE_BACKLOG,
+                approximate=True,
+            )
+            await pipe.execute()
+
+    async def notes(self, conv: str) -> list[dict[str, Any]]:
+        """The conversation's notes, oldest first."""
+        return [self.sealer.open(n) for n in await self.redis.lrange(notes_key(conv), 0, -1)]
+
+    async def handoff(self, conv: str) -> dict[str, Any]:
+        """What the bot's hand-off request said: reason, risk, language, country, answers."""
+        sealed = await self.redis.hget(conversation_key(conv), "handoff")
+        found: dict[str, Any] = self.sealer.open(sealed) if sealed else {}
+        return found
+
+    async def waiting(self, limit: int = 1000) -> list[tuple[str, dict[str, str]]]:
+        """Queued conversations, most urgent first, then longest waiting, with their hashes."""
+        convs: list[str] = await self.redis.zrange(QUEUE, 0, limit - 1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hgetall(conversation_key(conv))
+            found: list[dict[str, str]] = await pipe.execute()
+        return [(c, h) for c, h in zip(convs, found, strict=True) if h]
+
+    async def with_operators(self) -> list[tuple[str, dict[str, str]]]:
+        """Conversations an operator holds now, longest held first, with their hashes."""
+        convs: list[str] = await self.redis.zrange(ACTIVE, 0, -1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hgetall(conversation_key(conv))
+            found: list[dict[str, str]] = await pipe.execute()
+        return [(c, h) for c, h in zip(convs, found, strict=True) if h]
+
+    async def operator_seen(self, user: str) -> None:
+        """Marks an operator as online now (the console calls it while a page is open)."""
+        await self.redis.zadd(ONLINE, {user: _now()})
+
+    async def operators_online(self) -> int:
+        """How many operators had the console open in the last ONLINE_SECONDS."""
+        count: int = await self.redis.zcount(ONLINE, _now() - ONLINE_SECONDS, "+inf")
+        return count
+
+    async def audit(self, user: str, action: str, conv: str = "", detail: str = "") -> None:
+        """Records who did or saw what; the log is only ever appended to."""
+        await self.redis.xadd(
+            AUDIT, {"at": _now(), "user": user, "action": action, "conv": conv, "detail": detail}
+        )
 
 
 def _now() -> float:

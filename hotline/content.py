@@ -196,3 +196,42 @@ def gateway_texts() -> dict[str, Texts]:
     """What the gateway says itself (non-text messages, cut messages), from content/gateway.yaml."""
     data = _load("gateway.yaml")
     return {key: _texts(f"gateway.yaml: {key}", texts) for key, texts in data.items()}
+
+
+CONSOLE_LANGUAGES = ("en", "th")
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    """A ready-made reply of the console: a title for the operator, a text for the person."""
+
+    id: str
+    title: Texts
+    text: Texts
+
+
+@cache
+def console_texts() -> dict[str, dict[str, Texts]]:
+    """The console's words in English and Thai, by section (ui, risks, ...), from console.yaml."""
+    data = _load("console.yaml")
+    return {
+        section: {
+            key: _texts(f"console.yaml: {section}.{key}", texts, CONSOLE_LANGUAGES)
+            for key, texts in entries.items()
+        }
+        for section, entries in data.items()
+    }
+
+
+@cache
+def canned_replies() -> tuple[CannedReply, ...]:
+    """The console's ready-made replies, in the file's order, from content/canned.yaml."""
+    data = _load("canned.yaml")
+    return tuple(
+        CannedReply(
+            id=key,
+            title=_texts(f"canned.yaml: {key}.title", entry.get("title"), CONSOLE_LANGUAGES),
+            text=_texts(f"canned.yaml: {key}.text", entry.get("text")),
+        )
+        for key, entry in data.items()
+    )

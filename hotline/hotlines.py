@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from hotline.content import Hotline, country_names, hotlines
 
 EMERGENCY_COUNTRIES = ("th", "vn", "kh")
+# Lines offered while a person waits for an operator.
+HANDOFF_ROLES = ("emergency", "trafficking", "abroad")
 
 
 def select(country: str, language: str | None, roles: Iterable[str]) -> list[Hotline]:
@@ -41,3 +43,10 @@ def emergency(country: str | None, language: str | None) -> str:
         name = country_names()[code][language or "en"]
         blocks.append(f"{name}:\n" + format_lines(select(code, language, ["emergency"]), language))
     return "\n\n".join(blocks)
+
+
+def while_waiting(country: str | None, language: str | None) -> str:
+    """The lines to call while waiting for a person: the country's emergency, anti-trafficking and
+    abroad lines that suit the language; emergency numbers when the country is not known."""
+    lines = select(country, language, HANDOFF_ROLES) if country and language else []
+    return format_lines(lines, language) if lines else emergency(country, language)

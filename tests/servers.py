@@ -178,10 +178,10 @@ def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
 
 @contextmanager
 def gateway(env: dict[str, str], logs: Path) -> Iterator[str]:
-    """`python -m bot.app` (webhooks and web chat); yields its URL."""
+    """`python -m handoff.web` (webhooks, web chat, operator console); yields its URL."""
     url = f"http://127.0.0.1:{env['BOT_PORT']}"
     process = subprocess.Popen(
-        [PYTHON, "-m", "bot.app"],
+        [PYTHON, "-m", "handoff.web"],
         cwd=ROOT,
         env=env,
         stdout=open(logs / "bot.log", "ab"),

@@ -208,3 +208,22 @@ def test_the_word_the_gateway_suggests_in_danger_is_a_danger_word() -> None:
         suggested = re.findall(r'"([^"]+)"', text)
         assert suggested, language
         assert all(find_listed(word, "danger_words") for word in suggested), language
+
+
+def test_canned_replies_exist_in_every_language_and_name_no_number() -> None:
+    replies = content.canned_replies()
+    assert len(replies) >= 5
+    for reply in replies:
+        assert reply.title["en"] and detect(reply.title["th"]) == "th", reply.id
+        for language in LANGUAGES:
+            assert detect(reply.text[language]) == language, (reply.id, language)
+            assert not NUMBER.search(reply.text[language]), (reply.id, language)
+
+
+def test_the_console_speaks_english_and_thai() -> None:
+    for section, entries in content.console_texts().items():
+        for key, texts in entries.items():
+            assert texts["en"] and texts["th"], (section, key)
+    labels = content.console_texts()
+    assert set(labels["risks"]) >= {"immediate", "high", "medium", "low"}
+    assert set(labels["answers"]) == {"yes", "no", "unsure", "skipped"}

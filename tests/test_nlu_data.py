@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -76,3 +77,14 @@ def test_a_third_of_the_vietnamese_has_no_diacritics() -> None:
     every = [e for v in training("vi").values() for e in v]
     plain = [e for e in every if e.isascii()]
     assert len(plain) / len(every) >= 0.3
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_words_that_bring_a_person_back_are_taught(language: str) -> None:
+    """After an operator closes, the person is told what to type to reach a person again: those
+    words must be a request_human example, so that typing them works."""
+    from hotline.content import gateway_texts
+
+    suggested = re.findall(r'"([^"]+)"', gateway_texts()["handoff_closed"][language])
+    assert suggested
+    assert all(words in training(language)["request_human"] for words in suggested)

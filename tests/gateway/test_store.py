@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.store import (
+    AUDIT,
+    CONSOLE,
     INBOUND,
     OUTBOUND,
     QUEUE,
     ROUTERS,
     SENDERS,
     Inbound,
+    NotAllowed,
     State,
     Store,
     Turn,
@@ -23,7 +26,8 @@ pytestmark = pytest.mark.asyncio
 
 
 async def received(store: Store, count: int = 1) -> list[tuple[str, dict[str, str]]]:
-    await store.redis.xgroup_create(INBOUND, ROUTERS, id="0", mkstream=True)
+    if not await store.redis.exists(INBOUND) or not await store.redis.xinfo_groups(INBOUND):
+        await store.redis.xgroup_create(INBOUND, ROUTERS, id="0", mkstream=True)
     found = await store.redis.xreadgroup(ROUTERS, "test", {INBOUND: ">"}, count=count)
     return [(entry_id, fields) for entry_id, fields in found[0][1]]
 
@@ -108,19 +112,100 @@ async def test_a_handoff_queues_the_conversation_by_urgency(store: Store) -> Non
     assert all([await store.state(c) is State.WAITING for c in queue])
 
 
-async def test_states_change_only_as_the_table_allows(store: Store) -> None:
+async def handed_off(store: Store, risk: str = "high") -> str:
+    """A conversation whose bot asked for a hand-off; returns its id."""
     await store.accept(message("help", "e1"))
     [(entry_id, fields)] = await received(store)
-    conv = fields["conv"]
-    await store.finish_inbound(entry_id, fields, "help", [], {"risk": "high"}, "th")
-    assert await store.change(conv, "claim") is State.OPERATOR
-    with pytest.raises(ValueError, match="claim"):
-        await store.change(conv, "claim")
-    assert await store.change(conv, "close") is State.CLOSED
+    handoff = {
+        "reason": "screening",
+        "risk": risk,
+        "language": "km",
+        "country": "th",
+        "answers": {"q2_free_to_leave": "no", "q3_documents_kept": "yes"},
+    }
+    await store.finish_inbound(entry_id, fields, "help", [{"text": "ok"}], handoff, "km")
+    return fields["conv"]
+
+
+async def console_events(store: Store) -> list[dict[str, str]]:
+    return [fields for _, fields in await store.redis.xrange(CONSOLE)]
+
+
+async def test_a_handoff_keeps_its_request_sealed_and_tells_the_console(store: Store) -> None:
+    conv = await handed_off(store)
+    found = await store.conversation(conv)
+    assert found["reason"] == "screening" and found["risk"] == "high"
+    assert "q3_documents_kept" not in found["handoff"], "the answers are stored encrypted"
+    assert (await store.handoff(conv))["answers"]["q3_documents_kept"] == "yes"
+    assert await console_events(store) == [{"kind": "queued", "conv": conv, "risk": "high"}]
+
+
+async def test_one_operator_at_a_time(store: Store) -> None:
+    conv = await handed_off(store)
+    assert await store.change(conv, "claim", "anna") is State.OPERATOR
+    with pytest.raises(NotAllowed, match="anna has already taken"):
+        await store.change(conv, "claim", "ben")
+    found = await store.conversation(conv)
+    assert found["operator"] == "anna" and float(found["waited"]) >= 0
     assert await store.redis.zcard(QUEUE) == 0
+    assert [c for c, _ in await store.with_operators()] == [conv]
+
+
+async def test_only_the_holder_or_a_supervisor_replies(store: Store) -> None:
+    conv = await handed_off(store)
+    await store.change(conv, "claim", "anna")
+    with pytest.raises(NotAllowed, match="anna holds"):
+        await store.change(conv, "reply", "ben", say="hello")
+    await store.change(conv, "reply", "boss", supervisor=True, say="from the supervisor")
+    await store.change(conv, "reply", "anna", say="ជំរាបសួរ")
+    entries = [fields for _, fields in await store.redis.xrange(OUTBOUND)]
+    assert [e["seq"] for e in entries] == ["1", "2", "3"], "after the bot's reply, in order"
+    assert store.sealer.open(entries[-1]["replies"]) == [{"text": "ជំរាបសួរ"}]
+    said = [line for line in await store.transcript(conv) if line["from"] == "operator"]
+    assert [(line["by"], line["text"]) for line in said] == [
+        ("boss", "from the supervisor"),
+        ("anna", "ជំរាបសួរ"),
+    ]
+
+
+async def test_transfer_and_close(store: Store) -> None:
+    conv = await handed_off(store)
+    await store.change(conv, "claim", "anna")
+    await store.change(conv, "transfer", "anna", to="ben")
+    with pytest.raises(NotAllowed):
+        await store.change(conv, "close", "anna", say="bye")
+    assert await store.change(conv, "close", "ben", say="bye") is State.CLOSED
+    assert await store.with_operators() == []
+    kinds = [e["kind"] for e in await console_events(store)]
+    assert kinds == ["queued", "claim", "transfer", "close"]
+    with pytest.raises(NotAllowed):
+        await store.change(conv, "reply", "ben", say="too late")
     assert transition(State.CLOSED, "handoff") is State.WAITING
-    with pytest.raises(ValueError):
+    with pytest.raises(NotAllowed):
         transition(State.BOT, "close")
+
+
+async def test_messages_while_waiting_reach_the_console(store: Store) -> None:
+    conv = await handed_off(store)
+    await store.accept(message("are you there?", "e2"))
+    [(entry_id, fields)] = await received(store)
+    await store.finish_inbound(
+        entry_id, fields, "are you there?", [], None, "km", for_operator=True
+    )
+    assert (await console_events(store))[-1] == {"kind": "message", "conv": conv}
+    assert (await store.transcript(conv))[-1]["text"] == "are you there?"
+
+
+async def test_notes_presence_and_audit(store: Store) -> None:
+    conv = await handed_off(store)
+    await store.add_note(conv, "anna", "speaks some Thai too")
+    assert [n["text"] for n in await store.notes(conv)] == ["speaks some Thai too"]
+    assert await store.operators_online() == 0
+    await store.operator_seen("anna")
+    assert await store.operators_online() == 1
+    await store.audit("anna", "viewed", conv)
+    [(_, entry)] = await store.redis.xrange(AUDIT)
+    assert entry["user"] == "anna" and entry["action"] == "viewed" and entry["conv"] == conv
 
 
 async def test_web_replies_are_delivered_once_in_the_same_step(store: Store) -> None:

@@ -1,0 +1,106 @@
+"""Console accounts: operators and supervisors, passwords hashed with argon2."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import redis.asyncio as aioredis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bot.store import USERS, user_key
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,31}$"
+MIN_PASSWORD = 12
+CONSOLE_LANGUAGES = ("en", "th")
+_hasher = PasswordHasher()
+# Checked when the user name is unknown, so that a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class Role(StrEnum):
+    """What an account may do: supervisors also read the audit log and act on any conversation."""
+
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+
+
+class AccountError(ValueError):
+    """An account cannot be made as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A console user."""
+
+    name: str
+    role: Role
+    language: str
+
+    @property
+    def supervisor(self) -> bool:
+        """Whether the account is a supervisor's."""
+        return self.role is Role.SUPERVISOR
+
+
+async def create(
+    redis: aioredis.Redis, name: str, password: str, role: Role, language: str = "en"
+) -> Account:
+    """Makes an account; AccountError when the name is taken or the password too short."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise AccountError(
+            "a user name is 2-32 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    if language not in CONSOLE_LANGUAGES:
+        raise AccountError(f"the console speaks {' and '.join(CONSOLE_LANGUAGES)}")
+    fields = {
+        "hash": _hasher.hash(password),
+        "role": role.value,
+        "language": language,
+        "created": str(time.time()),
+    }
+    if not await redis.hsetnx(user_key(name), "role", role.value):
+        raise AccountError(f"there is already a user called {name}")
+    await redis.hset(user_key(name), mapping=fields)
+    await redis.sadd(USERS, name)
+    return Account(name, role, language)
+
+
+async def find(redis: aioredis.Redis, name: str) -> Account | None:
+    """The account of that name, if there is one."""
+    found: dict[str, str] = await redis.hgetall(user_key(name))
+    if not found.get("hash"):
+        return None
+    return Account(name, Role(found["role"]), found.get("language", "en"))
+
+
+async def verify(redis: aioredis.Redis, name: str, password: str) -> Account | None:
+    """The account when the password is right, else None (same cost either way)."""
+    stored = await redis.hget(user_key(name), "hash") if name else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if stored is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        await redis.hset(user_key(name), "hash", _hasher.hash(password))
+    return await find(redis, name)
+
+
+async def everyone(redis: aioredis.Redis) -> list[Account]:
+    """All accounts, by name."""
+    names = sorted(await redis.smembers(USERS))
+    found = [await find(redis, name) for name in names]
+    return [account for account in found if account is not None]
+
+
+async def set_language(redis: aioredis.Redis, name: str, language: str) -> None:
+    """The console's language for this user (en or th)."""
+    if language in CONSOLE_LANGUAGES:
+        await redis.hset(user_key(name), "language", language)

@@ -1,0 +1,363 @@
+"""The console's pages and actions: FastAPI, pages rendered by Jinja2 on the server (autoescaped),
+a small script of our own for live updates. Mounted at /console by `install`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
+from handoff import accounts, sessions
+from handoff.sessions import COOKIE, Session
+from handoff.views import Texts, conversation_view, queue_rows, reply_text
+
+HERE = Path(__file__).parent
+PREFIX = "/console"
+CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
+LOGIN_COOKIE = "hl_login"
+HEARTBEAT_MS = 15_000
+AUDIT_PAGE = 500
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+Conv = Annotated[str, PathParam(pattern=CONV_PATTERN)]
+
+
+class LoginRequired(Exception):
+    """The request has no valid session: the browser goes to the login page."""
+
+
+class FormExpired(Exception):
+    """A form came without the session's CSRF token."""
+
+
+class SupervisorsOnly(Exception):
+    """An operator asked for a supervisor's page."""
+
+
+async def signed_in(request: Request) -> Session:
+    """The request's session; LoginRequired without one."""
+    store: Store = request.app.state.store
+    session = await sessions.find(store.redis, request.cookies.get(COOKIE))
+    if session is None:
+        raise LoginRequired
+    return session
+
+
+SignedIn = Annotated[Session, Depends(signed_in)]
+
+
+async def checked_form(request: Request, session: SignedIn) -> FormData:
+    """The posted form, when it carries the session's CSRF token; FormExpired otherwise."""
+    form = await request.form()
+    if not sessions.csrf_ok(session, str(form.get("csrf") or "")):
+        raise FormExpired
+    return form
+
+
+Checked = Annotated[FormData, Depends(checked_form)]
+
+
+def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
+    """Adds the console to the gateway's app: routes, static files, error pages, headers.
+    `secure_cookies`: send the session cookie over HTTPS only (when served behind HTTPS)."""
+    templates = Jinja2Templates(directory=HERE / "templates")
+    app.include_router(routes(store, templates, secure_cookies))
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+
+    async def to_login(request: Request, error: Exception) -> Response:
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+
+    async def expired(request: Request, error: Exception) -> Response:
+        return _page(templates, request, "error.html", {"key": "expired_form"}, 403)
+
+    async def forbidden(request: Request, error: Exception) -> Response:
+        return _page(templates, request, "error.html", {"key": "forbidden"}, 403)
+
+    app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(FormExpired, expired)
+    app.add_exception_handler(SupervisorsOnly, forbidden)
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(PREFIX):
+            response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def _page(
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HTMLResponse:
+    session: Session | None = context.get("session")
+    language = session.account.language if session else "en"
+    texts = Texts(language)
+    return templates.TemplateResponse(
+        request, name, {"t": texts, "prefix": PREFIX, **context}, status_code=status
+    )
+
+
+def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> APIRouter:
+    """The console's routes; every one but the login page needs a session."""
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    redis = store.redis
+
+    def page(
+        request: Request, name: str, context: dict[str, Any], status: int = 200
+    ) -> HTMLResponse:
+        return _page(templates, request, name, context, status)
+
+    async def last_event() -> str:
+        """The console stream's newest id, read before a page's data, so that the page's live
+        updates start from there and miss nothing that happened while it loaded."""
+        newest = await redis.xrevrange(CONSOLE, count=1)
+        return str(newest[0][0]) if newest else "0-0"
+
+    @router.get("/login")
+    async def login_page(request: Request) -> HTMLResponse:
+        """The sign-in form (with a CSRF token of its own, before any session)."""
+        token = secrets.token_urlsafe(24)
+        response = page(request, "login.html", {"csrf": token, "error": None})
+        _set_cookie(response, LOGIN_COOKIE, token, 600, secure_cookies)
+        return response
+
+    @router.post("/login")
+    async def login(
+        request: Request,
+        user: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=1024)],
+        csrf: Annotated[str, Form(max_length=128)] = "",
+    ) -> Response:
+        """Signs in; too many failures for a name or an address block it for a while."""
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, csrf):
+            raise FormExpired
+        address = request.client.host if request.client else "unknown"
+        name = user.strip().lower()
+
+        def again(error: str, status: int) -> HTMLResponse:
+            response = page(request, "login.html", {"csrf": expected, "error": error}, status)
+            return response
+
+        if await sessions.login_blocked(redis, name, address):
+            return again("login_blocked", 429)
+        account = await accounts.verify(redis, name, password)
+        if account is None:
+            await sessions.login_failed(redis, name, address)
+            await store.audit(name[:64], "login_failed", detail=address)
+            return again("login_failed", 401)
+        await sessions.login_succeeded(redis, name)
+        session = await sessions.start(redis, account)
+        await store.audit(account.name, "login")
+        response = RedirectResponse(PREFIX, status_code=303)
+        _set_cookie(response, COOKIE, session.token, sessions.IDLE_SECONDS, secure_cookies)
+        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+        return response
+
+    @router.post("/logout")
+    async def logout(session: SignedIn, form: Checked) -> Response:
+        """Signs out."""
+        await sessions.end(redis, session.token)
+        await store.audit(session.account.name, "logout")
+        response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+        response.delete_cookie(COOKIE, path=PREFIX)
+        return response
+
+    @router.post("/language")
+    async def language(session: SignedIn, form: Checked) -> Response:
+        """Switches the console between English and Thai for this user."""
+        await accounts.set_language(redis, session.account.name, str(form.get("language")))
+        return RedirectResponse(str(form.get("back") or PREFIX), status_code=303)
+
+    @router.get("")
+    async def queue_page(request: Request, session: SignedIn) -> HTMLResponse:
+        """The queue: who waits, most urgent first; and the conversations operators hold."""
+        await store.operator_seen(session.account.name)
+        since = await last_event()
+        context = await _queue_context(store, session)
+        return page(request, "queue.html", {**context, "since": since})
+
+    @router.get("/queue")
+    async def queue_part(request: Request, session: SignedIn) -> HTMLResponse:
+        """The queue's tables alone, for live updates."""
+        context = await _queue_context(store, session)
+        return page(request, "_queue.html", context)
+
+    async def show(
+        request: Request, session: Session, conv: str, name: str, error: str = ""
+    ) -> HTMLResponse:
+        since = await last_event()
+        view = await conversation_view(store, conv, session.account)
+        if view is None:
+            return page(request, "error.html", {"session": session, "key": "gone"}, 404)
+        others = [a for a in await accounts.everyone(redis) if a.name != session.account.name]
+        context = {
+            "session": session,
+            "view": view,
+            "others": others,
+            "error": error,
+            "since": since,
+        }
+        return page(request, name, context, 409 if error else 200)
+
+    @router.get("/c/{conv}")
+    async def conversation(request: Request, session: SignedIn, conv: Conv) -> HTMLResponse:
+        """One conversation: summary, answers, transcript, notes and what the operator can do."""
+        response = await show(request, session, conv, "conversation.html")
+        if response.status_code == 200:
+            await store.audit(session.account.name, "viewed", conv)
+        return response
+
+    @router.get("/c/{conv}/live")
+    async def conversation_part(request: Request, session: SignedIn, conv: Conv) -> HTMLResponse:
+        """The parts of a conversation page that change, for live updates."""
+        return await show(request, session, conv, "_live.html")
+
+    async def act(
+        request: Request,
+        session: Session,
+        conv: str,
+        event: str,
+        **change: Any,
+    ) -> Response:
+        try:
+            await store.change(
+                conv, event, session.account.name, supervisor=session.account.supervisor, **change
+            )
+        except NotAllowed as error:
+            return await show(request, session, conv, "conversation.html", str(error))
+        await store.audit(session.account.name, event, conv, change.get("to", ""))
+        return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
+
+    @router.post("/c/{conv}/claim")
+    async def claim(request: Request, session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Takes the conversation; only one operator can hold it."""
+        return await act(request, session, conv, "claim")
+
+    @router.post("/c/{conv}/reply")
+    async def reply(request: Request, session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Sends the typed text, or the chosen ready-made reply in the person's language."""
+        found = await store.conversation(conv)
+        text = reply_text(
+            str(form.get("text") or ""), str(form.get("canned") or ""), found.get("language", "")
+        )
+        if not text:
+            return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
+        return await act(request, session, conv, "reply", say=text)
+
+    @router.post("/c/{conv}/note")
+    async def note(session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Adds a private note."""
+        text = str(form.get("text") or "").strip()[:4000]
+        if text:
+            await store.add_note(conv, session.account.name, text)
+            await store.audit(session.account.name, "note", conv)
+        return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
+
+    @router.post("/c/{conv}/transfer")
+    async def transfer(request: Request, session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Hands the conversation to another operator."""
+        to = str(form.get("to") or "")
+        if await accounts.find(redis, to) is None:
+            return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
+        return await act(request, session, conv, "transfer", to=to)
+
+    @router.post("/c/{conv}/close")
+    async def close(request: Request, session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Ends the hand-off: the person is told how to come back, the assistant answers again."""
+        found = await store.conversation(conv)
+        text = reply_text("", "", found.get("language", ""), closing=True)
+        return await act(request, session, conv, "close", say=text)
+
+    @router.get("/audit")
+    async def audit(request: Request, session: SignedIn, conv: str = "") -> HTMLResponse:
+        """Who did or saw what (supervisors only), newest first; one conversation with ?conv=."""
+        if not session.account.supervisor:
+            raise SupervisorsOnly
+        entries = []
+        for entry_id, fields in await redis.xrevrange(AUDIT, count=AUDIT_PAGE * 20):
+            if conv and fields.get("conv") != conv:
+                continue
+            entries.append({"id": entry_id, **fields})
+            if len(entries) >= AUDIT_PAGE:
+                break
+        await store.audit(session.account.name, "audit_read", conv)
+        return page(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
+
+    @router.get("/events")
+    async def events(
+        request: Request,
+        session: SignedIn,
+        since: Annotated[str | None, Query(pattern=r"^\d+-\d+$")] = None,
+        last_event_id: Annotated[str | None, Header(pattern=r"^\d+-\d+$")] = None,
+    ) -> StreamingResponse:
+        """Hand-off events after `since` (or Last-Event-ID) as server-sent events; also keeps
+        the operator marked online."""
+        name = session.account.name
+
+        async def stream() -> AsyncIterator[str]:
+            position = last_event_id or since or "$"
+            yield "retry: 2000\n\n"
+            await store.operator_seen(name)
+            while not await request.is_disconnected():
+                found = await redis.xread({CONSOLE: position}, count=100, block=HEARTBEAT_MS)
+                await store.operator_seen(name)
+                if not found:
+                    yield ": keep-alive\n\n"
+                    continue
+                for entry_id, fields in found[0][1]:
+                    position = entry_id
+                    data = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
+                    yield f"id: {entry_id}\ndata: {json.dumps(data)}\n\n"
+
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    return router
+
+
+async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
+    now = time.time()
+    waiting = queue_rows(store, await store.waiting(), now)
+    held = queue_rows(store, await store.with_operators(), now)
+    mine = [row for row in held if row.operator == session.account.name]
+    others = [row for row in held if row.operator != session.account.name]
+    return {
+        "session": session,
+        "waiting": waiting,
+        "mine": mine,
+        "others": others,
+        "online": await store.operators_online(),
+        "states": State,
+    }
+
+
+def _set_cookie(response: Response, name: str, value: str, seconds: int, secure: bool) -> None:
+    response.set_cookie(
+        name, value, max_age=seconds, path=PREFIX, httponly=True, samesite="strict", secure=secure
+    )

@@ -1,0 +1,90 @@
+// The console's live parts: one EventSource on /console/events; the queue and the open
+// conversation re-fetch their server-rendered fragments when an event concerns them.
+// Urgent hand-offs (immediate, high) alert: a tone, a browser notification, a count in the title.
+(function () {
+  "use strict";
+  const body = document.body;
+  const prefix = body.dataset.prefix || "/console";
+  const page = body.dataset.page;
+  if (!page) return;
+  const baseTitle = document.title;
+  let unseen = 0;
+
+  async function refresh(url, target) {
+    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    if (response.redirected || !response.ok) return;
+    const typing = target.querySelector("textarea:focus");
+    const kept = typing ? { name: typing.name, value: typing.value, form: typing.form.action } : null;
+    target.innerHTML = await response.text();
+    if (kept) {
+      const again = Array.from(target.querySelectorAll("textarea")).find(
+        (t) => t.name === kept.name && t.form.action === kept.form);
+      if (again) { again.value = kept.value; again.focus(); }
+    }
+    wire(target);
+  }
+
+  function tone() {
+    try {
+      const context = new (window.AudioContext || window.webkitAudioContext)();
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, context.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, context.currentTime + 0.6);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start();
+      oscillator.stop(context.currentTime + 0.6);
+    } catch (error) { /* no sound on this device */ }
+  }
+
+  function alertUrgent(text) {
+    unseen += 1;
+    document.title = "(" + unseen + ") " + baseTitle;
+    body.dataset.alerts = String(unseen);
+    tone();
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification(text, { tag: "hotline-urgent" });
+    }
+  }
+
+  window.addEventListener("focus", function () {
+    unseen = 0;
+    document.title = baseTitle;
+    body.dataset.alerts = "0";
+  });
+
+  const allow = document.getElementById("allow-alerts");
+  if (allow && "Notification" in window && Notification.permission === "default") {
+    allow.hidden = false;
+    allow.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { allow.hidden = true; });
+    });
+  }
+
+  function wire(root) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+  wire(document);
+
+  const queue = document.getElementById("queue");
+  const live = document.getElementById("live");
+  const conv = body.dataset.conv;
+  const urgentText = body.dataset.urgentText || "!";
+  // From the moment the page's data was read, so nothing that happened while it loaded is missed.
+  const since = body.dataset.since;
+  const events = new EventSource(prefix + "/events" + (since ? "?since=" + since : ""));
+  events.onmessage = function (message) {
+    const event = JSON.parse(message.data);
+    if (event.kind === "queued" && (event.risk === "immediate" || event.risk === "high")) {
+      alertUrgent(urgentText);
+    }
+    if (queue) refresh(prefix + "/queue", queue);
+    if (live && event.conv === conv) refresh(prefix + "/c/" + conv + "/live", live);
+  };
+  if (queue) setInterval(function () { refresh(prefix + "/queue", queue); }, 30000);
+})();

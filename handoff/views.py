@@ -1,0 +1,151 @@
+"""What the console's pages show, shaped from the store: queue rows, a conversation's summary,
+answers and transcript in the operator's language, and the texts sent to the person."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store import State, Store
+from handoff.accounts import Account
+from hotline.content import canned_replies, console_texts, country_names, gateway_texts, screening
+from hotline.language import LANGUAGES
+
+
+class Texts:
+    """The console's words in one language (en or th): `t("claim")`, `t.of("risks", "high")`."""
+
+    def __init__(self, language: str) -> None:
+        """English unless the language is Thai."""
+        self.language = language if language in ("en", "th") else "en"
+
+    def __call__(self, key: str) -> str:
+        """A word of the interface."""
+        return self.of("ui", key)
+
+    def of(self, section: str, key: str | None) -> str:
+        """A word of a section (risks, reasons, answers, languages, channels, actions)."""
+        texts = console_texts()[section].get(str(key))
+        return texts[self.language] if texts else str(key or "—")
+
+    def country(self, code: str | None) -> str:
+        """A country's name."""
+        names = country_names().get(str(code))
+        return names.get(self.language, names["en"]) if names else "—"
+
+    def question(self, slot: str) -> str:
+        """A screening question as the operator reads it."""
+        for question in screening().questions:
+            if question.slot == slot:
+                return question.text.get(self.language, question.text["en"])
+        return slot
+
+    def canned(self) -> list[tuple[str, str]]:
+        """The ready-made replies: (id, title)."""
+        return [(reply.id, reply.title[self.language]) for reply in canned_replies()]
+
+    def minutes(self, seconds: float | None) -> str:
+        """A duration as whole minutes."""
+        if seconds is None:
+            return "—"
+        return f"{int(seconds // 60)} {self('minutes')}"
+
+    def clock(self, at: float | str) -> str:
+        """A time of day (the machine's time zone)."""
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(at)))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A conversation as the queue lists it."""
+
+    conv: str
+    risk: str
+    reason: str
+    language: str
+    country: str | None
+    channel: str
+    referral: str
+    waiting_seconds: float | None
+    operator: str
+
+    @property
+    def urgent(self) -> bool:
+        """Whether the queue marks it."""
+        return self.risk in ("immediate", "high")
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """Everything the conversation page shows."""
+
+    row: Row
+    state: State
+    waited_seconds: float | None
+    answers: list[tuple[str, str]]
+    transcript: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    can_claim: bool
+    can_act: bool
+
+
+def _row(store: Store, conv: str, found: dict[str, str], now: float) -> Row:
+    handoff = store.sealer.open(found["handoff"]) if found.get("handoff") else {}
+    since = found.get("waiting_since")
+    return Row(
+        conv=conv,
+        risk=found.get("risk") or "unknown",
+        reason=found.get("reason", ""),
+        language=found.get("language") or str(handoff.get("language") or ""),
+        country=handoff.get("country"),
+        channel=found.get("channel", ""),
+        referral=found.get("referral", ""),
+        waiting_seconds=now - float(since) if since else None,
+        operator=found.get("operator", ""),
+    )
+
+
+def queue_rows(store: Store, found: list[tuple[str, dict[str, str]]], now: float) -> list[Row]:
+    """Rows for conversations with their hashes, in the order given."""
+    return [_row(store, conv, fields, now) for conv, fields in found]
+
+
+async def conversation_view(store: Store, conv: str, account: Account) -> ConversationView | None:
+    """The conversation page's content; None when the conversation is gone."""
+    found = await store.conversation(conv)
+    if not found.get("channel"):
+        return None
+    row = _row(store, conv, found, time.time())
+    state = State(found.get("state") or State.BOT)
+    handoff = await store.handoff(conv)
+    answers = [(slot, str(answer)) for slot, answer in (handoff.get("answers") or {}).items()]
+    holder = found.get("operator", "")
+    waited = float(found["waited"]) if found.get("waited") else None
+    return ConversationView(
+        row=row,
+        state=state,
+        waited_seconds=waited,
+        answers=answers,
+        transcript=await store.transcript(conv),
+        notes=await store.notes(conv),
+        can_claim=state is State.WAITING,
+        can_act=state is State.OPERATOR and (holder == account.name or account.supervisor),
+    )
+
+
+def reply_text(typed: str, canned: str, language: str, closing: bool = False) -> str:
+    """What to send the person: the typed text as it is; else the ready-made reply (or the closing
+    words) in their language, or in all three when their language is not known."""
+    if typed.strip():
+        return typed.strip()[:4000]
+    if closing:
+        texts = gateway_texts()["handoff_closed"]
+    else:
+        chosen = next((reply for reply in canned_replies() if reply.id == canned), None)
+        if chosen is None:
+            return ""
+        texts = chosen.text
+    if language in texts:
+        return texts[language]
+    return "\n\n".join(texts[lang] for lang in LANGUAGES)

@@ -1,0 +1,24 @@
+"""The web process: the gateway (webhooks, web chat) with the operator console at /console.
+
+Run: .venv/bin/python -m handoff.web  (make run does it).
+"""
+
+from __future__ import annotations
+
+from bot.app import create_app, serve
+from bot.settings import start_process
+from handoff import console
+
+
+def main() -> None:
+    """Reads the settings and serves the gateway and the console."""
+    settings = start_process("web")
+    app = create_app(settings)
+    console.install(app, app.state.store, secure_cookies=settings.public_url.startswith("https:"))
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"== Web chat: {base}/   Operator console: {base}{console.PREFIX}", flush=True)  # noqa: T201
+    serve(app, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The operator console over HTTP against the running stack: accounts made by the admin command,
+every route behind a session, CSRF on every form, login rate limits, one operator per
+conversation. (The browser walk-through is in test_console_browser.py.)"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from fastapi.templating import Jinja2Templates
+
+from bot.store import QUEUE, Store, conversation_key
+from handoff import console
+from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY, Stack
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.servers
+
+PASSWORD = "a long enough password"
+names = itertools.count(1)
+
+
+def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) -> str:
+    """An account made by the admin command, as a hotline would make it."""
+    name = f"op{next(names)}"
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff.admin", "create-user", name, "--role", role],
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=stack.env,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return name
+
+
+def login(stack: Stack, name: str, password: str = PASSWORD) -> httpx.Client:
+    """A client signed in to the console."""
+    client = httpx.Client(base_url=stack.url, timeout=10)
+    form = client.get("/console/login")
+    csrf = _csrf(form.text)
+    done = client.post("/console/login", data={"user": name, "password": password, "csrf": csrf})
+    assert done.status_code == 303, done.text
+    return client
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has a CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture()
+def waiting_conv(stack: Stack) -> Iterator[str]:
+    """A web chat conversation whose person asked for a person (it waits in the queue)."""
+    client = f"console-{next(names)}-abcdefghijklmnop"
+    httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": "ขอคุยกับเจ้าหน้าที่"})
+    conv = stack.conv(client)
+    for _ in range(200):
+        if stack.redis.zscore(QUEUE, conv) is not None:
+            break
+        time.sleep(0.05)
+    assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
+    yield conv
+
+
+def every_route() -> list[tuple[str, str]]:
+    """(method, path) of every console route, read from the router itself, so a new route is
+    walked too. Path parameters get a well-formed value."""
+    client = aioredis.Redis()
+    store = Store(client, ID_SECRET, MESSAGE_KEY, 60)
+    router = console.routes(store, Jinja2Templates(directory=console.HERE / "templates"), False)
+    found = []
+    for route in router.routes:
+        path = str(getattr(route, "path", "")).replace("{conv}", "te-" + "0" * 40)
+        for method in sorted(getattr(route, "methods", None) or []):
+            found.append((method, path))
+    return found
+
+
+def test_every_route_but_the_login_page_needs_a_session(stack: Stack) -> None:
+    routes = every_route()
+    assert len(routes) >= 14
+    anonymous = httpx.Client(base_url=stack.url, timeout=10)
+    for method, path in routes:
+        if path == "/console/login":
+            continue
+        response = anonymous.request(method, path, data={"csrf": "x"})
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].endswith("/console/login"), (method, path)
+    assert anonymous.get("/console/login").status_code == 200
+
+
+def test_the_session_cookie_is_httponly_and_samesite(stack: Stack) -> None:
+    name = make_user(stack)
+    client = httpx.Client(base_url=stack.url, timeout=10)
+    csrf = _csrf(client.get("/console/login").text)
+    done = client.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": csrf})
+    cookie = done.headers["set-cookie"].lower()
+    assert "hl_console=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert "default-src 'self'" in client.get("/console").headers["content-security-policy"]
+
+
+def test_a_form_without_the_csrf_token_changes_nothing(stack: Stack, waiting_conv: str) -> None:
+    client = login(stack, make_user(stack))
+    refused = client.post(f"/console/c/{waiting_conv}/claim", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    assert stack.redis.hget(conversation_key(waiting_conv), "state") == "waiting"
+    login_form = httpx.post(f"{stack.url}/console/login", data={"user": "x", "password": "y"})
+    assert login_form.status_code == 403, "the login form has its own token"
+
+
+def test_logins_are_rate_limited(stack: Stack) -> None:
+    name = make_user(stack)
+    client = httpx.Client(base_url=stack.url, timeout=10)
+    csrf = _csrf(client.get("/console/login").text)
+    for _ in range(5):
+        wrong = client.post(
+            "/console/login", data={"user": name, "password": "wrong password!", "csrf": csrf}
+        )
+        assert wrong.status_code == 401
+        assert "Wrong user name or password." in wrong.text
+    right = client.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": csrf})
+    assert right.status_code == 429, "blocked for a while, even with the right password"
+    unknown = client.post(
+        "/console/login", data={"user": "nobody", "password": "wrong password!", "csrf": csrf}
+    )
+    assert "Wrong user name or password." in unknown.text, "an unknown name reads the same"
+
+
+def test_a_second_claim_fails_clearly(stack: Stack, waiting_conv: str) -> None:
+    first, second = make_user(stack), make_user(stack)
+    anna, ben = login(stack, first), login(stack, second)
+    page = anna.get(f"/console/c/{waiting_conv}")
+    assert anna.post(
+        f"/console/c/{waiting_conv}/claim", data={"csrf": _csrf(page.text)}
+    ).is_redirect
+    page = ben.get(f"/console/c/{waiting_conv}")
+    refused = ben.post(f"/console/c/{waiting_conv}/claim", data={"csrf": _csrf(page.text)})
+    assert refused.status_code == 409
+    assert f"{first} has already taken this conversation" in refused.text
+    assert stack.redis.hget(conversation_key(waiting_conv), "operator") == first
+
+
+def test_operators_cannot_read_the_audit_log(stack: Stack) -> None:
+    operator = login(stack, make_user(stack))
+    assert operator.get("/console/audit").status_code == 403
+    supervisor = login(stack, make_user(stack, role="supervisor"))
+    page = supervisor.get("/console/audit")
+    assert page.status_code == 200 and "signed in" in page.text
+
+
+def test_the_admin_command_refuses_a_short_password(stack: Stack) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff.admin", "create-user", "shorty"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=stack.env,
+        timeout=30,
+    )
+    assert done.returncode != 0
+    assert "at least 12 characters" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,142 @@
+"""The console in a real browser (Playwright driving Debian's Chromium): a person writes in Khmer
+through the stand-in Telegram, screens high and asks for a person; the queue shows it live with the
+alert; an operator claims it, reads the summary in English, sends a ready-made reply that arrives in
+Khmer, and closes; the assistant answers again. Screenshots go to results/console/."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.store import ONLINE, conversation_key
+from hotline.content import canned_replies, gateway_texts
+from hotline.language import detect
+from tests.gateway.conftest import Stack
+from tests.gateway.test_console import PASSWORD, make_user
+from tests.gateway.test_telegram import Chat, texts
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.servers
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# What this machine's Chromium needs headless, as root and without a network (see the README).
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ROOT / "results" / "console"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium under Playwright (installed by `make setup`)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `make setup` installs Debian's chromium package.")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def signed_in(browser: Browser, stack: Stack, name: str) -> Page:
+    """A console tab at 1366x768, signed in."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{stack.url}/console")
+    page.fill("input[name=user]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#queue")).to_be_visible()
+    return page
+
+
+def screen_high_in_khmer(chat: Chat) -> None:
+    """A Khmer screening with coercion signs (not free to leave, papers kept, a debt): high."""
+    chat.say("សួស្តី")
+    consent = chat.say("ខ្ញុំចង់ពិនិត្យស្ថានភាពរបស់ខ្ញុំ")
+    assert detect(texts(consent)) == "km"
+    chat.press("/affirm")
+    chat.press('/choose_country{"country":"th"}')
+    for answer in ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3:
+        result = chat.press(answer)
+    assert "•" in texts(result), "the result lists the signs found"
+    chat.press("/affirm", replies=2)
+
+
+def test_an_operator_works_a_khmer_handoff_in_the_browser(stack: Stack, browser: Browser) -> None:
+    operator = signed_in(browser, stack, make_user(stack, role="supervisor"))
+    chat = Chat(stack)
+    conv = stack.conv(str(chat.id), "telegram")
+
+    screen_high_in_khmer(chat)
+    assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
+    row = operator.locator(f"tr[data-conv='{conv}']")
+    expect(row).to_be_visible(timeout=10_000)  # live: the page was not reloaded
+    expect(row).to_contain_text("High")
+    expect(row).to_contain_text("Khmer")
+    expect(operator.locator("body")).to_have_attribute("data-alerts", "1")
+    assert operator.title().startswith("(1) ")
+    operator.screenshot(path=str(SHOTS / "queue.png"))
+
+    row.locator("a.open").click()
+    expect(operator.locator(".summary")).to_contain_text("Risk")
+    expect(operator.locator(".answers")).to_contain_text(
+        "Does someone else keep your passport or ID against your will?"
+    )
+    operator.click("#claim")
+    expect(operator.locator(".holder")).to_be_visible()
+
+    before = len(stack.telegram.sent(chat.id))
+    operator.select_option("#canned", "hello")
+    operator.click("#send")
+    hello = next(reply for reply in canned_replies() if reply.id == "hello").text["km"]
+    arrived = _wait_sent(stack, chat.id, before + 1)
+    assert arrived[-1]["text"] == hello, "the ready-made reply arrives in Khmer"
+
+    chat.telegram.queue_update(chat.telegram.text_update(chat.id, "បាទ ខ្ញុំមានសុវត្ថិភាព"))
+    expect(operator.locator("#transcript")).to_contain_text("បាទ ខ្ញុំមានសុវត្ថិភាព")
+    operator.screenshot(path=str(SHOTS / "conversation.png"), full_page=True)
+
+    operator.on("dialog", lambda dialog: dialog.accept())
+    operator.click("#close")
+    closing = _wait_sent(stack, chat.id, before + 2)[-1]["text"]
+    assert closing == gateway_texts()["handoff_closed"]["km"]
+    assert stack.redis.hget(conversation_key(conv), "state") == "closed"
+
+    again = chat.say("សួស្តី")
+    assert detect(texts(again)) == "km", "the assistant answers again"
+
+    operator.goto(f"{stack.url}/console/audit?conv={conv}")
+    for action in ("viewed", "took", "replied", "closed"):
+        expect(operator.locator("table.audit")).to_contain_text(action)
+    operator.close()
+
+
+def test_with_nobody_online_the_person_is_told_and_stays_queued(stack: Stack) -> None:
+    stack.redis.delete(ONLINE)
+    chat = Chat(stack)
+    chat.say("xin chào")
+    said = texts(chat.say("cho gặp nhân viên", replies=3))
+    assert gateway_texts()["no_operator"]["vi"] in said
+    assert "☎" in said.split(gateway_texts()["no_operator"]["vi"])[1], "with numbers to call"
+    conv = stack.conv(str(chat.id), "telegram")
+    assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
+
+
+def _wait_sent(stack: Stack, chat_id: int, count: int, seconds: float = 15) -> list[dict[str, str]]:
+    deadline = time.monotonic() + seconds
+    while len(stack.telegram.sent(chat_id)) < count:
+        assert time.monotonic() < deadline, stack.telegram.sent(chat_id)
+        time.sleep(0.05)
+    return stack.telegram.sent(chat_id)
