@@ -1,0 +1,236 @@
+"""The operator console under load, with the whole stack running (Redis, Rasa, actions, the web
+process, a worker, a stand-in Telegram API) and 50 operators' consoles open (server-sent events).
+
+Prints, p50/p99:
+- hand-off -> console: from a person's message (Telegram webhook) that asks for a person until the
+  console's event reaches every open console, and until the queue part of the page, fetched on
+  that event as the page's script does, lists the conversation;
+- reply -> channel: from an operator's reply (POST) until the stand-in Telegram receives it;
+- the queue page rendered with 500 conversations waiting.
+
+Usage: .venv/bin/python bench/console.py [--operators 50] [--handoffs 30] [--waiting 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import re
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import redis.asyncio as aioredis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.privacy import conversation_id  # noqa: E402
+from bot.store import Store, conversation_key  # noqa: E402
+from bot.telegram_channel import webhook_secret  # noqa: E402
+from handoff import accounts  # noqa: E402
+from handoff.accounts import Role  # noqa: E402
+from tests.servers import (  # noqa: E402
+    ROOT,
+    RedisProcess,
+    action_server,
+    environment,
+    free_port,
+    gateway,
+    gateway_environment,
+    rasa_server,
+    start_worker,
+    stop,
+)
+from tests.standins.telegram_api import TOKEN, TelegramStandIn  # noqa: E402
+
+MODEL = ROOT / "models" / "assistant.tar.gz"
+PASSWORD = "bench password of the console"
+ASK_FOR_A_PERSON = "ขอคุยกับเจ้าหน้าที่"
+chats = itertools.count(800_000)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def report(name: str, seconds: list[float]) -> None:
+    """One line: count, p50 and p99 in milliseconds."""
+    p50, p99 = percentile(seconds, 50) * 1000, percentile(seconds, 99) * 1000
+    print(f"{name:<48}{len(seconds):>6}{p50:>9.1f}{p99:>9.1f}", flush=True)
+
+
+class Console:
+    """One operator's signed-in console: an HTTP client and its open event stream."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.http = httpx.AsyncClient(base_url=url, timeout=30)
+        self.name = name
+        self.csrf = ""
+        self.seen: dict[str, float] = {}
+        self.arrived = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def login(self) -> None:
+        form = await self.http.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token
+        data = {"user": self.name, "password": PASSWORD, "csrf": token.group(1)}
+        done = await self.http.post("/console/login", data=data)
+        assert done.status_code == 303, done.text
+        page = await self.http.get("/console")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found
+        self.csrf = found.group(1)
+
+    async def listen(self) -> None:
+        async with self.http.stream("GET", "/console/events", timeout=None) as events:
+            async for line in events.aiter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if event.get("kind") == "queued":
+                        self.seen.setdefault(event["conv"], time.perf_counter())
+                        self.arrived.set()
+
+
+async def measure(
+    args: argparse.Namespace, url: str, store: Store, telegram: TelegramStandIn, secret: str
+) -> None:
+    """Signs the operators in, opens their consoles, and runs the three measurements."""
+    consoles = [Console(url, f"bench{n}") for n in range(args.operators)]
+    for console in consoles:
+        await accounts.create(store.redis, console.name, PASSWORD, Role.SUPERVISOR)
+        await console.login()
+        console.task = asyncio.create_task(console.listen())
+    await asyncio.sleep(1)
+    print(f"{args.operators} operators with the console open")
+    print(f"{'':<48}{'n':>6}{'p50 ms':>9}{'p99 ms':>9}")
+
+    to_console: list[float] = []
+    to_page: list[float] = []
+    to_channel: list[float] = []
+    first = consoles[0]
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    webhook = httpx.AsyncClient(base_url=url, timeout=30)
+    for n in range(args.handoffs + 1):
+        if n == 1:  # the first round warms up what Rasa and the pages load lazily
+            for figures in (to_console, to_page, to_channel):
+                figures.clear()
+        chat = next(chats)
+        conv = conversation_id(store.id_secret, "telegram", str(chat))
+        update = telegram.text_update(chat, ASK_FOR_A_PERSON)
+        start = time.perf_counter()
+        (await webhook.post("/telegram/webhook", json=update, headers=headers)).raise_for_status()
+        deadline = start + 30
+        while not all(conv in c.seen for c in consoles):
+            assert time.perf_counter() < deadline, "the hand-off never reached every console"
+            await asyncio.sleep(0.001)
+        to_console += [c.seen[conv] - start for c in consoles]
+        queue = await first.http.get("/console/queue")
+        assert conv in queue.text
+        to_page.append(time.perf_counter() - start)
+
+        await first.http.post(f"/console/c/{conv}/claim", data={"csrf": first.csrf})
+        text = f"bench reply {chat}"
+        before = len(telegram.sent(chat))
+        start = time.perf_counter()
+        done = await first.http.post(
+            f"/console/c/{conv}/reply", data={"csrf": first.csrf, "text": text}
+        )
+        assert done.status_code == 303, done.status_code
+        while len(telegram.sent(chat)) <= before:
+            assert time.perf_counter() < start + 30, "the reply never reached the channel"
+            await asyncio.sleep(0.001)
+        to_channel.append(time.perf_counter() - start)
+    report("hand-off -> event in every open console", to_console)
+    report("hand-off -> queue part lists it (one console)", to_page)
+    report("operator reply -> stand-in Telegram", to_channel)
+
+    await fill_queue(store, args.waiting)
+    renders = []
+    for _ in range(args.renders):
+        start = time.perf_counter()
+        page = await first.http.get("/console")
+        renders.append(time.perf_counter() - start)
+        assert page.status_code == 200
+    rows = page.text.count("<tr class=")
+    report(f"queue page, {rows} waiting", renders)
+
+    for console in consoles:
+        assert console.task is not None
+        console.task.cancel()
+        await console.http.aclose()
+    await webhook.aclose()
+
+
+async def fill_queue(store: Store, count: int) -> None:
+    """Web chat conversations that asked for a person, as the router leaves them (written straight
+    to the store: going through Rasa would only make this slower)."""
+    risks = ["immediate", "high", "medium", "low", None]
+    for n in range(count):
+        conv = store.conversation_id("web", f"bench-waiting-{n:04d}")
+        handoff = {
+            "reason": "screening" if risks[n % 5] else "request_human",
+            "risk": risks[n % 5],
+            "language": "km",
+            "country": "th",
+            "answers": {"q2_free_to_leave": "no", "q3_documents_kept": "yes"},
+        }
+        fields = {"conv": conv, "seq": "1", "channel": "web"}
+        await store.finish_inbound("0-1", fields, "ជួយខ្ញុំផង", [], handoff, "km")
+        await store.redis.hset(conversation_key(conv), "channel", "web")
+
+
+async def bench(args: argparse.Namespace) -> None:
+    """Starts everything, measures, stops."""
+    telegram = TelegramStandIn()
+    serving = await telegram.serve_here()
+    with tempfile.TemporaryDirectory() as temp, ExitStack() as started:
+        logs = Path(temp)
+        server = RedisProcess(logs)
+        started.callback(server.stop)
+        env = environment(server.port, free_port())
+        await asyncio.to_thread(started.enter_context, action_server(env, logs))
+        rasa_url, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
+        port = free_port()
+        web_env = {
+            **gateway_environment(env, rasa_url),
+            "BOT_PORT": str(port),
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": telegram.url,
+        }
+        url = await asyncio.to_thread(started.enter_context, gateway(web_env, logs))
+        started.callback(stop, start_worker(web_env, logs, "bench"))
+        client = aioredis.Redis(port=server.port, decode_responses=True)
+        store = Store(client, web_env["ID_SECRET"].encode(), web_env["MESSAGE_KEY"].encode(), 3600)
+        try:
+            secret = webhook_secret(web_env["ID_SECRET"].encode())
+            await measure(args, url, store, telegram, secret)
+        finally:
+            await client.aclose()
+            await asyncio.to_thread(started.close)
+            await telegram.stop_here(serving)
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--operators", type=int, default=50)
+    parser.add_argument("--handoffs", type=int, default=30)
+    parser.add_argument("--waiting", type=int, default=500)
+    parser.add_argument("--renders", type=int, default=50)
+    args = parser.parse_args()
+    if not MODEL.exists():
+        sys.exit("No trained model: run `make train` first.")
+    asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()
