@@ -127,11 +127,29 @@ async def conversation_view(store: Store, conv: str, account: Account) -> Conver
         state=state,
         waited_seconds=waited,
         answers=answers,
-        transcript=await store.transcript(conv),
+        transcript=with_pressed_buttons(await store.transcript(conv)),
         notes=await store.notes(conv),
         can_claim=state is State.WAITING,
         can_act=state is State.OPERATOR and (holder == account.name or account.supervisor),
     )
+
+
+def with_pressed_buttons(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transcript, where a person's message is a button of the bot's message before it marked
+    with that button's title (`pressed`), so the operator reads "[Yes]" and not "/affirm"."""
+    shown: list[dict[str, Any]] = []
+    buttons: dict[str, str] = {}
+    for line in transcript:
+        if line.get("from") == "person" and line.get("text") in buttons:
+            line = {**line, "pressed": buttons[line["text"]]}
+        if line.get("from") == "bot":
+            buttons = {
+                str(b.get("payload")): str(b.get("title"))
+                for reply in line.get("replies", [])
+                for b in reply.get("buttons") or []
+            }
+        shown.append(line)
+    return shown
 
 
 def reply_text(typed: str, canned: str, language: str, closing: bool = False) -> str:

@@ -63,6 +63,8 @@
   }
 
   function wire(root) {
+    const transcript = root.querySelector("#transcript");
+    if (transcript) transcript.scrollTop = transcript.scrollHeight;  // the newest message in view
     root.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (!window.confirm(form.dataset.confirm)) event.preventDefault();

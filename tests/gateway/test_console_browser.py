@@ -106,7 +106,12 @@ def test_an_operator_works_a_khmer_handoff_in_the_browser(stack: Stack, browser:
 
     chat.telegram.queue_update(chat.telegram.text_update(chat.id, "បាទ ខ្ញុំមានសុវត្ថិភាព"))
     expect(operator.locator("#transcript")).to_contain_text("បាទ ខ្ញុំមានសុវត្ថិភាព")
+    expect(operator.locator("#transcript .pressed").first).to_be_visible()
     operator.screenshot(path=str(SHOTS / "conversation.png"), full_page=True)
+    operator.set_viewport_size({"width": 820, "height": 1180})  # a tablet held upright
+    assert operator.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    operator.screenshot(path=str(SHOTS / "conversation-tablet.png"), full_page=True)
+    operator.set_viewport_size({"width": 1366, "height": 768})
 
     operator.on("dialog", lambda dialog: dialog.accept())
     operator.click("#close")
@@ -120,6 +125,10 @@ def test_an_operator_works_a_khmer_handoff_in_the_browser(stack: Stack, browser:
     operator.goto(f"{stack.url}/console/audit?conv={conv}")
     for action in ("viewed", "took", "replied", "closed"):
         expect(operator.locator("table.audit")).to_contain_text(action)
+
+    operator.get_by_role("button", name="ภาษาไทย").click()
+    expect(operator.locator("header")).to_contain_text("คอนโซลสายด่วน")
+    expect(operator.locator("table.audit")).to_contain_text("รับเรื่อง")
     operator.close()
 
 

@@ -1,0 +1,30 @@
+"""What the console shows of a transcript and what it sends a person."""
+
+from __future__ import annotations
+
+from handoff.views import reply_text, with_pressed_buttons
+from hotline.content import canned_replies, gateway_texts
+
+
+def test_a_pressed_button_reads_as_its_title() -> None:
+    transcript = [
+        {
+            "from": "bot",
+            "replies": [{"text": "?", "buttons": [{"title": "បាទ/ចាស", "payload": "/affirm"}]}],
+        },
+        {"from": "person", "text": "/affirm"},
+        {"from": "bot", "replies": [{"text": "?"}]},
+        {"from": "person", "text": "/affirm"},
+    ]
+    shown = with_pressed_buttons(transcript)
+    assert shown[1]["pressed"] == "បាទ/ចាស"
+    assert "pressed" not in shown[3], "only a button of the bot's latest message"
+
+
+def test_replies_go_in_the_persons_language() -> None:
+    hello = next(r for r in canned_replies() if r.id == "hello")
+    assert reply_text("", "hello", "km") == hello.text["km"]
+    assert reply_text("  typed  ", "hello", "km") == "typed", "typing wins over a chosen reply"
+    assert reply_text("", "no-such-reply", "km") == ""
+    unknown = reply_text("", "", "", closing=True)
+    assert all(gateway_texts()["handoff_closed"][lang] in unknown for lang in ("th", "vi", "km"))
