@@ -172,3 +172,20 @@ def test_the_admin_command_refuses_a_short_password(stack: Stack) -> None:
     assert done.returncode != 0
     assert "at least 12 characters" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_transferred_conversation_answers_to_its_new_holder(
+    stack: Stack, waiting_conv: str
+) -> None:
+    first, second = make_user(stack), make_user(stack)
+    anna, ben = login(stack, first), login(stack, second)
+    csrf_anna = _csrf(anna.get(f"/console/c/{waiting_conv}").text)
+    csrf_ben = _csrf(ben.get(f"/console/c/{waiting_conv}").text)
+    anna.post(f"/console/c/{waiting_conv}/claim", data={"csrf": csrf_anna})
+    moved = anna.post(f"/console/c/{waiting_conv}/transfer", data={"csrf": csrf_anna, "to": second})
+    assert moved.is_redirect
+    refused = anna.post(f"/console/c/{waiting_conv}/reply", data={"csrf": csrf_anna, "text": "hi"})
+    assert refused.status_code == 409 and f"{second} holds this conversation" in refused.text
+    sent = ben.post(f"/console/c/{waiting_conv}/reply", data={"csrf": csrf_ben, "text": "hi"})
+    assert sent.is_redirect
+    assert stack.redis.hget(conversation_key(waiting_conv), "operator") == second
