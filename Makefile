@@ -95,7 +95,7 @@ lint: $(VENV)/.installed
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml

@@ -19,9 +19,7 @@ import itertools
 import json
 import re
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -29,26 +27,13 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stack import running  # noqa: E402
 from bot.privacy import conversation_id  # noqa: E402
 from bot.store import Store, conversation_key  # noqa: E402
-from bot.telegram_channel import webhook_secret  # noqa: E402
 from handoff import accounts  # noqa: E402
 from handoff.accounts import Role  # noqa: E402
-from tests.servers import (  # noqa: E402
-    ROOT,
-    RedisProcess,
-    action_server,
-    environment,
-    free_port,
-    gateway,
-    gateway_environment,
-    rasa_server,
-    start_worker,
-    stop,
-)
-from tests.standins.telegram_api import TOKEN, TelegramStandIn  # noqa: E402
+from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 
-MODEL = ROOT / "models" / "assistant.tar.gz"
 PASSWORD = "bench password of the console"
 ASK_FOR_A_PERSON = "ขอคุยกับเจ้าหน้าที่"
 chats = itertools.count(800_000)
@@ -188,35 +173,15 @@ async def fill_queue(store: Store, count: int) -> None:
 
 
 async def bench(args: argparse.Namespace) -> None:
-    """Starts everything, measures, stops."""
-    telegram = TelegramStandIn()
-    serving = await telegram.serve_here()
-    with tempfile.TemporaryDirectory() as temp, ExitStack() as started:
-        logs = Path(temp)
-        server = RedisProcess(logs)
-        started.callback(server.stop)
-        env = environment(server.port, free_port())
-        await asyncio.to_thread(started.enter_context, action_server(env, logs))
-        rasa_url, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
-        port = free_port()
-        web_env = {
-            **gateway_environment(env, rasa_url),
-            "BOT_PORT": str(port),
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "TELEGRAM_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": telegram.url,
-        }
-        url = await asyncio.to_thread(started.enter_context, gateway(web_env, logs))
-        started.callback(stop, start_worker(web_env, logs, "bench"))
-        client = aioredis.Redis(port=server.port, decode_responses=True)
-        store = Store(client, web_env["ID_SECRET"].encode(), web_env["MESSAGE_KEY"].encode(), 3600)
+    """Starts the stack, measures, stops it."""
+    async with running() as stack:
+        client = aioredis.Redis(port=stack.redis_port, decode_responses=True)
+        env = stack.env
+        store = Store(client, env["ID_SECRET"].encode(), env["MESSAGE_KEY"].encode(), 3600)
         try:
-            secret = webhook_secret(web_env["ID_SECRET"].encode())
-            await measure(args, url, store, telegram, secret)
+            await measure(args, stack.url, store, stack.telegram, stack.secret)
         finally:
             await client.aclose()
-            await asyncio.to_thread(started.close)
-            await telegram.stop_here(serving)
 
 
 def main() -> None:
@@ -227,8 +192,6 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=500)
     parser.add_argument("--renders", type=int, default=50)
     args = parser.parse_args()
-    if not MODEL.exists():
-        sys.exit("No trained model: run `make train` first.")
     asyncio.run(bench(args))
 
 

@@ -19,32 +19,17 @@ import argparse
 import asyncio
 import itertools
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.telegram_channel import webhook_secret  # noqa: E402
-from tests.servers import (  # noqa: E402
-    ROOT,
-    RedisProcess,
-    action_server,
-    environment,
-    free_port,
-    gateway,
-    gateway_environment,
-    rasa_server,
-    start_worker,
-    stop,
-)
-from tests.standins.telegram_api import TOKEN, TelegramStandIn  # noqa: E402
+from bench.stack import running  # noqa: E402
+from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 
-MODEL = ROOT / "models" / "assistant.tar.gz"
 # A message whose answer is one bot message, so "the reply arrived" is one sendMessage.
 TEXT = "ขอบคุณครับ"
 chats = itertools.count(900_000)
@@ -141,43 +126,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="bot.worker processes")
     parser.add_argument("--rasa", type=int, default=1, help="Rasa servers behind the gateway")
     args = parser.parse_args()
-    if not MODEL.exists():
-        sys.exit("No trained model: run `make train` first.")
     asyncio.run(bench(args))
 
 
 async def bench(args: argparse.Namespace) -> None:
-    """The stand-in Telegram runs in this event loop; the servers in their own processes, started
-    from a thread so that the stand-in can answer the gateway while it starts."""
-    telegram = TelegramStandIn()
-    serving = await telegram.serve_here()
-    with tempfile.TemporaryDirectory() as temp, ExitStack() as started:
-        logs = Path(temp)
-        server = RedisProcess(logs)
-        started.callback(server.stop)
-        env = environment(server.port, free_port())
-        await asyncio.to_thread(started.enter_context, action_server(env, logs))
-        rasa_urls = []
-        for _ in range(args.rasa):
-            rasa, _ = await asyncio.to_thread(started.enter_context, rasa_server(MODEL, env, logs))
-            rasa_urls.append(rasa)
-        port = free_port()
-        bot_env = {
-            **gateway_environment(env, ",".join(rasa_urls)),
-            "BOT_PORT": str(port),
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "TELEGRAM_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": telegram.url,
-        }
-        url = await asyncio.to_thread(started.enter_context, gateway(bot_env, logs))
-        for n in range(args.workers):
-            started.callback(stop, start_worker(bot_env, logs, f"b{n}"))
-        try:
-            secret = webhook_secret(bot_env["ID_SECRET"].encode())
-            await measure(args, telegram, url, secret, rasa_urls[0])
-        finally:
-            await asyncio.to_thread(started.close)
-            await telegram.stop_here(serving)
+    """Starts the stack, measures, stops it."""
+    async with running(rasa_servers=args.rasa, workers=args.workers) as stack:
+        await measure(args, stack.telegram, stack.url, stack.secret, stack.rasa_urls[0])
 
 
 async def measure(

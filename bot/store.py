@@ -172,7 +172,7 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
 # KEYS: conversation, inbound, outbound, transcript, queue, console. ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
-# hand-off (sealed), reason, console event ('' or 'message'), console backlog.
+# hand-off (sealed), reason, console event ('' or 'message'), console backlog, country.
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) then
@@ -191,7 +191,7 @@ if ARGV[7] ~= '' then
 end
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4],
-             'handoff', ARGV[15], 'reason', ARGV[16])
+             'handoff', ARGV[15], 'reason', ARGV[16], 'country', ARGV[19])
   redis.call('HDEL', KEYS[1], 'operator', 'claimed_at', 'waited')
   redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', 'queued', 'conv', ARGV[9],
@@ -345,6 +345,7 @@ class Store:
                 str((handoff or {}).get("reason") or ""),
                 "message" if for_operator else "",
                 CONSOLE_BACKLOG,
+                str((handoff or {}).get("country") or ""),
             ],
         )
         return bool(result)

@@ -343,8 +343,8 @@ def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> AP
 
 async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
     now = time.time()
-    waiting = queue_rows(store, await store.waiting(), now)
-    held = queue_rows(store, await store.with_operators(), now)
+    waiting = queue_rows(await store.waiting(), now)
+    held = queue_rows(await store.with_operators(), now)
     mine = [row for row in held if row.operator == session.account.name]
     others = [row for row in held if row.operator != session.account.name]
     return {

@@ -135,6 +135,7 @@ async def test_a_handoff_keeps_its_request_sealed_and_tells_the_console(store: S
     conv = await handed_off(store)
     found = await store.conversation(conv)
     assert found["reason"] == "screening" and found["risk"] == "high"
+    assert found["country"] == "th", "plain, for the queue; the answers stay sealed"
     assert "q3_documents_kept" not in found["handoff"], "the answers are stored encrypted"
     assert (await store.handoff(conv))["answers"]["q3_documents_kept"] == "yes"
     assert await console_events(store) == [{"kind": "queued", "conv": conv, "risk": "high"}]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handoff.views import reply_text, with_pressed_buttons
 from hotline.content import canned_replies, gateway_texts
 
 
 def test_a_pressed_button_reads_as_its_title() -> None:
-    transcript = [
+    transcript: list[dict[str, Any]] = [
         {
             "from": "bot",
             "replies": [{"text": "?", "buttons": [{"title": "បាទ/ចាស", "payload": "/affirm"}]}],
