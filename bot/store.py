@@ -31,6 +31,10 @@ OUTBOUND = f"{PREFIX}:outbound"
 QUEUE = f"{PREFIX}:handoff:queue"
 # Conversations an operator holds now: conversation -> when it was claimed.
 ACTIVE = f"{PREFIX}:handoff:active"
+# Conversations by their last message (the newest RECENT_KEPT), for operators to take one that did
+# not ask for a person.
+RECENT = f"{PREFIX}:conversations:recent"
+RECENT_KEPT = 2000
 # Rasa's own keys in the same Redis: endpoints.yml (key_prefix) and rasa_plugins/router_channel.py.
 RASA_TRACKER = "rasa:tracker:"
 RASA_REPLIES = "rasa:replies:"
@@ -91,6 +95,9 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (State.BOT, "handoff"): State.WAITING,
     (State.CLOSED, "handoff"): State.WAITING,
     (State.WAITING, "claim"): State.OPERATOR,
+    # An operator may also take a conversation from the list of recent ones (CONTRACT.md).
+    (State.BOT, "claim"): State.OPERATOR,
+    (State.CLOSED, "claim"): State.OPERATOR,
     (State.OPERATOR, "transfer"): State.OPERATOR,
     (State.OPERATOR, "reply"): State.OPERATOR,
     (State.WAITING, "close"): State.CLOSED,
@@ -172,7 +179,8 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
 # KEYS: conversation, inbound, outbound, transcript, queue, console. ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
-# hand-off (sealed), reason, console event ('' or 'message'), console backlog, country.
+# hand-off (sealed), reason, console event ('' or 'message'), console backlog, country, recent
+# zset, how many recent conversations to keep.
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) then
@@ -181,6 +189,8 @@ if done >= tonumber(ARGV[3]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'in_done', ARGV[3], 'active', ARGV[4])
+redis.call('ZADD', KEYS[7], ARGV[4], ARGV[9])
+redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -tonumber(ARGV[20]) - 1)
 if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'language', ARGV[12]) end
 for line in string.gmatch(ARGV[6], '[^\\n]+') do redis.call('RPUSH', KEYS[4], line) end
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[13]), -1)
@@ -325,7 +335,15 @@ class Store:
         if handoff is not None:
             score = str(PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(now))
         result = await self._finish_inbound(
-            keys=[conversation_key(conv), INBOUND, OUTBOUND, _transcript_key(conv), QUEUE, CONSOLE],
+            keys=[
+                conversation_key(conv),
+                INBOUND,
+                OUTBOUND,
+                _transcript_key(conv),
+                QUEUE,
+                CONSOLE,
+                RECENT,
+            ],
             args=[
                 ROUTERS,
                 entry_id,
@@ -346,6 +364,7 @@ class Store:
                 "message" if for_operator else "",
                 CONSOLE_BACKLOG,
                 str((handoff or {}).get("country") or ""),
+                RECENT_KEPT,
             ],
         )
         return bool(result)
@@ -393,6 +412,7 @@ class Store:
                 pipe.delete(*rasa_replies)
             pipe.zrem(QUEUE, conv)
             pipe.zrem(ACTIVE, conv)
+            pipe.zrem(RECENT, conv)
             pipe.delete(notes_key(conv))
             pipe.expire(web_key(conv), 60)
             await pipe.execute()
@@ -429,9 +449,13 @@ class Store:
                         raise NotAllowed(f"{holder} holds this conversation, not you")
                     pipe.multi()
                     fields: dict[str, str | float] = {"state": new.value, "active": now}
-                    if event == "claim":
+                    if event == "claim" and current is State.WAITING:
                         since = float(found.get("waiting_since") or now)
                         fields |= {"operator": by, "claimed_at": now, "waited": now - since}
+                    elif event == "claim":
+                        # Taken from the list: nobody asked, nobody waited.
+                        fields |= {"operator": by, "claimed_at": now, "reason": "operator"}
+                        pipe.hdel(key, "waited")
                     if event == "transfer":
                         fields["operator"] = to
                     pipe.hset(key, mapping=fields)
@@ -503,6 +527,19 @@ class Store:
                 pipe.hgetall(conversation_key(conv))
             found: list[dict[str, str]] = await pipe.execute()
         return [(c, h) for c, h in zip(convs, found, strict=True) if h]
+
+    async def recent(self, limit: int = 50) -> list[tuple[str, dict[str, str]]]:
+        """Conversations with the assistant (not waiting, not with an operator), the most recently
+        active first, with their hashes."""
+        convs: list[str] = await self.redis.zrevrange(RECENT, 0, limit * 4 - 1)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hgetall(conversation_key(conv))
+            found: list[dict[str, str]] = await pipe.execute()
+        idle = (State.BOT.value, State.CLOSED.value)
+        return [(c, h) for c, h in zip(convs, found, strict=True) if h and h.get("state") in idle][
+            :limit
+        ]
 
     async def operator_seen(self, user: str) -> None:
         """Marks an operator as online now (the console calls it while a page is open)."""

@@ -352,6 +352,7 @@ async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
         "waiting": waiting,
         "mine": mine,
         "others": others,
+        "recent": queue_rows(await store.recent(), now),
         "online": await store.operators_online(),
         "states": State,
     }

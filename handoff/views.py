@@ -68,6 +68,7 @@ class Row:
     channel: str
     referral: str
     waiting_seconds: float | None
+    idle_seconds: float | None
     operator: str
 
     @property
@@ -93,7 +94,7 @@ class ConversationView:
 def _row(conv: str, found: dict[str, str], now: float) -> Row:
     """A queue row from the conversation's hash alone (nothing to decrypt: a queue of hundreds
     renders fast)."""
-    since = found.get("waiting_since")
+    since, active = found.get("waiting_since"), found.get("active")
     return Row(
         conv=conv,
         risk=found.get("risk") or "unknown",
@@ -103,6 +104,7 @@ def _row(conv: str, found: dict[str, str], now: float) -> Row:
         channel=found.get("channel", ""),
         referral=found.get("referral", ""),
         waiting_seconds=now - float(since) if since else None,
+        idle_seconds=now - float(active) if active else None,
         operator=found.get("operator", ""),
     )
 
@@ -130,7 +132,7 @@ async def conversation_view(store: Store, conv: str, account: Account) -> Conver
         answers=answers,
         transcript=with_pressed_buttons(await store.transcript(conv)),
         notes=await store.notes(conv),
-        can_claim=state is State.WAITING,
+        can_claim=state is not State.OPERATOR,
         can_act=state is State.OPERATOR and (holder == account.name or account.supervisor),
     )
 

@@ -189,3 +189,20 @@ def test_a_transferred_conversation_answers_to_its_new_holder(
     sent = ben.post(f"/console/c/{waiting_conv}/reply", data={"csrf": csrf_ben, "text": "hi"})
     assert sent.is_redirect
     assert stack.redis.hget(conversation_key(waiting_conv), "operator") == second
+
+
+def test_an_operator_takes_a_conversation_that_did_not_ask(stack: Stack) -> None:
+    client = f"console-{next(names)}-abcdefghijklmnop"
+    httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": "สวัสดีครับ"})
+    conv = stack.conv(client)
+    for _ in range(200):
+        if stack.redis.hget(conversation_key(conv), "in_done") == "1":
+            break
+        time.sleep(0.05)
+    operator = login(stack, make_user(stack))
+    queue = operator.get("/console")
+    assert f'data-conv="{conv}"' in queue.text, "listed among the recent conversations"
+    taken = operator.post(f"/console/c/{conv}/claim", data={"csrf": _csrf(queue.text)})
+    assert taken.is_redirect
+    assert stack.redis.hget(conversation_key(conv), "state") == "operator"
+    assert "Taken from the list by an operator" in operator.get(f"/console/c/{conv}").text

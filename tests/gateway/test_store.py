@@ -244,3 +244,17 @@ async def test_forget_erases_the_conversation_but_keeps_its_order(store: Store) 
     }
     assert await store.redis.zcard(QUEUE) == 0
     assert 0 < await store.redis.ttl(conversation_key(conv)) <= 3600
+
+
+async def test_an_operator_may_take_a_conversation_from_the_recent_ones(store: Store) -> None:
+    await store.accept(message("hello", "e1"))
+    [(entry_id, fields)] = await received(store)
+    await store.finish_inbound(entry_id, fields, "hello", [{"text": "hi"}], None, "th")
+    conv = fields["conv"]
+    assert [c for c, _ in await store.recent()] == [conv]
+    assert await store.change(conv, "claim", "anna") is State.OPERATOR
+    found = await store.conversation(conv)
+    assert found["reason"] == "operator" and "waited" not in found
+    assert await store.recent() == [], "with an operator, it leaves the list"
+    await store.change(conv, "close", "anna", say="bye")
+    assert [c for c, _ in await store.recent()] == [conv]
