@@ -512,34 +512,26 @@ class Store:
 
     async def waiting(self, limit: int = 1000) -> list[tuple[str, dict[str, str]]]:
         """Queued conversations, most urgent first, then longest waiting, with their hashes."""
-        convs: list[str] = await self.redis.zrange(QUEUE, 0, limit - 1)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for conv in convs:
-                pipe.hgetall(conversation_key(conv))
-            found: list[dict[str, str]] = await pipe.execute()
-        return [(c, h) for c, h in zip(convs, found, strict=True) if h]
+        return await self._with_hashes(await self.redis.zrange(QUEUE, 0, limit - 1))
 
     async def with_operators(self) -> list[tuple[str, dict[str, str]]]:
         """Conversations an operator holds now, longest held first, with their hashes."""
-        convs: list[str] = await self.redis.zrange(ACTIVE, 0, -1)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for conv in convs:
-                pipe.hgetall(conversation_key(conv))
-            found: list[dict[str, str]] = await pipe.execute()
-        return [(c, h) for c, h in zip(convs, found, strict=True) if h]
+        return await self._with_hashes(await self.redis.zrange(ACTIVE, 0, -1))
 
     async def recent(self, limit: int = 50) -> list[tuple[str, dict[str, str]]]:
         """Conversations with the assistant (not waiting, not with an operator), the most recently
         active first, with their hashes."""
-        convs: list[str] = await self.redis.zrevrange(RECENT, 0, limit * 4 - 1)
+        found = await self._with_hashes(await self.redis.zrevrange(RECENT, 0, limit * 4 - 1))
+        idle = (State.BOT.value, State.CLOSED.value)
+        return [(c, h) for c, h in found if h.get("state") in idle][:limit]
+
+    async def _with_hashes(self, convs: list[str]) -> list[tuple[str, dict[str, str]]]:
+        """The conversations with their hashes (one round trip), leaving out expired ones."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for conv in convs:
                 pipe.hgetall(conversation_key(conv))
             found: list[dict[str, str]] = await pipe.execute()
-        idle = (State.BOT.value, State.CLOSED.value)
-        return [(c, h) for c, h in zip(convs, found, strict=True) if h and h.get("state") in idle][
-            :limit
-        ]
+        return [(c, h) for c, h in zip(convs, found, strict=True) if h]
 
     async def operator_seen(self, user: str) -> None:
         """Marks an operator as online now (the console calls it while a page is open)."""
