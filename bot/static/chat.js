@@ -4,6 +4,9 @@
   "use strict";
   var params = new URLSearchParams(location.search);
   var ref = (params.get("ref") || "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
+  // Where "leave quickly" goes: an https site the NGO chose (widget data-exit), else a search page.
+  var exit = /^https:\/\/[^\s"'<>]+$/.test(params.get("exit") || "") ? params.get("exit")
+    : "https://www.google.com/";
   var store = window.sessionStorage;
   var client = store.getItem("chat.client");
   if (!client) {
@@ -16,8 +19,25 @@
   var input = document.getElementById("text");
   var status = document.getElementById("status");
 
+  var events = null;
   restore();
   listen();
+
+  // Leave quickly: forget this tab's chat, blank the page, and replace this page in the history
+  // with a neutral site (the browser's own history of visits cannot be erased from a page).
+  document.getElementById("leave").addEventListener("click", function () {
+    if (events) events.close();
+    store.clear();
+    document.body.innerHTML = "";
+    document.title = "";
+    try {
+      if (params.get("embed") && window.top !== window) {
+        window.top.location.replace(exit);
+        return;
+      }
+    } catch (error) { /* the page around the frame is another site: leave the frame at least */ }
+    location.replace(exit);
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -71,7 +91,7 @@
 
   function listen() {
     var since = store.getItem("chat.since") || "0-0";
-    var events = new EventSource("/chat/events?client=" + client + "&since=" + since);
+    events = new EventSource("/chat/events?client=" + client + "&since=" + since);
     events.onopen = function () { status.textContent = ""; };
     events.onerror = function () { status.textContent = "…"; };
     events.onmessage = function (event) {

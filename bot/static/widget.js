@@ -8,6 +8,8 @@
   var origin = new URL(script.src).origin;
   var ref = (script.getAttribute("data-ref") || "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
   var label = script.getAttribute("data-label") || "💬";
+  // Where the chat's "leave quickly" button takes the whole page (https only; default: a search page).
+  var exit = script.getAttribute("data-exit") || "";
 
   var button = document.createElement("button");
   button.type = "button";
@@ -20,7 +22,8 @@
   button.addEventListener("click", function () {
     if (!frame) {
       frame = document.createElement("iframe");
-      frame.src = origin + "/?ref=" + encodeURIComponent(ref) + "&embed=1";
+      frame.src = origin + "/?ref=" + encodeURIComponent(ref) + "&embed=1" +
+        (exit ? "&exit=" + encodeURIComponent(exit) : "");
       frame.title = "Chat";
       frame.setAttribute("referrerpolicy", "no-referrer");
       frame.style.cssText = "position:fixed;right:16px;bottom:84px;width:min(380px,calc(100vw - 32px));" +

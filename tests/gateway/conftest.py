@@ -4,6 +4,7 @@ stack of real processes (Redis, actions, Rasa, the gateway, a worker, a stand-in
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import pytest_asyncio
 import redis
 import redis.asyncio as aioredis
+from playwright.sync_api import Browser, sync_playwright
 
 from bot.privacy import conversation_id
 from bot.store import INBOUND, Store
@@ -32,6 +34,18 @@ from tests.standins import line_api
 from tests.standins.line_api import LineStandIn
 from tests.standins.telegram_api import TOKEN, TelegramStandIn
 
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# What this machine's Chromium needs headless, as root and without a network (see the README).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ID_SECRET = b"test-id-secret"
 MESSAGE_KEY = base64.urlsafe_b64encode(b"k" * 32)
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -126,3 +140,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                         stop(process)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Chromium under Playwright (Debian's package, installed by `make setup`)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `make browser` installs Debian's package.")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

@@ -5,13 +5,10 @@ Khmer, and closes; the assistant answers again. Screenshots go to results/consol
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.store import ONLINE, conversation_key
 from hotline.content import canned_replies, gateway_texts
@@ -23,35 +20,12 @@ from tests.servers import ROOT
 
 pytestmark = pytest.mark.servers
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# What this machine's Chromium needs headless, as root and without a network (see the README).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ROOT / "results" / "console"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Chromium under Playwright (installed by `make setup`)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: `make setup` installs Debian's chromium package.")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def signed_in(browser: Browser, stack: Stack, name: str) -> Page:
     """A console tab at 1366x768, signed in."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.goto(f"{stack.url}/console")
     page.fill("input[name=user]", name)

@@ -1,0 +1,48 @@
+"""The web chat in a real browser (Playwright driving Debian's Chromium): leaving quickly."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Route, expect
+
+from tests.gateway.conftest import Stack
+
+pytestmark = pytest.mark.servers
+
+NEUTRAL = "https://www.google.com/"
+
+
+def test_leave_quickly_clears_the_chat_and_its_history_entry(
+    stack: Stack, browser: Browser
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+
+    def neutral(route: Route) -> None:  # this machine has no network: answer for the site
+        route.fulfill(body="<title>Google</title>", content_type="text/html")
+
+    page.route(f"{NEUTRAL}**", neutral)
+    page.goto(f"{stack.url}/")
+    expect(page.locator("#leave-note")).to_contain_text("ลบประวัติของเบราว์เซอร์ไม่ได้")
+    page.fill("#text", "สวัสดีครับ")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.bot").first).to_be_visible(timeout=15_000)
+
+    before = page.evaluate("sessionStorage.getItem('chat.client')")
+    page.click("#leave")
+    page.wait_for_url(NEUTRAL)
+    page.go_back()
+    assert not page.url.startswith(stack.url), "the chat's page left the tab's history"
+
+    page.goto(f"{stack.url}/")
+    expect(page.locator("#text")).to_be_visible()
+    assert page.locator("#messages li").count() == 0, "nothing of the chat is shown again"
+    assert page.evaluate("sessionStorage.getItem('chat.lines')") is None
+    assert page.evaluate("sessionStorage.getItem('chat.client')") != before, "a new chat"
+
+
+def test_an_exit_address_that_is_not_https_is_ignored(stack: Stack, browser: Browser) -> None:
+    page = browser.new_page()
+    page.route(f"{NEUTRAL}**", lambda route: route.fulfill(body="ok", content_type="text/html"))
+    page.goto(f"{stack.url}/?exit=javascript:alert(1)")
+    page.click("#leave")
+    page.wait_for_url(NEUTRAL)
