@@ -142,9 +142,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Chromium under Playwright (Debian's package, installed by `make setup`)."""
+    """Chromium under Playwright (Debian's package, installed by `make browser`). Per module:
+    Playwright's sync API keeps an event loop running, which the async tests of the next modules
+    cannot share."""
     if not CHROMIUM.exists():
         pytest.fail(f"No Chromium at {CHROMIUM}: `make browser` installs Debian's package.")
     with sync_playwright() as playwright:
