@@ -110,4 +110,7 @@ class ScriptTokenizer(Tokenizer):
 
 
 def _is_latin(word: str) -> bool:
-    return all(ord(c) < 0x2000 for c in word)
+    """Latin script (with Vietnamese letters), digits and punctuation: not Thai or Khmer, whose
+    vowel signs are combining marks that folding would strip ("ลับ" secret would read as "ลบ"
+    delete)."""
+    return all(ord(c) < 0x0370 or 0x1E00 <= ord(c) <= 0x1EFF for c in word)

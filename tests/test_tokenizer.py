@@ -1,8 +1,10 @@
 """The script-dispatching tokenizer: words and offsets for Thai, Khmer and Vietnamese."""
 
 import pytest
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
 
-from rasa_plugins.tokenizer import split_words
+from rasa_plugins.tokenizer import ScriptTokenizer, split_words
 
 
 @pytest.mark.parametrize(
@@ -31,3 +33,20 @@ def test_offsets_point_at_the_words() -> None:
 def test_a_long_message_is_tokenized_whole() -> None:
     text = "ช่วยด้วย " * 600
     assert len(split_words(text)) == 600
+
+
+@pytest.mark.parametrize(
+    ("text", "lemmas"),
+    [
+        # Thai and Khmer vowel signs are combining marks: folding them away would make "secret"
+        # (ลับ) read as "delete" (ลบ).
+        ("ลับ ลบ", ["ลับ", "ลบ"]),
+        ("ខ្ញុំ", ["ខ្ញុំ"]),
+        ("Hộ chiếu ĐÂU", ["ho chieu", "dau"]),
+        ("PASSPORT", ["passport"]),
+    ],
+)
+def test_lemmas_fold_only_latin_script(text: str, lemmas: list[str]) -> None:
+    message = Message(data={TEXT: text})
+    tokens = ScriptTokenizer(ScriptTokenizer.get_default_config()).tokenize(message, TEXT)
+    assert [t.lemma for t in tokens] == lemmas
