@@ -86,6 +86,9 @@ run: setup $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the ga
 	@echo "   (or talk in this terminal: 'make shell' in another one)"
 	$(VENV)/bin/honcho start --no-prefix -f Procfile 2>&1 || true
 
+rotate-keys: $(VENV)/.installed ## Re-encrypt stored data with the first key of MESSAGE_KEY
+	$(VENV)/bin/python -m bot.rotate_keys
+
 shell: $(VENV)/.installed ## Talk to the running assistant in this terminal
 	$(VENV)/bin/python -m bot.shell --url http://127.0.0.1:$(RASA_PORT)
 

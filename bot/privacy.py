@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 def conversation_id(secret: bytes, channel: str, user: str) -> str:
@@ -21,11 +21,11 @@ def conversation_id(secret: bytes, channel: str, user: str) -> str:
 
 
 class Sealer:
-    """Encrypts and decrypts stored values with one key."""
+    """Encrypts stored values with the first key and decrypts with any of them (key rotation)."""
 
-    def __init__(self, key: bytes) -> None:
-        """Takes a Fernet key (urlsafe base64 of 32 bytes)."""
-        self._fernet = Fernet(key)
+    def __init__(self, keys: bytes) -> None:
+        """Takes Fernet keys (urlsafe base64 of 32 bytes), separated by commas, newest first."""
+        self._fernet = MultiFernet([Fernet(k.strip()) for k in keys.split(b",") if k.strip()])
 
     def seal(self, value: Any) -> str:
         """The value as encrypted JSON."""
@@ -35,5 +35,12 @@ class Sealer:
         """The value sealed by `seal`; ValueError if the key does not match."""
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as error:
+            raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error
+
+    def reseal(self, token: str) -> str:
+        """The same value encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
         except InvalidToken as error:
             raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error

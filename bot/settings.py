@@ -7,6 +7,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from bot.privacy import Sealer
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
@@ -50,7 +52,7 @@ class Settings:
             host=env.get("BOT_HOST", "127.0.0.1"),
             port=_number(env, "BOT_PORT", 8000),
             id_secret=_secret(env, "ID_SECRET"),
-            message_key=_secret(env, "MESSAGE_KEY"),
+            message_key=_message_keys(env),
             conversation_ttl=_number(env, "CONVERSATION_TTL_SECONDS", 30 * 24 * 3600),
             public_url=env.get("PUBLIC_URL", "").rstrip("/"),
             telegram_token=env.get("TELEGRAM_TOKEN", "").strip(),
@@ -98,6 +100,20 @@ def _secret(env: dict[str, str], name: str) -> bytes:
             f"in production set {name} in the environment (see .env.example)."
         )
     return value.encode()
+
+
+def _message_keys(env: dict[str, str]) -> bytes:
+    """MESSAGE_KEY: Fernet keys separated by commas, the newest first (see bot/rotate_keys.py)."""
+    keys = _secret(env, "MESSAGE_KEY")
+    try:
+        Sealer(keys)
+    except ValueError:
+        raise SettingsError(
+            "MESSAGE_KEY must be one or more Fernet keys separated by commas, newest first; make "
+            "one with: .venv/bin/python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
+    return keys
 
 
 def start_process(name: str) -> Settings:

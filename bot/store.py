@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -547,6 +548,52 @@ class Store:
         await self.redis.xadd(
             AUDIT, {"at": _now(), "user": user, "action": action, "conv": conv, "detail": detail}
         )
+
+
+# KEYS: the key. ARGV: its type, the list index or hash field, the value read, the value to write.
+# Writes only if the value is still the one read (a transcript may have moved on meanwhile).
+_RESEAL = """
+local now
+if ARGV[1] == 'string' then now = redis.call('GET', KEYS[1])
+elseif ARGV[1] == 'list' then now = redis.call('LINDEX', KEYS[1], ARGV[2])
+else now = redis.call('HGET', KEYS[1], ARGV[2]) end
+if now ~= ARGV[3] then return 0 end
+if ARGV[1] == 'string' then redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
+elseif ARGV[1] == 'list' then redis.call('LSET', KEYS[1], ARGV[2], ARGV[4])
+else redis.call('HSET', KEYS[1], ARGV[2], ARGV[4]) end
+return 1
+"""
+# Sealed values at rest, by the key's kind (`hl:<kind>:<conversation>`): where they are.
+_SEALED = {"addr": "string", "log": "list", "notes": "list", "conv": "hash"}
+
+
+async def rotate(
+    client: aioredis.Redis,
+    sealer: Sealer,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Re-encrypts every sealed value at rest with the newest key (reply addresses, transcripts,
+    notes, hand-off summaries); (keys, values) rewritten. Safe while the gateway runs."""
+    reseal = client.register_script(_RESEAL)
+    keys = values = 0
+    async for key in client.scan_iter(f"{PREFIX}:*", count=500):
+        kind = _SEALED.get(key.split(":")[1], "")
+        found: list[tuple[str, str]] = []
+        if kind == "string":
+            found = [("", await client.get(key) or "")]
+        elif kind == "list":
+            found = [(str(i), v) for i, v in enumerate(await client.lrange(key, 0, -1))]
+        elif kind == "hash":
+            found = [("handoff", await client.hget(key, "handoff") or "")]
+        changed = 0
+        for where, old in found:
+            if old:
+                changed += await reseal(keys=[key], args=[kind, where, old, sealer.reseal(old)])
+        if changed:
+            keys, values = keys + 1, values + changed
+            if progress:
+                progress(keys, values)
+    return keys, values
 
 
 def _now() -> float:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.settings import Settings, SettingsError
 
-SECRETS = {"ID_SECRET": "a" * 64, "MESSAGE_KEY": "k" * 44}
+SECRETS = {"ID_SECRET": "a" * 64, "MESSAGE_KEY": "k" * 43 + "="}
 
 
 def test_rasa_defaults_to_the_local_port() -> None:
@@ -28,6 +28,17 @@ def test_an_empty_rasa_url_is_the_default() -> None:
 def test_a_rasa_url_without_a_scheme_is_refused(value: str) -> None:
     with pytest.raises(SettingsError, match="RASA_URL"):
         Settings.from_env({**SECRETS, "RASA_URL": value})
+
+
+@pytest.mark.parametrize("value", ["k" * 44, "not a key", ","])
+def test_a_malformed_message_key_says_how_to_make_one(value: str) -> None:
+    with pytest.raises(SettingsError, match="Fernet.generate_key"):
+        Settings.from_env({**SECRETS, "MESSAGE_KEY": value})
+
+
+def test_message_keys_are_newest_first_separated_by_commas() -> None:
+    keys = "k" * 43 + "=, " + "j" * 43 + "="
+    assert Settings.from_env({**SECRETS, "MESSAGE_KEY": keys}).message_key == keys.encode()
 
 
 def test_a_missing_secret_says_where_secrets_come_from() -> None:

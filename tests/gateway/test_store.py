@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.store import (
     AUDIT,
@@ -18,9 +19,11 @@ from bot.store import (
     Store,
     Turn,
     conversation_key,
+    rotate,
     transition,
     web_key,
 )
+from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY
 
 pytestmark = pytest.mark.asyncio
 
@@ -258,3 +261,28 @@ async def test_an_operator_may_take_a_conversation_from_the_recent_ones(store: S
     assert await store.recent() == [], "with an operator, it leaves the list"
     await store.change(conv, "close", "anna", say="bye")
     assert [c for c, _ in await store.recent()] == [conv]
+
+
+async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: Store) -> None:
+    await store.accept(message("นายจ้างยึดพาสปอร์ต", "u1"))
+    [(entry_id, fields)] = await received(store)
+    conv = fields["conv"]
+    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.add_note(conv, "anna", "called back")
+    new_key = Fernet.generate_key()
+    # Step 1: the new key first, the old one still listed: everything old is readable.
+    both = Store(store.redis, ID_SECRET, new_key + b"," + MESSAGE_KEY, ttl=3600)
+    before = (await both.transcript(conv), await both.address(conv), await both.handoff(conv))
+    assert before[0][0]["text"] == "x" and before[2]["risk"] == "high"
+    # Step 2: re-encrypt, then drop the old key: still readable, and the old key reads nothing.
+    keys, values = await rotate(store.redis, both.sealer)
+    assert (keys, values) == (4, 5), "address, transcript (2 lines), notes, hand-off"
+    only_new = Store(store.redis, ID_SECRET, new_key, ttl=3600)
+    assert (
+        await only_new.transcript(conv),
+        await only_new.address(conv),
+        await only_new.handoff(conv),
+    ) == before
+    assert (await only_new.notes(conv))[0]["text"] == "called back"
+    with pytest.raises(ValueError, match="MESSAGE_KEY"):
+        await store.transcript(conv)
