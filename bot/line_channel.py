@@ -129,8 +129,9 @@ class LineSender:
 
     async def deliver(
         self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
-    ) -> None:
-        """Sends the replies, five messages per request (LINE's limit), in order."""
+    ) -> list[str]:
+        """Sends the replies, five messages per request (LINE's limit), in order; a LINE bot
+        cannot delete messages, so there are no ids to keep."""
         user_id = address.get("user_id")
         if not user_id:
             raise Undeliverable("no LINE user for this conversation")
@@ -161,6 +162,10 @@ class LineSender:
                 if error.status in (401, 403):
                     raise Undeliverable(f"LINE refused: {error.status}") from None
                 raise
+        return []
+
+    async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
+        """Nothing: LINE does not let a bot delete messages (the person is told how to)."""
 
     async def close(self) -> None:
         """Closes the client's connections."""

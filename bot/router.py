@@ -7,8 +7,9 @@ import logging
 from typing import Any
 
 from bot.rasa_client import RasaClient
+from bot.safety import QuickExit
 from bot.store import State, Store, Turn
-from hotline.content import gateway_texts
+from hotline.content import console_texts, gateway_texts
 from hotline.hotlines import while_waiting
 from hotline.language import LANGUAGES, detect
 
@@ -18,6 +19,7 @@ MAX_CHARACTERS = 4000
 # Commands a person may type in any channel (the consent text tells them about /forget), and what
 # the assistant is sent instead.
 COMMANDS = {"/start": "/greet", "/lang": "/lang", "/help": "/show_menu", "/forget": "/forget_me"}
+FORGET = "/forget_me"
 # What a channel shows of a Rasa message; `custom` payloads (hand-off, forget me) stay here.
 PERSON_KEYS = ("text", "buttons", "image")
 
@@ -25,10 +27,11 @@ PERSON_KEYS = ("text", "buttons", "image")
 class Router:
     """Handles entries of the inbound stream (see bot/consumer.py for how they arrive)."""
 
-    def __init__(self, store: Store, rasa: RasaClient) -> None:
-        """Needs the store and a Rasa client."""
+    def __init__(self, store: Store, rasa: RasaClient, quick_exit: QuickExit | None = None) -> None:
+        """Needs the store, a Rasa client and what counts as leaving quickly."""
         self.store = store
         self.rasa = rasa
+        self.quick_exit = quick_exit or QuickExit()
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Handles one received message once, after the conversation's earlier ones."""
@@ -39,11 +42,16 @@ class Router:
         text = str(self.store.sealer.open(fields["text"]))
         if turn is Turn.DONE:
             await self.store.finish_inbound(entry_id, fields, text, [], None, "")
+            if await self.store.forgetting(conv):
+                await self.store.forget(conv)
             return
         conversation = await self.store.conversation(conv)
         language = conversation.get("language", "")
         state = State(conversation.get("state") or State.BOT)
-        if state in (State.WAITING, State.OPERATOR):
+        if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
+            await self._leave(entry_id, fields, text, state, language or detect(text) or "")
+            return
+        if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
             # A person handles this conversation now: keep the message for them, say nothing.
             await self.store.finish_inbound(
                 entry_id, fields, text, [], None, language, for_operator=True
@@ -53,9 +61,41 @@ class Router:
         spoken = _language_of(replies) or language
         if handoff is not None and not await self.store.operators_online():
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
+        if seq == 1 and not forget:
+            # After the answer: emergency numbers never wait behind it.
+            replies.append(self._notice(fields["channel"], spoken))
         await self.store.finish_inbound(
             entry_id, fields, text, replies, handoff, spoken, forget=forget
         )
+        if forget:
+            # Now, before the conversation's next message reaches Rasa again.
+            await self.store.forget(conv)
+
+    async def _leave(
+        self, entry_id: str, fields: dict[str, str], text: str, state: State, language: str
+    ) -> None:
+        """A quick exit: ends any hand-off with a note for the operators, and has the channel
+        clear what it can (Telegram deletes the chat's messages and leaves a neutral one; LINE
+        cannot, so the person is told how; the web page closes)."""
+        if state in (State.WAITING, State.OPERATOR):
+            notes = console_texts()["notes"]["left_quickly"]
+            await self.store.left(fields["conv"], f"{notes['en']}\n{notes['th']}")
+        channel = fields["channel"]
+        if channel == "web":
+            replies: list[dict[str, Any]] = [{"exit": True}]
+        else:
+            replies = [
+                {"text": _say("exit_line" if channel == "line" else "exit_neutral", language)}
+            ]
+        await self.store.finish_inbound(entry_id, fields, text, replies, None, language, leave=True)
+
+    def _notice(self, channel: str, language: str) -> dict[str, Any]:
+        """The first-contact notice, with Telegram's exit button under the input field."""
+        days = max(1, round(self.store.ttl / 86400))
+        reply: dict[str, Any] = {"text": self.quick_exit.notice(channel, language, days)}
+        if channel == "telegram":
+            reply["exit_button"] = gateway_texts()["exit_button"].get(language, "✕")
+        return reply
 
     async def _answer(
         self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]

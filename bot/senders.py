@@ -31,9 +31,14 @@ class ChannelSender(Protocol):
 
     async def deliver(
         self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
-    ) -> None:
-        """Sends the replies in order; RetryLater or any error means: not delivered. `key` is the
-        same for every attempt at the same replies (for channels that can drop a repeat)."""
+    ) -> list[str]:
+        """Sends the replies in order and returns the ids of the messages that the channel would
+        let a bot delete later (none where it cannot); RetryLater or any error means: not
+        delivered. `key` is the same for every attempt at the same replies (for channels that can
+        drop a repeat)."""
+
+    async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
+        """Deletes what it can of these messages from the person's chat."""
 
     async def close(self) -> None:
         """Closes the connections."""
@@ -51,31 +56,54 @@ class Senders:
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Delivers one entry's replies once, after the conversation's earlier ones."""
         conv, seq = fields["conv"], int(fields["seq"])
-        turn = await self.store.wait_turn(conv, seq, "out_done")
+        # The confirmation of "forget me" is the conversation's last entry, sent after its erasure.
+        turn = (
+            Turn.GO if fields.get("forget") else await self.store.wait_turn(conv, seq, "out_done")
+        )
         if turn is Turn.LATER:
             return
         channel = fields["channel"]
         if turn is Turn.GO and channel != WEB:
             try:
+                sealed = fields.get("address")
+                address = self.store.sealer.open(sealed) if sealed else None
+                if fields.get("exit"):
+                    await self._erase(channel, conv, address)
                 replies = self.store.sealer.open(fields["replies"])
-                await self._deliver(channel, conv, replies, entry_id)
+                await self._deliver(channel, conv, replies, entry_id, address)
             except Undeliverable as error:
                 log.warning("%s: replies to %s dropped: %s", channel, conv, error)
-        done = await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
-        if done and fields.get("forget"):
-            await self.store.forget(conv)
+        await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
 
-    async def _deliver(
-        self, channel: str, conv: str, replies: list[dict[str, Any]], key: str
-    ) -> None:
+    async def _erase(self, channel: str, conv: str, address: dict[str, Any] | None) -> None:
+        """Deletes the chat's messages that the channel still allows a bot to delete."""
+        sender = self._sender(channel)
+        ids = await self.store.deletable_messages(conv)
+        await sender.erase(address or await self.store.address(conv), ids)
+        await self.store.drop_messages(conv)
+
+    def _sender(self, channel: str) -> ChannelSender:
         sender = self.channels.get(channel)
         if sender is None:
             raise RuntimeError(f"no sender for channel {channel!r} is configured")
-        address = await self.store.address(conv)
+        return sender
+
+    async def _deliver(
+        self,
+        channel: str,
+        conv: str,
+        replies: list[dict[str, Any]],
+        key: str,
+        address: dict[str, Any] | None,
+    ) -> None:
+        sender = self._sender(channel)
         pause = 0.5
         for attempt in range(1, self.attempts + 1):
             try:
-                await sender.deliver(address, replies, key)
+                sent = await sender.deliver(address or await self.store.address(conv), replies, key)
+                if address is None:
+                    # Not the confirmation of an erasure: its conversation is gone.
+                    await self.store.remember_messages(conv, sent)
                 return
             except Undeliverable:
                 raise

@@ -32,6 +32,7 @@ class Settings:
     line_channel_secret: str
     line_access_token: str
     line_api_url: str
+    safe_word: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -60,6 +61,7 @@ class Settings:
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip(),
             line_access_token=env.get("LINE_ACCESS_TOKEN", "").strip(),
             line_api_url=env.get("LINE_API_URL", "https://api.line.me"),
+            safe_word=env.get("SAFE_WORD", "").strip(),
         )
 
     @property

@@ -39,13 +39,16 @@ RECENT_KEPT = 2000
 # Rasa's own keys in the same Redis: endpoints.yml (key_prefix) and rasa_plugins/router_channel.py.
 RASA_TRACKER = "rasa:tracker:"
 RASA_REPLIES = "rasa:replies:"
-FORGOTTEN_SECONDS = 3600
+# After "forget me", the web page's stream keeps the confirmation this long, then nothing is left.
+ERASED_WEB_SECONDS = 60
 # Telegram long polling: which process polls (a lease), and the next update to ask for.
 TELEGRAM_POLLER = f"{PREFIX}:telegram:poller"
 TELEGRAM_OFFSET = f"{PREFIX}:telegram:offset"
 ROUTERS = "routers"
 SENDERS = "senders"
 SEEN_SECONDS = 24 * 3600
+# Telegram lets a bot delete a private chat's messages for 48 hours.
+DELETABLE_SECONDS = 48 * 3600
 TRANSCRIPT_LENGTH = 2000
 WEB_BACKLOG = 500
 # Hand-off queue order: the most urgent first, then the longest waiting.
@@ -140,6 +143,8 @@ class Inbound:
     kind: str = "text"
     address: dict[str, Any] = field(default_factory=dict)
     referral: str = ""
+    # The channel's id of the message, kept while the channel still lets a bot delete it.
+    message_id: str = ""
 
 
 def conversation_key(conv: str) -> str:
@@ -155,13 +160,18 @@ def _transcript_key(conv: str) -> str:
     return f"{PREFIX}:log:{conv}"
 
 
+def _messages_key(conv: str) -> str:
+    """Ids of the chat's messages (the person's and the bot's) that may still be deleted."""
+    return f"{PREFIX}:msgs:{conv}"
+
+
 def web_key(conv: str) -> str:
     """The stream of replies a web chat page reads (server-sent events)."""
     return f"{PREFIX}:web:{conv}"
 
 
-# KEYS: seen, conversation, inbound, address. ARGV: now, ttl, seen_ttl, channel, kind, text,
-# referral, address, conversation id.
+# KEYS: seen, conversation, inbound, address, message ids. ARGV: now, ttl, seen_ttl, channel, kind,
+# text, referral, address, conversation id, message id, how long a message may be deleted.
 _ACCEPT = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return false end
 local seq = redis.call('HINCRBY', KEYS[2], 'in_seq', 1)
@@ -173,6 +183,11 @@ if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[2], 'referral', ARGV[7]) end
 redis.call('HSET', KEYS[2], 'active', ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[4], ARGV[8], 'EX', ARGV[2])
+if ARGV[10] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[1], ARGV[10])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1] - ARGV[11])
+  redis.call('EXPIRE', KEYS[5], ARGV[11])
+end
 return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', ARGV[4],
                   'kind', ARGV[5], 'text', ARGV[6])
 """
@@ -180,11 +195,12 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
 # KEYS: conversation, inbound, outbound, transcript, queue, console. ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
-# hand-off (sealed), reason, console event ('' or 'message'), console backlog, country, recent
-# zset, how many recent conversations to keep.
+# hand-off (sealed), reason, console event ('' or 'message'), console backlog, country, how many
+# recent conversations to keep, quick exit ('1' or ''), sealed address (with forget). A
+# conversation that is gone (erased or expired) takes nothing more: its entry is dropped.
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
-if done >= tonumber(ARGV[3]) then
+if done >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[2], ARGV[2])
   return 0
@@ -198,8 +214,10 @@ redis.call('LTRIM', KEYS[4], -tonumber(ARGV[13]), -1)
 if ARGV[7] ~= '' then
   local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
   redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', out, 'channel', ARGV[10],
-             'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14])
+             'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14], 'exit', ARGV[21],
+             'address', ARGV[22])
 end
+if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'forgetting', '1') end
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4],
              'handoff', ARGV[15], 'reason', ARGV[16], 'country', ARGV[19])
@@ -219,19 +237,23 @@ return 1
 """
 
 # KEYS: conversation, outbound, web stream. ARGV: group, entry id, seq, web entry ('' when the
-# channel is not the web chat), ttl, web backlog, reply_to.
+# channel is not the web chat), ttl, web backlog, reply_to, how long the web stream of an erased
+# conversation stays (for the page to show the last reply).
 _FINISH_OUTBOUND = """
-local done = tonumber(redis.call('HGET', KEYS[1], 'out_done') or '0')
-if done >= tonumber(ARGV[3]) then
-  redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
-  redis.call('XDEL', KEYS[2], ARGV[2])
-  return 0
+local gone = redis.call('EXISTS', KEYS[1]) == 0
+if not gone then
+  local done = tonumber(redis.call('HGET', KEYS[1], 'out_done') or '0')
+  if done >= tonumber(ARGV[3]) then
+    redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+    redis.call('XDEL', KEYS[2], ARGV[2])
+    return 0
+  end
+  redis.call('HSET', KEYS[1], 'out_done', ARGV[3])
 end
 if ARGV[4] ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'reply_to', ARGV[7], 'replies', ARGV[4])
-  redis.call('EXPIRE', KEYS[3], ARGV[5])
+  redis.call('EXPIRE', KEYS[3], gone and ARGV[8] or ARGV[5])
 end
-redis.call('HSET', KEYS[1], 'out_done', ARGV[3])
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
@@ -266,6 +288,7 @@ class Store:
                 conversation_key(conv),
                 INBOUND,
                 _address_key(conv),
+                _messages_key(conv),
             ],
             args=[
                 _now(),
@@ -277,6 +300,8 @@ class Store:
                 message.referral,
                 self.sealer.seal(message.address),
                 conv,
+                message.message_id,
+                DELETABLE_SECONDS,
             ],
         )
         return conv if entry else None
@@ -321,10 +346,12 @@ class Store:
         language: str,
         forget: bool = False,
         for_operator: bool = False,
+        leave: bool = False,
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
-        all or nothing. `forget`: once the replies are delivered, the conversation is erased.
-        `for_operator`: the message waits for a person (the console is told). False when it had
+        all or nothing. `forget`: the conversation is to be erased (`forget` does it) and the
+        replies carry their address. `for_operator`: the message waits for a person (the console
+        is told). `leave`: a quick exit; the channel first deletes what it can. False when it had
         been done before."""
         conv = fields["conv"]
         now = _now()
@@ -366,6 +393,8 @@ class Store:
                 CONSOLE_BACKLOG,
                 str((handoff or {}).get("country") or ""),
                 RECENT_KEPT,
+                "1" if leave else "",
+                (await self.redis.get(_address_key(conv)) or "") if forget else "",
             ],
         )
         return bool(result)
@@ -384,6 +413,7 @@ class Store:
                 self.ttl,
                 WEB_BACKLOG,
                 fields.get("reply_to", ""),
+                ERASED_WEB_SECONDS,
             ],
         )
         return bool(result)
@@ -395,28 +425,83 @@ class Store:
         ]
 
     async def forget(self, conv: str) -> None:
-        """Erases what is stored about the conversation: texts, transcript, address, referral,
-        hand-off, Rasa's tracker and the replies Rasa kept. Only the counters that keep later
-        messages in order stay, without content, for an hour. The web chat's stream of replies
-        goes a minute later, so that the page can still show the confirmation."""
-        key = conversation_key(conv)
-        kept = {"in_seq", "in_done", "out_seq", "out_done"}
-        fields = [f for f in await self.redis.hkeys(key) if f not in kept]
-        rasa_replies = [k async for k in self.redis.scan_iter(f"{RASA_REPLIES}{conv}:*")]
+        """Erases every trace of the conversation now: every key named by it (its hash, address,
+        transcript, notes, message ids, web stream, Rasa's tracker and replies), its places in the
+        queues, its stream entries, and the console's and audit log's lines about it. One audit
+        line, without the conversation's id, records that an erasure happened. Only the reply
+        confirming it is still delivered (its entry carries its address), and a web page's stream
+        of replies stays ERASED_WEB_SECONDS for the page to show it."""
+        web = web_key(conv)
+        named = [k async for k in self.redis.scan_iter(f"*{conv}*", count=1000) if k != web]
+        about = {
+            stream: await self._entries_about(stream, conv)
+            for stream in (INBOUND, OUTBOUND, CONSOLE, AUDIT)
+        }
         async with self.redis.pipeline(transaction=True) as pipe:
-            if fields:
-                pipe.hdel(key, *fields)
-            pipe.hset(key, "state", State.BOT.value)
-            pipe.expire(key, FORGOTTEN_SECONDS)
-            pipe.delete(_address_key(conv), _transcript_key(conv), RASA_TRACKER + conv)
-            if rasa_replies:
-                pipe.delete(*rasa_replies)
-            pipe.zrem(QUEUE, conv)
-            pipe.zrem(ACTIVE, conv)
-            pipe.zrem(RECENT, conv)
-            pipe.delete(notes_key(conv))
-            pipe.expire(web_key(conv), 60)
+            if named:
+                pipe.delete(*named)
+            # The page may not have shown the confirmation yet.
+            pipe.expire(web, ERASED_WEB_SECONDS)
+            for zset in (QUEUE, ACTIVE, RECENT):
+                pipe.zrem(zset, conv)
+            for stream, group in ((INBOUND, ROUTERS), (OUTBOUND, SENDERS)):
+                if about[stream]:
+                    pipe.xack(stream, group, *about[stream])
+            for stream, ids in about.items():
+                if ids:
+                    pipe.xdel(stream, *ids)
+            pipe.xadd(
+                AUDIT, {"at": _now(), "user": "", "action": "erased", "conv": "", "detail": ""}
+            )
+            pipe.xadd(CONSOLE, {"kind": "erased"}, maxlen=CONSOLE_BACKLOG, approximate=True)
             await pipe.execute()
+
+    async def _entries_about(self, stream: str, conv: str) -> list[str]:
+        """Ids of a stream's entries about the conversation, except a reply that confirms its
+        erasure (still to be delivered)."""
+        found, start = [], "-"
+        while entries := await self.redis.xrange(stream, start, "+", count=1000):
+            found += [
+                entry_id
+                for entry_id, fields in entries
+                if fields.get("conv") == conv and not fields.get("forget")
+            ]
+            start = "(" + entries[-1][0]
+        return found
+
+    async def forgetting(self, conv: str) -> bool:
+        """Whether an erasure was asked for and not yet done (a crash in between)."""
+        return bool(await self.redis.hget(conversation_key(conv), "forgetting"))
+
+    async def left(self, conv: str, note: str) -> None:
+        """Ends the hand-off of a person who left quickly, with a note for the operators."""
+        try:
+            await self.change(conv, "close", "person", supervisor=True)
+        except NotAllowed:
+            return
+        await self.add_note(conv, "", note)
+
+    async def remember_messages(self, conv: str, ids: list[str]) -> None:
+        """Keeps the ids of messages sent to the chat while the channel lets a bot delete them."""
+        if not ids:
+            return
+        key, now = _messages_key(conv), _now()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, dict.fromkeys(ids, now))
+            pipe.zremrangebyscore(key, "-inf", now - DELETABLE_SECONDS)
+            pipe.expire(key, DELETABLE_SECONDS)
+            await pipe.execute()
+
+    async def deletable_messages(self, conv: str) -> list[str]:
+        """Ids of the chat's messages, the person's and the bot's, that may still be deleted."""
+        found: list[str] = await self.redis.zrangebyscore(
+            _messages_key(conv), _now() - DELETABLE_SECONDS + 60, "+inf"
+        )
+        return found
+
+    async def drop_messages(self, conv: str) -> None:
+        """Forgets the message ids (the messages were deleted)."""
+        await self.redis.delete(_messages_key(conv))
 
     async def change(
         self,

@@ -23,10 +23,12 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     Message,
+    ReplyKeyboardMarkup,
     Update,
 )
-from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.senders import RetryLater, Undeliverable
 from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Inbound, Store
@@ -40,7 +42,7 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 DEFAULT_API = "https://api.telegram.org"
 # The commands shown in Telegram's menu (the router turns them into what the assistant reads).
-MENU_COMMANDS = ("lang", "help", "forget")
+MENU_COMMANDS = ("lang", "help", "forget", "exit")
 REFERRAL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NON_TEXT = (
     "sticker",
@@ -58,6 +60,8 @@ NON_TEXT = (
 )
 CALLBACK_DATA_LIMIT = 64
 MESSAGE_LIMIT = 4096
+# Messages deleted per deleteMessages request (Bot API limit).
+DELETE_LIMIT = 100
 POLL_SECONDS = 20
 
 
@@ -108,10 +112,13 @@ def to_inbound(update: Update) -> tuple[Inbound, str | None] | None:
         return None
     chat_id = message.chat.id
     address = {"chat_id": chat_id}
+    message_id = str(message.message_id)
     if message.text is None:
-        return Inbound(CHANNEL, str(chat_id), event, "", _kind(message), address), None
+        kind = _kind(message)
+        return Inbound(CHANNEL, str(chat_id), event, "", kind, address, "", message_id), None
+    referral = _referral(message.text)
     return Inbound(
-        CHANNEL, str(chat_id), event, message.text, "text", address, _referral(message.text)
+        CHANNEL, str(chat_id), event, message.text, "text", address, referral, message_id
     ), None
 
 
@@ -241,35 +248,63 @@ class TelegramSender:
 
     async def deliver(
         self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
-    ) -> None:
-        """Sends each reply in order (Telegram has no way to drop a repeat, so `key` is unused)."""
+    ) -> list[str]:
+        """Sends each reply in order and returns the sent messages' ids (Telegram has no way to
+        drop a repeat, so `key` is unused)."""
         chat_id = address.get("chat_id")
         if chat_id is None:
             raise Undeliverable("no Telegram chat for this conversation")
+        sent: list[str] = []
         try:
             for reply in replies:
-                await self._send(chat_id, reply)
+                sent += await self._send(chat_id, reply)
         except RetryAfter as wait:
             raise RetryLater(_seconds(wait.retry_after)) from None
         except Forbidden as error:
             raise Undeliverable(f"Telegram refused: {error}") from None
+        return sent
+
+    async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
+        """Deletes the messages, the person's and the bot's (Telegram allows it for 48 hours in a
+        private chat), a hundred per request."""
+        chat_id = address.get("chat_id")
+        if chat_id is None or not message_ids:
+            return
+        ids = sorted(int(i) for i in message_ids)
+        try:
+            for start in range(0, len(ids), DELETE_LIMIT):
+                await self.bot.delete_messages(chat_id, ids[start : start + DELETE_LIMIT])
+        except RetryAfter as wait:
+            raise RetryLater(_seconds(wait.retry_after)) from None
+        except (Forbidden, BadRequest) as error:
+            log.warning("telegram: could not delete messages: %s", type(error).__name__)
 
     async def close(self) -> None:
         """Closes the Bot's connections."""
         await self.bot.shutdown()
 
-    async def _send(self, chat_id: int, reply: dict[str, Any]) -> None:
+    async def _send(self, chat_id: int, reply: dict[str, Any]) -> list[str]:
         text = str(reply.get("text") or "")
         buttons = reply.get("buttons") or []
-        keyboard = None
+        keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
         if buttons:
             keyboard = InlineKeyboardMarkup(
                 [[InlineKeyboardButton(b["title"], callback_data=_callback(b))] for b in buttons]
             )
+        elif reply.get("exit_button"):
+            # Stays under the input field: the quick exit is one tap away.
+            keyboard = ReplyKeyboardMarkup(
+                [[KeyboardButton(str(reply["exit_button"]))]],
+                resize_keyboard=True,
+                is_persistent=True,
+            )
         pieces = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)] or ["…"]
+        sent = []
         for number, piece in enumerate(pieces, 1):
             markup = keyboard if number == len(pieces) else None
-            await self.bot.send_message(chat_id, piece, reply_markup=markup)
+            message = await self.bot.send_message(chat_id, piece, reply_markup=markup)
+            sent.append(str(message.message_id))
+        return sent
 
 
 def _callback(button: dict[str, str]) -> str:

@@ -20,6 +20,7 @@ from bot import line_channel, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.safety import QuickExit
 from bot.senders import ChannelSender, Senders
 from bot.settings import Settings, start_process
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
@@ -45,7 +46,9 @@ async def serve(settings: Settings, name: str) -> None:
     if settings.line:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         channels[line_channel.CHANNEL] = line_channel.LineSender(api)
-    router = Consumer(client, INBOUND, ROUTERS, name, Router(store, rasa).handle)
+    router = Consumer(
+        client, INBOUND, ROUTERS, name, Router(store, rasa, QuickExit(settings.safe_word)).handle
+    )
     senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, channels).handle)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,7 +25,9 @@
 
   // Leave quickly: forget this tab's chat, blank the page, and replace this page in the history
   // with a neutral site (the browser's own history of visits cannot be erased from a page).
-  document.getElementById("leave").addEventListener("click", function () {
+  document.getElementById("leave").addEventListener("click", leave);
+
+  function leave() {
     if (events) events.close();
     store.clear();
     document.body.innerHTML = "";
@@ -37,7 +39,7 @@
       }
     } catch (error) { /* the page around the frame is another site: leave the frame at least */ }
     location.replace(exit);
-  });
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -98,6 +100,10 @@
       var data = JSON.parse(event.data);
       store.setItem("chat.since", event.lastEventId);
       data.replies.forEach(function (reply) {
+        if (reply.exit) {
+          leave();  // the safe word, typed: the same as the button
+          return;
+        }
         if (reply.text) {
           show("bot", reply.text, false);
           remember({ from: "bot", text: reply.text });

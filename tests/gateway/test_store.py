@@ -228,25 +228,53 @@ async def test_web_replies_are_delivered_once_in_the_same_step(store: Store) -> 
     assert await store.redis.hget(conversation_key(conv), "out_done") == "1"
 
 
-async def test_forget_erases_the_conversation_but_keeps_its_order(store: Store) -> None:
+async def everything(store: Store) -> dict[str, str]:
+    """Every key with all it holds, as text: what an attacker with the database would see."""
+    found = {}
+    for key in await store.redis.keys("*"):
+        kind = await store.redis.type(key)
+        if kind == "string":
+            found[key] = str(await store.redis.get(key))
+        elif kind == "list":
+            found[key] = str(await store.redis.lrange(key, 0, -1))
+        elif kind == "hash":
+            found[key] = str(await store.redis.hgetall(key))
+        elif kind == "zset":
+            found[key] = str(await store.redis.zrange(key, 0, -1))
+        elif kind == "stream":
+            found[key] = str(await store.redis.xrange(key))
+    return found
+
+
+async def test_forget_leaves_nothing_of_the_conversation_but_an_audit_line(store: Store) -> None:
     await store.accept(message("นายจ้างยึดพาสปอร์ต", "u1", user="forgetful"))
-    [(entry_id, fields)] = await received(store)
+    await store.accept(message("other person", "o1", user="someone-else"))
+    entries = await received(store, 2)
+    (entry_id, fields), (other_id, other) = entries
     conv = fields["conv"]
     await store.redis.set(f"rasa:tracker:{conv}", "{}")
     await store.redis.set(f"rasa:replies:{conv}:{entry_id}", "[]")
     await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.finish_inbound(other_id, other, "y", [{"text": "ok"}], None, "th")
+    await store.change(conv, "claim", "anna")
+    await store.add_note(conv, "anna", "called back")
+    await store.audit("anna", "viewed", conv)
+    await store.remember_messages(conv, ["7", "8"])
+    await store.accept(message("still coming", "u2", user="forgetful"))  # not handled yet
+    before = await everything(store)
+    assert sum(conv in text or conv in key for key, text in before.items()) >= 10
+
     await store.forget(conv)
-    left = await store.redis.keys("*")
-    assert not [k for k in left if conv in k and k != conversation_key(conv) and "web" not in k]
-    assert await store.redis.hgetall(conversation_key(conv)) == {
-        "in_seq": "1",
-        "in_done": "1",
-        "out_seq": "1",
-        "out_done": "0",
-        "state": "bot",
-    }
-    assert await store.redis.zcard(QUEUE) == 0
-    assert 0 < await store.redis.ttl(conversation_key(conv)) <= 3600
+
+    after = await everything(store)
+    assert not [key for key, text in after.items() if conv in key or conv in text]
+    assert after.keys() <= before.keys(), "nothing new but the audit line"
+    audit = await store.redis.xrange(AUDIT)
+    assert [e["action"] for _, e in audit] == ["erased"] and audit[0][1]["conv"] == ""
+    assert after.get(conversation_key(other["conv"])), "the other conversation is untouched"
+    # A message that arrives now starts a new conversation, from the first message again.
+    assert await store.accept(message("hello again", "u3", user="forgetful")) == conv
+    assert (await store.conversation(conv))["in_seq"] == "1"
 
 
 async def test_an_operator_may_take_a_conversation_from_the_recent_ones(store: Store) -> None:

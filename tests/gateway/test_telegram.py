@@ -62,9 +62,12 @@ def texts(sent: list[dict[str, Any]]) -> str:
 
 
 def keyboard(sent: list[dict[str, Any]]) -> list[dict[str, str]]:
-    markup = sent[-1].get("reply_markup") or {}
-    rows = markup["inline_keyboard"] if isinstance(markup, dict) else []
-    return [button for row in rows for button in row]
+    """The buttons of the last message that has some (the first-contact notice has none)."""
+    for message in reversed(sent):
+        markup = message.get("reply_markup") or {}
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            return [button for row in markup["inline_keyboard"] for button in row]
+    return []
 
 
 def test_commands_are_registered_in_thai_vietnamese_and_khmer(stack: Stack) -> None:
@@ -72,7 +75,7 @@ def test_commands_are_registered_in_thai_vietnamese_and_khmer(stack: Stack) -> N
     languages = {call.get("language_code") for call in calls}
     assert {"th", "vi", "km"} <= languages
     khmer = next(c for c in calls if c.get("language_code") == "km")
-    assert [c["command"] for c in khmer["commands"]] == ["lang", "help", "forget"]
+    assert [c["command"] for c in khmer["commands"]] == ["lang", "help", "forget", "exit"]
     assert detect(khmer["commands"][0]["description"]) == "km"
 
 
@@ -178,3 +181,31 @@ def test_a_wrong_token_is_one_clear_line_and_the_web_chat_still_runs(stack: Stac
     written = log.read_text(errors="replace")[len(before) :]
     assert "Telegram refused TELEGRAM_TOKEN" in written
     assert "Traceback" not in written
+
+
+def test_the_safe_word_clears_the_chat_and_ends_the_handoff(stack: Stack) -> None:
+    chat = Chat(stack)
+    updates = [stack.telegram.text_update(chat.id, "สวัสดีค่ะ")]
+    notice = chat.send(updates[-1], 2)
+    assert "/exit" in texts(notice) and "ดอกมะลิ" in texts(notice), "the first reply says how"
+    assert notice[-1]["reply_markup"]["keyboard"] == [[{"text": "✕"}]], "the exit button"
+    updates.append(stack.telegram.text_update(chat.id, "ขอคุยกับเจ้าหน้าที่"))
+    chat.send(updates[-1])
+    conv = stack.conv(str(chat.id), "telegram")
+    assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
+    bot_messages = list(stack.telegram.bot_messages[chat.id])
+
+    left = chat.say(" ดอกมะลิ ")
+
+    assert texts(left) == "สวัสดีค่ะ 🙂", "one neutral message stays"
+    deleted = {
+        i
+        for call in stack.telegram.called("deleteMessages")
+        if call["chat_id"] == chat.id
+        for i in call["message_ids"]
+    }
+    person = {u["message"]["message_id"] for u in updates}
+    assert person | set(bot_messages) <= deleted, "the person's and the bot's messages"
+    assert stack.redis.hget(conversation_key(conv), "state") == "closed"
+    notes = stack.redis.lrange(f"hl:notes:{conv}", 0, -1)
+    assert len(notes) == 1, "the operators are told why"

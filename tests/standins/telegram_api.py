@@ -37,6 +37,8 @@ class TelegramStandIn(StandInServer):
         self._lock = threading.Lock()
         # Called with the chat id of every accepted sendMessage, in the server's event loop.
         self.on_sent: list[Callable[[int], None]] = []
+        # Ids of the messages the bot sent, by chat.
+        self.bot_messages: dict[int, list[int]] = {}
         super().__init__()
 
     def sent(self, chat_id: int) -> list[dict[str, Any]]:
@@ -161,6 +163,7 @@ class TelegramStandIn(StandInServer):
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             sent = self._message(chat_id, str(params.get("text", "")), from_bot=True)
+            self.bot_messages.setdefault(chat_id, []).append(sent["message_id"])
             return sent
         return True
 

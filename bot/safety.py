@@ -1,0 +1,57 @@
+"""Leaving quickly: the safe word, /exit and Telegram's exit button, and the first-contact notice
+that tells a person about them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hotline.content import gateway_texts
+from hotline.language import LANGUAGES, strip_diacritics
+
+EXIT_COMMAND = "/exit"
+_EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
+
+
+@dataclass(frozen=True)
+class QuickExit:
+    """What a person may send, alone, to leave quickly."""
+
+    safe_word: str = ""
+
+    def asked(self, text: str) -> bool:
+        """Whether the message is the safe word, /exit or the exit button."""
+        words_typed = text.split(maxsplit=1)
+        if words_typed and words_typed[0].split("@")[0].lower() == EXIT_COMMAND:
+            return True
+        texts = gateway_texts()
+        words = [self.safe_word] if self.safe_word else list(texts["safe_word"].values())
+        words += list(texts["exit_button"].values())
+        return _fold(text) in {_fold(w) for w in words}
+
+    def word(self, language: str) -> str:
+        """The safe word to tell a person: the configured one, or the one of their language."""
+        return self.safe_word or gateway_texts()["safe_word"].get(language, "")
+
+    def notice(self, channel: str, language: str, days: int) -> str:
+        """The first-contact notice: what this is, who reads it, how long it is kept, how to erase
+        it and how to leave quickly, in the person's language (all three when unknown)."""
+        texts = gateway_texts()
+        shown = [language] if language in LANGUAGES else list(LANGUAGES)
+        exit_line = texts.get(f"first_contact_{channel}") or texts["first_contact_web"]
+        return "\n\n".join(
+            texts["first_contact"][lang].format(days=days)
+            + "\n"
+            + exit_line[lang].format(word=self.word(lang))
+            for lang in shown
+        )
+
+
+def _fold(text: str) -> str:
+    """Compared form: no outer spaces or punctuation; Latin lowercase without diacritics."""
+    core = _EDGES.sub("", text) or text.strip()
+    return strip_diacritics(core) if core.isascii() or _is_latin(core) else core.lower()
+
+
+def _is_latin(text: str) -> bool:
+    return all(ord(c) < 0x0370 or 0x1E00 <= ord(c) <= 0x1EFF for c in text)
