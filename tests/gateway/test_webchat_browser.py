@@ -46,3 +46,19 @@ def test_an_exit_address_that_is_not_https_is_ignored(stack: Stack, browser: Bro
     page.goto(f"{stack.url}/?exit=javascript:alert(1)")
     page.click("#leave")
     page.wait_for_url(NEUTRAL)
+
+
+def test_the_safe_word_typed_in_the_chat_leaves_like_the_button(
+    stack: Stack, browser: Browser
+) -> None:
+    page = browser.new_page()
+    page.route(f"{NEUTRAL}**", lambda route: route.fulfill(body="ok", content_type="text/html"))
+    page.goto(f"{stack.url}/")
+    page.fill("#text", "xin chào")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.bot").last).to_contain_text("hoa nhài", timeout=15_000)
+    page.fill("#text", "hoa nhai")
+    page.keyboard.press("Enter")
+    page.wait_for_url(NEUTRAL, timeout=15_000)
+    page.go_back()
+    assert not page.url.startswith(stack.url), "the chat's page left the tab's history"
