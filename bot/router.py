@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from bot.rasa_client import RasaClient
-from bot.safety import QuickExit
+from bot.safety import EXIT_BUTTON, QuickExit
 from bot.store import State, Store, Turn
 from hotline.content import console_texts, gateway_texts
 from hotline.hotlines import while_waiting
@@ -94,7 +94,7 @@ class Router:
         days = max(1, round(self.store.ttl / 86400))
         reply: dict[str, Any] = {"text": self.quick_exit.notice(channel, language, days)}
         if channel == "telegram":
-            reply["exit_button"] = gateway_texts()["exit_button"].get(language, "✕")
+            reply["exit_button"] = EXIT_BUTTON
         return reply
 
     async def _answer(

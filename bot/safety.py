@@ -10,6 +10,8 @@ from hotline.content import gateway_texts
 from hotline.language import LANGUAGES, strip_diacritics
 
 EXIT_COMMAND = "/exit"
+# Telegram's quick-exit button (a keyboard under the input field): the same in every language.
+EXIT_BUTTON = "✕"
 _EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 
 
@@ -26,7 +28,7 @@ class QuickExit:
             return True
         texts = gateway_texts()
         words = [self.safe_word] if self.safe_word else list(texts["safe_word"].values())
-        words += list(texts["exit_button"].values())
+        words.append(EXIT_BUTTON)
         return _fold(text) in {_fold(w) for w in words}
 
     def word(self, language: str) -> str:
