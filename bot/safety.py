@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from hotline.content import gateway_texts
-from hotline.language import LANGUAGES, strip_diacritics
+from hotline.language import LANGUAGES, fold
 
 EXIT_COMMAND = "/exit"
 # Telegram's quick-exit button (a keyboard under the input field): the same in every language.
@@ -50,10 +50,5 @@ class QuickExit:
 
 
 def _fold(text: str) -> str:
-    """Compared form: no outer spaces or punctuation; Latin lowercase without diacritics."""
-    core = _EDGES.sub("", text) or text.strip()
-    return strip_diacritics(core) if core.isascii() or _is_latin(core) else core.lower()
-
-
-def _is_latin(text: str) -> bool:
-    return all(ord(c) < 0x0370 or 0x1E00 <= ord(c) <= 0x1EFF for c in text)
+    """Compared form: without outer spaces or punctuation, as the lexicon compares names."""
+    return fold(_EDGES.sub("", text) or text.strip())

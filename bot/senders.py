@@ -56,30 +56,34 @@ class Senders:
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Delivers one entry's replies once, after the conversation's earlier ones."""
         conv, seq = fields["conv"], int(fields["seq"])
-        # The confirmation of "forget me" is the conversation's last entry, sent after its erasure.
-        turn = (
-            Turn.GO if fields.get("forget") else await self.store.wait_turn(conv, seq, "out_done")
-        )
+        # The confirmation of "forget me" is the conversation's last entry, sent after its erasure
+        # with the address it carries.
+        erased = bool(fields.get("forget"))
+        turn = Turn.GO if erased else await self.store.wait_turn(conv, seq, "out_done")
         if turn is Turn.LATER:
             return
         channel = fields["channel"]
         if turn is Turn.GO and channel != WEB:
             try:
-                sealed = fields.get("address")
-                address = self.store.sealer.open(sealed) if sealed else None
+                sealed = fields.get("address", "")
+                if erased:
+                    address = self.store.sealer.open(sealed) if sealed else {}
+                else:
+                    address = await self.store.address(conv)
                 if fields.get("exit"):
                     await self._erase(channel, conv, address)
                 replies = self.store.sealer.open(fields["replies"])
-                await self._deliver(channel, conv, replies, entry_id, address)
+                sent = await self._deliver(channel, replies, entry_id, address)
+                if not erased:
+                    await self.store.remember_messages(conv, sent)
             except Undeliverable as error:
                 log.warning("%s: replies to %s dropped: %s", channel, conv, error)
         await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
 
-    async def _erase(self, channel: str, conv: str, address: dict[str, Any] | None) -> None:
+    async def _erase(self, channel: str, conv: str, address: dict[str, Any]) -> None:
         """Deletes the chat's messages that the channel still allows a bot to delete."""
-        sender = self._sender(channel)
         ids = await self.store.deletable_messages(conv)
-        await sender.erase(address or await self.store.address(conv), ids)
+        await self._sender(channel).erase(address, ids)
         await self.store.drop_messages(conv)
 
     def _sender(self, channel: str) -> ChannelSender:
@@ -89,22 +93,14 @@ class Senders:
         return sender
 
     async def _deliver(
-        self,
-        channel: str,
-        conv: str,
-        replies: list[dict[str, Any]],
-        key: str,
-        address: dict[str, Any] | None,
-    ) -> None:
+        self, channel: str, replies: list[dict[str, Any]], key: str, address: dict[str, Any]
+    ) -> list[str]:
+        """Sends with retries; the ids of the sent messages that may be deleted later."""
         sender = self._sender(channel)
         pause = 0.5
         for attempt in range(1, self.attempts + 1):
             try:
-                sent = await sender.deliver(address or await self.store.address(conv), replies, key)
-                if address is None:
-                    # Not the confirmation of an erasure: its conversation is gone.
-                    await self.store.remember_messages(conv, sent)
-                return
+                return await sender.deliver(address, replies, key)
             except Undeliverable:
                 raise
             except RetryLater as wait:

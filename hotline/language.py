@@ -51,7 +51,7 @@ def _lexicon() -> dict[str, dict[str, list[str]]]:
 def names(kind: str) -> dict[str, list[str]]:
     """The lexicon's names of one kind ("language_names", "country_names"), longest first."""
     return {
-        code: sorted({_fold(n) for n in found}, key=len, reverse=True)
+        code: sorted({fold(n) for n in found}, key=len, reverse=True)
         for code, found in _lexicon().get(kind, {}).items()
     }
 
@@ -62,7 +62,7 @@ def _vietnamese_words() -> frozenset[str]:
     return frozenset(strip_diacritics(w) for w in data.get("common_words", []))
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Form in which names are compared: lowercase, Latin without diacritics."""
     return (
         strip_diacritics(text)
@@ -102,7 +102,7 @@ def named_country(text: str) -> str | None:
 
 def find_listed(text: str, kind: str) -> str | None:
     """The code whose listed word of this kind appears in the text (the longest word wins)."""
-    folded = _fold(text)
+    folded = fold(text)
     compact = re.sub(r"[\s\u200b]+", "", folded)
     best: tuple[int, int, str] | None = None
     for code, forms in names(kind).items():

@@ -93,7 +93,9 @@ class Stack:
 
     def last_received(self) -> str:
         """The id of the last message ever added to the inbound stream (handled ones are deleted,
-        so its length says nothing)."""
+        so its length says nothing); none before the stream exists."""
+        if not self.redis.exists(INBOUND):
+            return "none"
         return str(self.redis.xinfo_stream(INBOUND)["last-generated-id"])
 
     def refuses(self, url: str, body: bytes, headers: dict[str, str], status: int) -> None:
