@@ -56,8 +56,10 @@ PRIORITY = {"immediate": 0, "high": 1, "medium": 2, "low": 3}
 # What the console shows live: an entry per hand-off event (queued, message, claimed, ...).
 CONSOLE = f"{PREFIX}:console"
 CONSOLE_BACKLOG = 10_000
-# Who did or saw what in the console; append-only (nothing in the code edits or trims it).
+# Who did or saw what in the console; append-only, except that "forget me" removes the lines
+# about that conversation and lines older than AUDIT_KEPT_SECONDS go.
 AUDIT = f"{PREFIX}:audit"
+AUDIT_KEPT_SECONDS = 365 * 24 * 3600
 # Operators with the console open: user -> last sign of life (a zset); "online" = seen lately.
 ONLINE = f"{PREFIX}:operators:online"
 ONLINE_SECONDS = 60
@@ -301,7 +303,7 @@ class Store:
                 self.sealer.seal(message.address),
                 conv,
                 message.message_id,
-                DELETABLE_SECONDS,
+                min(DELETABLE_SECONDS, self.ttl),
             ],
         )
         return conv if entry else None
@@ -469,6 +471,26 @@ class Store:
             start = "(" + entries[-1][0]
         return found
 
+    async def sweep(self) -> int:
+        """Retention for what is shared by conversations: drops from the queues and lists the
+        conversations whose keys have expired, console events older than the retention time and
+        audit lines older than AUDIT_KEPT_SECONDS; how many entries went. Every process may run it
+        (it changes nothing twice)."""
+        removed = 0
+        for zset in (QUEUE, ACTIVE, RECENT):
+            members: list[str] = await self.redis.zrange(zset, 0, -1)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for conv in members:
+                    pipe.exists(conversation_key(conv))
+                alive = await pipe.execute()
+            gone = [conv for conv, exists in zip(members, alive, strict=True) if not exists]
+            if gone:
+                removed += await self.redis.zrem(zset, *gone)
+        now_ms = int(time.time() * 1000)
+        for stream, kept in ((CONSOLE, self.ttl), (AUDIT, AUDIT_KEPT_SECONDS)):
+            removed += await self.redis.xtrim(stream, minid=f"{now_ms - kept * 1000}-0")
+        return removed
+
     async def forgetting(self, conv: str) -> bool:
         """Whether an erasure was asked for and not yet done (a crash in between)."""
         return bool(await self.redis.hget(conversation_key(conv), "forgetting"))
@@ -489,7 +511,7 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zadd(key, dict.fromkeys(ids, now))
             pipe.zremrangebyscore(key, "-inf", now - DELETABLE_SECONDS)
-            pipe.expire(key, DELETABLE_SECONDS)
+            pipe.expire(key, min(DELETABLE_SECONDS, self.ttl))
             await pipe.execute()
 
     async def deletable_messages(self, conv: str) -> list[str]:

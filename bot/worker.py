@@ -15,6 +15,7 @@ import sys
 
 import redis.asyncio as aioredis
 import uvloop
+from redis.exceptions import RedisError
 
 from bot import line_channel, telegram_channel
 from bot.consumer import Consumer
@@ -26,6 +27,7 @@ from bot.settings import Settings, start_process
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 60.0
 
 
 async def serve(settings: Settings, name: str) -> None:
@@ -55,12 +57,27 @@ async def serve(settings: Settings, name: str) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.gather(router.run(stop), senders.run(stop))
+        await asyncio.gather(router.run(stop), senders.run(stop), sweep(store, stop))
     finally:
         for sender in channels.values():
             await sender.close()
         await rasa.close()
         await client.aclose()
+
+
+async def sweep(store: Store, stop: asyncio.Event, seconds: float = SWEEP_SECONDS) -> None:
+    """Applies retention to what conversations share (see Store.sweep), every `seconds`."""
+    while not stop.is_set():
+        try:
+            removed = await store.sweep()
+            if removed:
+                log.info("retention: %d expired entries removed", removed)
+        except (RedisError, OSError) as error:
+            log.warning("retention sweep failed (%s); trying again later", type(error).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass
 
 
 def main() -> None:

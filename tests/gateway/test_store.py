@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -314,3 +316,31 @@ async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: S
     assert (await only_new.notes(conv))[0]["text"] == "called back"
     with pytest.raises(ValueError, match="MESSAGE_KEY"):
         await store.transcript(conv)
+
+
+async def test_every_trace_of_a_conversation_expires_after_its_retention_time(
+    store: Store,
+) -> None:
+    short = Store(store.redis, ID_SECRET, MESSAGE_KEY, ttl=1)
+    await short.accept(
+        Inbound(
+            "telegram", "12345", "u1", "นายจ้างยึดพาสปอร์ต", address={"chat_id": 1}, message_id="5"
+        )
+    )
+    [(entry_id, fields)] = await received(short)
+    conv = fields["conv"]
+    await short.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await short.change(conv, "claim", "anna")
+    await short.add_note(conv, "anna", "called back")
+    await short.remember_messages(conv, ["6"])
+    await short.redis.xgroup_create(OUTBOUND, SENDERS, id="0", mkstream=True)
+    [(out_id, out)] = (await short.redis.xreadgroup(SENDERS, "t", {OUTBOUND: ">"}))[0][1]
+    await short.finish_outbound(out_id, out, web=False)
+    assert sum(conv in text or conv in key for key, text in (await everything(short)).items()) >= 8
+    assert await short.sweep() == 0, "nothing has expired yet"
+
+    await asyncio.sleep(2.2)
+    assert await short.sweep() > 0
+
+    left = await everything(short)
+    assert not [key for key, text in left.items() if key != AUDIT and (conv in key or conv in text)]
