@@ -153,7 +153,9 @@ def stock_endpoints(directory: Path) -> Path:
         .read_text()
         .replace("type: rasa_plugins.tracker_store.WindowedRedisTrackerStore", "type: redis")
     )
-    text = "\n".join(line for line in text.splitlines() if "max_events" not in line)
+    text = "\n".join(
+        line for line in text.splitlines() if "max_events" not in line and "message_key" not in line
+    )
     path = directory / "endpoints-stock.yml"
     path.write_text(text)
     return path

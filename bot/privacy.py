@@ -1,46 +1,13 @@
-"""Pseudonymous conversation ids and encryption of what is stored about a person.
-
-Rasa, transcripts and the console only ever see the HMAC of a channel's user id; the address needed
-to reply and every message text are stored encrypted (Fernet).
-"""
+"""Pseudonymous conversation ids: Rasa, transcripts and the console only ever see the HMAC of a
+channel's user id (what is stored about the person is encrypted: hotline/sealer.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from typing import Any
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 def conversation_id(secret: bytes, channel: str, user: str) -> str:
     """The conversation's id: HMAC-SHA256 of channel and user, so the raw id is never stored."""
     digest = hmac.new(secret, f"{channel}:{user}".encode(), hashlib.sha256).hexdigest()
     return f"{channel[:2]}-{digest[:40]}"
-
-
-class Sealer:
-    """Encrypts stored values with the first key and decrypts with any of them (key rotation)."""
-
-    def __init__(self, keys: bytes) -> None:
-        """Takes Fernet keys (urlsafe base64 of 32 bytes), separated by commas, newest first."""
-        self._fernet = MultiFernet([Fernet(k.strip()) for k in keys.split(b",") if k.strip()])
-
-    def seal(self, value: Any) -> str:
-        """The value as encrypted JSON."""
-        return self._fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
-
-    def open(self, token: str) -> Any:
-        """The value sealed by `seal`; ValueError if the key does not match."""
-        try:
-            return json.loads(self._fernet.decrypt(token.encode()))
-        except InvalidToken as error:
-            raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error
-
-    def reseal(self, token: str) -> str:
-        """The same value encrypted with the newest key."""
-        try:
-            return self._fernet.rotate(token.encode()).decode()
-        except InvalidToken as error:
-            raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error

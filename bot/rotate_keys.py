@@ -14,9 +14,9 @@ import sys
 
 import redis.asyncio as aioredis
 
-from bot.privacy import Sealer
 from bot.settings import start_process
 from bot.store import rotate
+from hotline.sealer import Sealer
 
 
 async def run(client: aioredis.Redis, sealer: Sealer) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from bot.privacy import Sealer
+from hotline.sealer import Sealer
 
 
 class SettingsError(ValueError):

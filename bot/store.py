@@ -24,7 +24,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.privacy import Sealer, conversation_id
+from bot.privacy import conversation_id
+from hotline.sealer import Sealer
 
 PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
@@ -680,11 +681,17 @@ async def rotate(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Re-encrypts every sealed value at rest with the newest key (reply addresses, transcripts,
-    notes, hand-off summaries); (keys, values) rewritten. Safe while the gateway runs."""
+    notes, hand-off summaries, Rasa's trackers); (keys, values) rewritten. Safe while the gateway
+    and Rasa run."""
     reseal = client.register_script(_RESEAL)
     keys = values = 0
-    async for key in client.scan_iter(f"{PREFIX}:*", count=500):
-        kind = _SEALED.get(key.split(":")[1], "")
+    async for key in client.scan_iter(match="*", count=500):
+        if key.startswith(RASA_TRACKER):
+            kind = "string"
+        elif key.startswith(f"{PREFIX}:"):
+            kind = _SEALED.get(key.split(":")[1], "")
+        else:
+            continue
         found: list[tuple[str, str]] = []
         if kind == "string":
             found = [("", await client.get(key) or "")]

@@ -4,10 +4,13 @@ Rasa serializes, stores, re-reads and replays the whole tracker on every message
 stock stores a message at turn 400 costs many times one at turn 1. This store keeps only the most
 recent events (the state before them is folded into slot events), so the cost per message stays
 flat. The full transcript belongs to the project's own conversation store, not to Rasa.
+
+Trackers hold what people wrote, so they are stored encrypted with the gateway's MESSAGE_KEY.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa.core.tracker_store import RedisTrackerStore
@@ -23,9 +26,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from hotline.sealer import Sealer
+
 
 class WindowedRedisTrackerStore(RedisTrackerStore):
-    """Stores trackers in Redis, cut to the last `max_events` events at most."""
+    """Stores trackers in Redis, encrypted, cut to the last `max_events` events at most."""
 
     def __init__(
         self,
@@ -34,9 +39,17 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
         port: int | str = 6379,
         max_events: int | str = 60,
         record_exp: float | str | None = None,
+        message_key: str = "",
         **kwargs: Any,
     ) -> None:
-        """Connects to Redis; values from endpoints.yml may arrive as strings."""
+        """Connects to Redis; values from endpoints.yml may arrive as strings. `message_key`: the
+        gateway's MESSAGE_KEY (Fernet keys, newest first)."""
+        if not message_key.strip():
+            raise ValueError(
+                "the tracker store needs message_key (MESSAGE_KEY in the environment; `make run` "
+                "makes one in var/secrets.env)"
+            )
+        self.sealer = Sealer(message_key.encode())
         super().__init__(
             domain,
             host=host,
@@ -56,6 +69,21 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
             self.serialise_tracker(kept),
             ex=int(expiry) if expiry else None,
         )
+
+    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
+        """The tracker as encrypted JSON."""
+        return self.sealer.seal(tracker.as_dialogue().as_dict())
+
+    def deserialise_tracker(
+        self, sender_id: str, serialised_tracker: str | bytes
+    ) -> DialogueStateTracker | None:
+        """The tracker from its encrypted JSON."""
+        token = (
+            serialised_tracker.decode()
+            if isinstance(serialised_tracker, bytes)
+            else serialised_tracker
+        )
+        return super().deserialise_tracker(sender_id, json.dumps(self.sealer.open(token)))
 
 
 def window(tracker: DialogueStateTracker, domain: Domain, max_events: int) -> DialogueStateTracker:

@@ -89,6 +89,10 @@ def redis_server() -> Iterator[int]:
             _stop(server)
 
 
+# A throw-away key for the servers of the tests and benchmarks (Rasa's trackers, the gateway).
+MESSAGE_KEY = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
+
+
 def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dict[str, str]:
     """The settings `make run` passes, pointed at these servers."""
     return {
@@ -98,6 +102,7 @@ def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dic
         "ACTIONS_PORT": str(actions_port),
         "TRACKER_MAX_EVENTS": str(max_events),
         "TRACKER_EXPIRY_SECONDS": "3600",
+        "MESSAGE_KEY": MESSAGE_KEY,
         "SANIC_HOST": "127.0.0.1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -172,7 +177,6 @@ def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
         "RASA_URL": rasa_url,
         "BOT_PORT": str(free_port()),
         "ID_SECRET": "test-id-secret",
-        "MESSAGE_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
     }
 
 

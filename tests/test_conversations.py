@@ -15,7 +15,8 @@ import pytest
 import redis
 
 from hotline.language import detect
-from tests.servers import ROOT, action_server, environment, free_port, rasa_server
+from hotline.sealer import Sealer
+from tests.servers import MESSAGE_KEY, ROOT, action_server, environment, free_port, rasa_server
 
 MODEL = ROOT / "models" / "assistant.tar.gz"
 
@@ -176,7 +177,7 @@ def test_a_long_conversation_keeps_a_bounded_tracker(
     me = "long-talker"
     for n in range(80):
         assert say(rasa_url, me, "ขอบคุณครับ" if n % 2 else "สวัสดีครับ")
-    stored = json.loads(redis_client.get(f"rasa:tracker:{me}") or "{}")
+    stored = Sealer(MESSAGE_KEY.encode()).open(redis_client.get(f"rasa:tracker:{me}") or "")
     assert len(stored["events"]) <= 60
 
 

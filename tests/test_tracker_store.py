@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
+import pytest
 import redis
+from cryptography.fernet import Fernet
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -18,9 +19,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from hotline.sealer import Sealer
 from rasa_plugins.tracker_store import WindowedRedisTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
+KEY = Fernet.generate_key().decode()
 
 
 def domain() -> Domain:
@@ -47,6 +50,7 @@ def store(redis_port: int, max_events: int = 40) -> WindowedRedisTrackerStore:
         max_events=str(max_events),
         record_exp="3600",
         key_prefix="rasa",
+        message_key=KEY,
     )
 
 
@@ -77,7 +81,7 @@ def test_a_long_conversation_keeps_a_window_and_its_state(
     tracker = DialogueStateTracker.from_events("long", events, domain().slots)
     asyncio.run(tracker_store.save(tracker))
 
-    stored = json.loads(redis_client.get("rasa:tracker:long") or "{}")
+    stored = Sealer(KEY.encode()).open(redis_client.get("rasa:tracker:long") or "")
     assert len(stored["events"]) <= 40
     loaded = asyncio.run(tracker_store.retrieve("long"))
     assert loaded is not None
@@ -102,3 +106,23 @@ def test_the_window_stays_bounded_as_the_conversation_grows(redis_port: int) -> 
                 event = UserUttered(f"m{n}", event.intent)
             loaded.update(event)
         tracker = loaded
+
+
+def test_trackers_are_stored_encrypted(redis_port: int, redis_client: redis.Redis) -> None:
+    tracker = DialogueStateTracker.from_events("secret", turns(3), domain().slots)
+    asyncio.run(store(redis_port).save(tracker))
+    stored = str(redis_client.get("rasa:tracker:secret"))
+    assert "message 1" not in stored and "reply 1" not in stored and "greet" not in stored
+    other_key = WindowedRedisTrackerStore(
+        domain(),
+        port=str(redis_port),
+        key_prefix="rasa",
+        message_key=Fernet.generate_key().decode(),
+    )
+    with pytest.raises(ValueError, match="MESSAGE_KEY"):
+        asyncio.run(other_key.retrieve("secret"))
+
+
+def test_the_store_refuses_to_start_without_a_key() -> None:
+    with pytest.raises(ValueError, match="MESSAGE_KEY"):
+        WindowedRedisTrackerStore(domain(), message_key=" ")

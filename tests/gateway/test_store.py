@@ -299,6 +299,7 @@ async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: S
     conv = fields["conv"]
     await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
     await store.add_note(conv, "anna", "called back")
+    await store.redis.set(f"rasa:tracker:{conv}", store.sealer.seal({"events": ["hi"]}))
     new_key = Fernet.generate_key()
     # Step 1: the new key first, the old one still listed: everything old is readable.
     both = Store(store.redis, ID_SECRET, new_key + b"," + MESSAGE_KEY, ttl=3600)
@@ -306,7 +307,7 @@ async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: S
     assert before[0][0]["text"] == "x" and before[2]["risk"] == "high"
     # Step 2: re-encrypt, then drop the old key: still readable, and the old key reads nothing.
     keys, values = await rotate(store.redis, both.sealer)
-    assert (keys, values) == (4, 5), "address, transcript (2 lines), notes, hand-off"
+    assert (keys, values) == (5, 6), "address, transcript (2 lines), notes, hand-off, tracker"
     only_new = Store(store.redis, ID_SECRET, new_key, ttl=3600)
     assert (
         await only_new.transcript(conv),
@@ -314,6 +315,8 @@ async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: S
         await only_new.handoff(conv),
     ) == before
     assert (await only_new.notes(conv))[0]["text"] == "called back"
+    tracker = await store.redis.get(f"rasa:tracker:{conv}")
+    assert only_new.sealer.open(tracker) == {"events": ["hi"]}
     with pytest.raises(ValueError, match="MESSAGE_KEY"):
         await store.transcript(conv)
 

@@ -1,0 +1,35 @@
+"""Encryption of what is stored about a person (Fernet): messages, transcripts, reply addresses,
+Rasa's trackers. Used by the gateway and by Rasa's tracker store, with the same MESSAGE_KEY."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class Sealer:
+    """Encrypts stored values with the first key and decrypts with any of them (key rotation)."""
+
+    def __init__(self, keys: bytes) -> None:
+        """Takes Fernet keys (urlsafe base64 of 32 bytes), separated by commas, newest first."""
+        self._fernet = MultiFernet([Fernet(k.strip()) for k in keys.split(b",") if k.strip()])
+
+    def seal(self, value: Any) -> str:
+        """The value as encrypted JSON."""
+        return self._fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+
+    def open(self, token: str) -> Any:
+        """The value sealed by `seal`; ValueError if the key does not match."""
+        try:
+            return json.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as error:
+            raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error
+
+    def reseal(self, token: str) -> str:
+        """The same value encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as error:
+            raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error
