@@ -206,3 +206,25 @@ def test_an_operator_takes_a_conversation_that_did_not_ask(stack: Stack) -> None
     assert taken.is_redirect
     assert stack.redis.hget(conversation_key(conv), "state") == "operator"
     assert "Taken from the list by an operator" in operator.get(f"/console/c/{conv}").text
+
+
+def test_operators_see_a_pseudonym_never_the_telegram_id_or_name(stack: Stack) -> None:
+    chat_id = 912_345_678
+    update = stack.telegram.text_update(chat_id, "ขอคุยกับเจ้าหน้าที่")
+    person = {"username": "somchai_marked", "first_name": "Somchai", "last_name": "Markedname"}
+    update["message"]["from"].update(person)
+    update["message"]["chat"].update(person)
+    stack.telegram.queue_update(update)
+    conv = stack.conv(str(chat_id), "telegram")
+    for _ in range(400):
+        if stack.redis.zscore(QUEUE, conv) is not None:
+            break
+        time.sleep(0.05)
+    client = login(stack, make_user(stack))
+    client.post(f"/console/c/{conv}/claim", data={"csrf": _csrf(client.get("/console").text)})
+    pages = [client.get(path).text for path in ("/console", "/console/queue")]
+    pages += [client.get(f"/console/c/{conv}{part}").text for part in ("", "/live")]
+    assert conv in pages[-2], "the conversation is shown by its pseudonym"
+    for page in pages:
+        for marked in (str(chat_id), "somchai", "Somchai", "Markedname"):
+            assert marked not in page
