@@ -25,7 +25,8 @@ async def run(client: aioredis.Redis, sealer: Sealer) -> None:
     def progress(keys: int, values: int) -> None:
         print(f"\rre-encrypted {values} values in {keys} keys", end="", flush=True)  # noqa: T201
 
-    keys, values = await rotate(client, sealer, progress)
+    # Progress rewrites one line on a terminal; in a log only the total is written.
+    keys, values = await rotate(client, sealer, progress if sys.stdout.isatty() else None)
     print(f"\rre-encrypted {values} values in {keys} keys: done")  # noqa: T201
 
 

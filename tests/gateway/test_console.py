@@ -228,3 +228,17 @@ def test_operators_see_a_pseudonym_never_the_telegram_id_or_name(stack: Stack) -
     for page in pages:
         for marked in (str(chat_id), "somchai", "Somchai", "Markedname"):
             assert marked not in page
+
+
+def test_a_quick_exit_closes_the_handoff_and_the_operator_reads_why(stack: Stack) -> None:
+    client = f"console-{next(names)}-abcdefghijklmnop"
+    for text in ("ขอคุยกับเจ้าหน้าที่", "ดอกมะลิ"):
+        httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": text})
+    conv = stack.conv(client)
+    for _ in range(200):
+        if stack.redis.hget(conversation_key(conv), "state") == "closed":
+            break
+        time.sleep(0.05)
+    page = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
+    assert "quick exit: the chat page closed" in page
+    assert "The person left quickly" in page
