@@ -287,7 +287,9 @@ class Store:
         conv = self.conversation_id(message.channel, message.user)
         entry = await self._accept(
             keys=[
-                f"{PREFIX}:seen:{message.channel}:{message.event_id}",
+                # The event id may hold the user's id (the web chat's client id lets one read
+                # its replies): only a keyed hash of it is stored.
+                f"{PREFIX}:seen:{self.conversation_id(message.channel, message.event_id)}",
                 conversation_key(conv),
                 INBOUND,
                 _address_key(conv),
