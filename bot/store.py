@@ -83,6 +83,15 @@ def login_failures_key(who: str) -> str:
     return f"{PREFIX}:login:fail:{who}"
 
 
+# NGOs that share the service: their codes (a set), and one hash per NGO (bot/ngos.py).
+NGOS = f"{PREFIX}:ngos"
+
+
+def ngo_key(code: str) -> str:
+    """The hash of one NGO of the registry."""
+    return f"{PREFIX}:ngo:{code}"
+
+
 def notes_key(conv: str) -> str:
     """Operators' private notes on one conversation."""
     return f"{PREFIX}:notes:{conv}"

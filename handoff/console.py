@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
+from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
 from handoff import accounts, sessions
 from handoff.sessions import COOKIE, Session
@@ -308,6 +309,35 @@ def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> AP
                 break
         await store.audit(session.account.name, "audit_read", conv)
         return page(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
+
+    @router.get("/ngos")
+    async def ngo_list(request: Request, session: SignedIn, code: str = "") -> HTMLResponse:
+        """The NGO registry (supervisors only), with a form to add one or edit `code`."""
+        if not session.account.supervisor:
+            raise SupervisorsOnly
+        editing = await ngos.find(redis, code) if code else None
+        return page(
+            request,
+            "ngos.html",
+            {"session": session, "ngos": await ngos.everyone(redis), "editing": editing},
+        )
+
+    @router.post("/ngos")
+    async def ngo_save(request: Request, session: SignedIn, form: Checked) -> Response:
+        """Adds or changes an NGO; a wrong field shows the form again, as typed, with why."""
+        if not session.account.supervisor:
+            raise SupervisorsOnly
+        fields = {k: str(form.get(k) or "") for k in ("code", "name", "contact", "team")}
+        languages = [str(x) for x in form.getlist("languages")]
+        try:
+            ngo = ngos.parse(languages=languages, **fields)
+            await ngos.save(redis, ngo)
+        except ngos.InvalidNGO as error:
+            typed = {**fields, "languages": languages}
+            context = {"session": session, "ngos": await ngos.everyone(redis)}
+            return page(request, "ngos.html", {**context, "typed": typed, "error": str(error)}, 400)
+        await store.audit(session.account.name, "ngo_saved", detail=ngo.code)
+        return RedirectResponse(f"{PREFIX}/ngos", status_code=303)
 
     @router.get("/events")
     async def events(

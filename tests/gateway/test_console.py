@@ -242,3 +242,27 @@ def test_a_quick_exit_closes_the_handoff_and_the_operator_reads_why(stack: Stack
     page = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
     assert "quick exit: the chat page closed" in page
     assert "The person left quickly" in page
+
+
+def test_supervisors_keep_the_ngo_registry(stack: Stack) -> None:
+    operator = make_user(stack)
+    assert login(stack, operator).get("/console/ngos").status_code == 403
+    supervisor = login(stack, make_user(stack, "supervisor"))
+    csrf = _csrf(supervisor.get("/console/ngos").text)
+    form = {"csrf": csrf, "code": "mekong-aid", "name": "Mekong Aid", "languages": ["th", "km"]}
+
+    bad = supervisor.post("/console/ngos", data={**form, "code": "has spaces"})
+    assert bad.status_code == 400 and "code:" in bad.text
+    assert 'value="Mekong Aid"' in bad.text, "what was typed is kept"
+    unknown = supervisor.post("/console/ngos", data={**form, "team": "nobody-here"})
+    assert unknown.status_code == 400 and "no console account named nobody-here" in unknown.text
+    assert "mekong-aid" not in supervisor.get("/console/ngos").text, "nothing saved"
+
+    saved = supervisor.post("/console/ngos", data={**form, "team": operator, "contact": "+66 0"})
+    assert saved.status_code == 303
+    listed = supervisor.get("/console/ngos").text
+    assert "Mekong Aid" in listed and operator in listed and "Khmer" in listed
+    assert "Vietnamese</td>" not in listed
+    editing = supervisor.get("/console/ngos", params={"code": "mekong-aid"}).text
+    assert 'value="Mekong Aid"' in editing and 'value="km" checked' in editing
+    assert "saved an NGO" in supervisor.get("/console/audit").text
