@@ -71,7 +71,10 @@ async def save(redis: aioredis.Redis, ngo: NGO) -> None:
 
 async def find(redis: aioredis.Redis, code: str) -> NGO | None:
     """The NGO with this code, if registered."""
-    found: dict[str, str] = await redis.hgetall(ngo_key(code))
+    return _ngo(code, await redis.hgetall(ngo_key(code)))
+
+
+def _ngo(code: str, found: dict[str, str]) -> NGO | None:
     if not found:
         return None
     return NGO(
@@ -84,6 +87,40 @@ async def find(redis: aioredis.Redis, code: str) -> NGO | None:
 
 
 async def everyone(redis: aioredis.Redis) -> list[NGO]:
-    """Every registered NGO, by code."""
-    found = [await find(redis, code) for code in sorted(await redis.smembers(NGOS))]
+    """Every registered NGO, by code (one round trip for their hashes)."""
+    codes = sorted(await redis.smembers(NGOS))
+    async with redis.pipeline(transaction=False) as pipe:
+        for code in codes:
+            pipe.hgetall(ngo_key(code))
+        hashes: list[dict[str, str]] = await pipe.execute()
+    found = [_ngo(code, fields) for code, fields in zip(codes, hashes, strict=True)]
     return [ngo for ngo in found if ngo is not None]
+
+
+def route(
+    waiting: list[tuple[str, dict[str, str]]],
+    user: str,
+    supervisor: bool,
+    teams: dict[str, tuple[str, ...]],
+    online: set[str],
+) -> list[tuple[str, dict[str, str]]]:
+    """The queue as one operator sees it. A conversation that came through an NGO's link goes
+    first to that NGO's team while one of its operators is online: listed first for the team,
+    not at all for other operators. Otherwise it is in the general queue. Supervisors see every
+    conversation; order is kept within each part (most urgent, then longest waiting)."""
+    mine, general = [], []
+    for conv, found in waiting:
+        team = teams.get(found.get("referral", ""), ())
+        if team and online.intersection(team):
+            if user in team:
+                mine.append((conv, found))
+            elif supervisor:
+                general.append((conv, found))
+        else:
+            general.append((conv, found))
+    return mine + general
+
+
+async def teams(redis: aioredis.Redis) -> dict[str, tuple[str, ...]]:
+    """Each NGO's operator team, by code."""
+    return {ngo.code: ngo.team for ngo in await everyone(redis) if ngo.team}

@@ -662,6 +662,11 @@ class Store:
         count: int = await self.redis.zcount(ONLINE, _now() - ONLINE_SECONDS, "+inf")
         return count
 
+    async def who_is_online(self) -> set[str]:
+        """The operators who had the console open in the last ONLINE_SECONDS."""
+        found: list[str] = await self.redis.zrangebyscore(ONLINE, _now() - ONLINE_SECONDS, "+inf")
+        return set(found)
+
     async def audit(self, user: str, action: str, conv: str = "", detail: str = "") -> None:
         """Records who did or saw what; the log is only ever appended to."""
         await self.redis.xadd(

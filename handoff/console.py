@@ -373,7 +373,15 @@ def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> AP
 
 async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
     now = time.time()
-    waiting = queue_rows(await store.waiting(), now)
+    account = session.account
+    routed = ngos.route(
+        await store.waiting(),
+        account.name,
+        account.supervisor,
+        await ngos.teams(store.redis),
+        await store.who_is_online(),
+    )
+    waiting = queue_rows(routed, now)
     held = queue_rows(await store.with_operators(), now)
     mine = [row for row in held if row.operator == session.account.name]
     others = [row for row in held if row.operator != session.account.name]

@@ -266,3 +266,26 @@ def test_supervisors_keep_the_ngo_registry(stack: Stack) -> None:
     editing = supervisor.get("/console/ngos", params={"code": "mekong-aid"}).text
     assert 'value="Mekong Aid"' in editing and 'value="km" checked' in editing
     assert "saved an NGO" in supervisor.get("/console/audit").text
+
+
+def test_an_ngos_handoffs_go_to_its_team_while_one_of_it_is_online(stack: Stack) -> None:
+    member, other = make_user(stack), make_user(stack)
+    supervisor = login(stack, make_user(stack, "supervisor"))
+    form = {"code": "route-ngo", "name": "Route", "languages": ["vi"], "team": member}
+    csrf = _csrf(supervisor.get("/console/ngos").text)
+    assert supervisor.post("/console/ngos", data={**form, "csrf": csrf}).status_code == 303
+    client = f"console-{next(names)}-abcdefghijklmnop"
+    body = {"client": client, "text": "cho gặp nhân viên", "ref": "route-ngo"}
+    httpx.post(f"{stack.url}/chat/messages", json=body)
+    conv = stack.conv(client)
+    for _ in range(200):
+        if stack.redis.zscore(QUEUE, conv) is not None:
+            break
+        time.sleep(0.05)
+    stack.redis.zrem("hl:operators:online", member)
+    outsider = login(stack, other)
+    assert conv in outsider.get("/console/queue").text, "nobody of the team is online"
+    team = login(stack, member)
+    assert conv in team.get("/console").text
+    assert conv not in outsider.get("/console/queue").text, "now it is the team's"
+    assert conv in supervisor.get("/console/queue").text
