@@ -7,24 +7,30 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
 
 from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
-from handoff import accounts, sessions
+from handoff import accounts, ngo_pages, sessions
+from handoff.pages import (
+    HERE,
+    PREFIX,
+    Checked,
+    FormExpired,
+    LoginRequired,
+    SignedIn,
+    Supervisor,
+    SupervisorsOnly,
+    render,
+)
 from handoff.sessions import COOKIE, Session
-from handoff.views import Texts, conversation_view, queue_rows, reply_text
+from handoff.views import conversation_view, queue_rows, reply_text
 
-HERE = Path(__file__).parent
-PREFIX = "/console"
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
 HEARTBEAT_MS = 15_000
@@ -43,56 +49,21 @@ SECURITY_HEADERS = {
 Conv = Annotated[str, PathParam(pattern=CONV_PATTERN)]
 
 
-class LoginRequired(Exception):
-    """The request has no valid session: the browser goes to the login page."""
-
-
-class FormExpired(Exception):
-    """A form came without the session's CSRF token."""
-
-
-class SupervisorsOnly(Exception):
-    """An operator asked for a supervisor's page."""
-
-
-async def signed_in(request: Request) -> Session:
-    """The request's session; LoginRequired without one."""
-    store: Store = request.app.state.store
-    session = await sessions.find(store.redis, request.cookies.get(COOKIE))
-    if session is None:
-        raise LoginRequired
-    return session
-
-
-SignedIn = Annotated[Session, Depends(signed_in)]
-
-
-async def checked_form(request: Request, session: SignedIn) -> FormData:
-    """The posted form, when it carries the session's CSRF token; FormExpired otherwise."""
-    form = await request.form()
-    if not sessions.csrf_ok(session, str(form.get("csrf") or "")):
-        raise FormExpired
-    return form
-
-
-Checked = Annotated[FormData, Depends(checked_form)]
-
-
 def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
     """Adds the console to the gateway's app: routes, static files, error pages, headers.
     `secure_cookies`: send the session cookie over HTTPS only (when served behind HTTPS)."""
-    templates = Jinja2Templates(directory=HERE / "templates")
-    app.include_router(routes(store, templates, secure_cookies))
+    for router in routers(store, secure_cookies):
+        app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
     async def to_login(request: Request, error: Exception) -> Response:
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
 
     async def expired(request: Request, error: Exception) -> Response:
-        return _page(templates, request, "error.html", {"key": "expired_form"}, 403)
+        return render(request, "error.html", {"key": "expired_form"}, 403)
 
     async def forbidden(request: Request, error: Exception) -> Response:
-        return _page(templates, request, "error.html", {"key": "forbidden"}, 403)
+        return render(request, "error.html", {"key": "forbidden"}, 403)
 
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(FormExpired, expired)
@@ -108,30 +79,17 @@ def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
         return response
 
 
-def _page(
-    templates: Jinja2Templates,
-    request: Request,
-    name: str,
-    context: dict[str, Any],
-    status: int = 200,
-) -> HTMLResponse:
-    session: Session | None = context.get("session")
-    language = session.account.language if session else "en"
-    texts = Texts(language)
-    return templates.TemplateResponse(
-        request, name, {"t": texts, "prefix": PREFIX, **context}, status_code=status
-    )
+def routers(store: Store, secure_cookies: bool) -> list[APIRouter]:
+    """Every router of the console's pages."""
+    return [routes(store, secure_cookies), ngo_pages.routes()]
 
 
-def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> APIRouter:
+def routes(store: Store, secure_cookies: bool) -> APIRouter:
     """The console's routes; every one but the login page needs a session."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     redis = store.redis
 
-    def page(
-        request: Request, name: str, context: dict[str, Any], status: int = 200
-    ) -> HTMLResponse:
-        return _page(templates, request, name, context, status)
+    page = render
 
     async def last_event() -> str:
         """The console stream's newest id, read before a page's data, so that the page's live
@@ -296,10 +254,8 @@ def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> AP
         return await act(request, session, conv, "close", say=text)
 
     @router.get("/audit")
-    async def audit(request: Request, session: SignedIn, conv: str = "") -> HTMLResponse:
+    async def audit(request: Request, session: Supervisor, conv: str = "") -> HTMLResponse:
         """Who did or saw what (supervisors only), newest first; one conversation with ?conv=."""
-        if not session.account.supervisor:
-            raise SupervisorsOnly
         entries = []
         for entry_id, fields in await redis.xrevrange(AUDIT, count=AUDIT_PAGE * 20):
             if conv and fields.get("conv") != conv:
@@ -309,35 +265,6 @@ def routes(store: Store, templates: Jinja2Templates, secure_cookies: bool) -> AP
                 break
         await store.audit(session.account.name, "audit_read", conv)
         return page(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
-
-    @router.get("/ngos")
-    async def ngo_list(request: Request, session: SignedIn, code: str = "") -> HTMLResponse:
-        """The NGO registry (supervisors only), with a form to add one or edit `code`."""
-        if not session.account.supervisor:
-            raise SupervisorsOnly
-        editing = await ngos.find(redis, code) if code else None
-        return page(
-            request,
-            "ngos.html",
-            {"session": session, "ngos": await ngos.everyone(redis), "editing": editing},
-        )
-
-    @router.post("/ngos")
-    async def ngo_save(request: Request, session: SignedIn, form: Checked) -> Response:
-        """Adds or changes an NGO; a wrong field shows the form again, as typed, with why."""
-        if not session.account.supervisor:
-            raise SupervisorsOnly
-        fields = {k: str(form.get(k) or "") for k in ("code", "name", "contact", "team")}
-        languages = [str(x) for x in form.getlist("languages")]
-        try:
-            ngo = ngos.parse(languages=languages, **fields)
-            await ngos.save(redis, ngo)
-        except ngos.InvalidNGO as error:
-            typed = {**fields, "languages": languages}
-            context = {"session": session, "ngos": await ngos.everyone(redis)}
-            return page(request, "ngos.html", {**context, "typed": typed, "error": str(error)}, 400)
-        await store.audit(session.account.name, "ngo_saved", detail=ngo.code)
-        return RedirectResponse(f"{PREFIX}/ngos", status_code=303)
 
     @router.get("/events")
     async def events(

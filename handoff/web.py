@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.app import create_app, serve
 from bot.settings import start_process
-from handoff import console
+from handoff import console, pages
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
     app = create_app(settings)
     console.install(app, app.state.store, secure_cookies=settings.public_url.startswith("https:"))
     base = f"http://{settings.host}:{settings.port}"
-    print(f"== Web chat: {base}/   Operator console: {base}{console.PREFIX}", flush=True)  # noqa: T201
+    print(f"== Web chat: {base}/   Operator console: {base}{pages.PREFIX}", flush=True)  # noqa: T201
     serve(app, settings)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from fastapi.templating import Jinja2Templates
 
 from bot.store import QUEUE, Store, conversation_key
 from handoff import console
@@ -74,16 +73,15 @@ def waiting_conv(stack: Stack) -> Iterator[str]:
 
 
 def every_route() -> list[tuple[str, str]]:
-    """(method, path) of every console route, read from the router itself, so a new route is
+    """(method, path) of every console route, read from the console's routers, so a new route is
     walked too. Path parameters get a well-formed value."""
-    client = aioredis.Redis()
-    store = Store(client, ID_SECRET, MESSAGE_KEY, 60)
-    router = console.routes(store, Jinja2Templates(directory=console.HERE / "templates"), False)
+    store = Store(aioredis.Redis(), ID_SECRET, MESSAGE_KEY, 60)
     found = []
-    for route in router.routes:
-        path = str(getattr(route, "path", "")).replace("{conv}", "te-" + "0" * 40)
-        for method in sorted(getattr(route, "methods", None) or []):
-            found.append((method, path))
+    for router in console.routers(store, False):
+        for route in router.routes:
+            path = str(getattr(route, "path", "")).replace("{conv}", "te-" + "0" * 40)
+            for method in sorted(getattr(route, "methods", None) or []):
+                found.append((method, path))
     return found
 
 
