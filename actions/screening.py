@@ -14,7 +14,7 @@ from actions.handoff import send_emergency
 from actions.language import validate_known
 from hotline.content import COUNTRIES, screening
 from hotline.hotlines import format_lines, select
-from hotline.screening import ANSWERS, QUESTIONS, assess
+from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
 
 REQUESTED_SLOT = "requested_slot"
 # What a short reply means as an answer to a yes/no question.
@@ -189,6 +189,7 @@ class ActionScreeningResult(Action):
         answers = answers_of(tracker)
         result = assess(answers)
         texts = screening()
+        dispatcher.utter_message(json_message=screened_payload(result.risk, country))
         if result.risk == "immediate":
             dispatcher.utter_message(text=texts.results["immediate"][language])
             send_emergency(dispatcher, tracker, reason="screening")

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "line"
 WEBHOOK_PATH = "/line/webhook"
 DEFAULT_API = "https://api.line.me"
+# What the assistant is sent when a person adds the account (it greets them).
+FOLLOWED = "/greet"
 REFERRAL = re.compile(r"(?:^|\s)ref:([A-Za-z0-9_-]{1,64})(?=\s|$)")
 # A reply token works once, for about a minute after the event; after that, push.
 REPLY_TOKEN_SECONDS = 50
@@ -67,7 +69,7 @@ def to_inbound(event: Any) -> Inbound | None:
     event_id = str(getattr(event, "webhook_event_id", "") or uuid.uuid4().hex)
     user = source.user_id
     if isinstance(event, FollowEvent):
-        return Inbound(CHANNEL, user, event_id, "/greet", "text", address)
+        return Inbound(CHANNEL, user, event_id, FOLLOWED, "text", address)
     if isinstance(event, PostbackEvent):
         return Inbound(CHANNEL, user, event_id, str(event.postback.data), "text", address)
     if isinstance(event, MessageEvent):

@@ -6,12 +6,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot import counts
+from bot.line_channel import CHANNEL as LINE
+from bot.line_channel import FOLLOWED
 from bot.rasa_client import RasaClient
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.store import State, Store, Turn
 from hotline.content import console_texts, gateway_texts
+from hotline.handoff import PAYLOAD_KEY as HANDOFF
 from hotline.hotlines import while_waiting
 from hotline.language import LANGUAGES, detect
+from hotline.screening import SCREENED_KEY as SCREENED
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,9 @@ class Router:
         language = conversation.get("language", "")
         state = State(conversation.get("state") or State.BOT)
         if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
-            await self._leave(entry_id, fields, text, state, language or detect(text) or "")
+            language = language or detect(text) or ""
+            tally = _counted(fields, text, conversation, language, None, None)
+            await self._leave(entry_id, fields, text, state, language, tally)
             return
         if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
             # A person handles this conversation now: keep the message for them, say nothing.
@@ -57,22 +64,39 @@ class Router:
                 entry_id, fields, text, [], None, language, for_operator=True
             )
             return
-        replies, handoff, forget = await self._answer(entry_id, fields, text, conversation)
+        replies, handoff, screened, forget = await self._answer(
+            entry_id, fields, text, conversation
+        )
         spoken = _language_of(replies) or language
         if handoff is not None and not await self.store.operators_online():
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
         if seq == 1 and not forget:
             # After the answer: emergency numbers never wait behind it.
             replies.append(self._notice(fields["channel"], spoken))
+        counted, opening = _counted(fields, text, conversation, spoken, handoff, screened)
         await self.store.finish_inbound(
-            entry_id, fields, text, replies, handoff, spoken, forget=forget
+            entry_id,
+            fields,
+            text,
+            replies,
+            handoff,
+            spoken,
+            forget=forget,
+            counted=counted,
+            opening=opening,
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
             await self.store.forget(conv)
 
     async def _leave(
-        self, entry_id: str, fields: dict[str, str], text: str, state: State, language: str
+        self,
+        entry_id: str,
+        fields: dict[str, str],
+        text: str,
+        state: State,
+        language: str,
+        tally: tuple[list[str], list[str]],
     ) -> None:
         """A quick exit: ends any hand-off with a note for the operators, and has the channel
         clear what it can (Telegram deletes the chat's messages and leaves a neutral one; LINE
@@ -87,7 +111,17 @@ class Router:
             replies = [
                 {"text": _say("exit_line" if channel == "line" else "exit_neutral", language)}
             ]
-        await self.store.finish_inbound(entry_id, fields, text, replies, None, language, leave=True)
+        await self.store.finish_inbound(
+            entry_id,
+            fields,
+            text,
+            replies,
+            None,
+            language,
+            leave=True,
+            counted=tally[0],
+            opening=tally[1],
+        )
 
     def _notice(self, channel: str, language: str) -> dict[str, Any]:
         """The first-contact notice, with Telegram's exit button under the input field."""
@@ -99,10 +133,12 @@ class Router:
 
     async def _answer(
         self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, bool]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """The person's replies, and what the bot's custom payloads ask: a hand-off, a screening
+        to count, forgetting the conversation."""
         language = conversation.get("language") or detect(text) or ""
         if fields.get("kind", "text") != "text":
-            return [{"text": _say("non_text", language)}], None, False
+            return [{"text": _say("non_text", language)}], None, None, False
         text = as_command(text)
         notes = []
         if len(text) > MAX_CHARACTERS:
@@ -115,10 +151,11 @@ class Router:
         }
         replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
         payloads = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
-        handoff = next((p["handoff"] for p in payloads if "handoff" in p), None)
+        handoff = next((p[HANDOFF] for p in payloads if HANDOFF in p), None)
+        screened = next((p[SCREENED] for p in payloads if SCREENED in p), None)
         forget = any(p.get("forget_me") for p in payloads)
         shown = [reply for reply in map(_for_person, replies) if reply]
-        return notes + shown, handoff, forget
+        return notes + shown, handoff, screened, forget
 
 
 def as_command(text: str) -> str:
@@ -133,6 +170,35 @@ def as_command(text: str) -> str:
 def no_operator(country: str | None, language: str | None) -> str:
     """Tells a person that nobody is online to take the hand-off, with the lines to call."""
     return f"{_say('no_operator', language or '')}\n{while_waiting(country, language)}"
+
+
+def _counted(
+    fields: dict[str, str],
+    text: str,
+    conversation: dict[str, str],
+    language: str,
+    handoff: dict[str, Any] | None,
+    screened: dict[str, Any] | None,
+) -> tuple[list[str], list[str]]:
+    """The report counters a handled message adds 1 to (a screening when it ends, a hand-off when
+    one is asked for), and those it adds 1 to if its conversation was not counted yet. Adding
+    the LINE account opens no conversation: who comes through an NGO's pre-filled link may add
+    the account first, and only their first message carries the code."""
+    referral = conversation.get("referral", "")
+    known = {"channel": fields["channel"], "language": language}
+    found = []
+    if screened is not None:
+        found += counts.fields("screenings", referral, known | _given(screened))
+    if handoff is not None:
+        found += counts.fields("handoffs", referral, known | _given(handoff))
+    if fields["channel"] == LINE and text == FOLLOWED:
+        return found, []
+    return found, counts.fields("conversations", referral, known)
+
+
+def _given(payload: dict[str, Any]) -> dict[str, str]:
+    """A payload's values that are set, as text."""
+    return {key: str(value) for key, value in payload.items() if isinstance(value, str) and value}
 
 
 def _for_person(reply: dict[str, Any]) -> dict[str, Any]:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot import counts
 from bot.privacy import conversation_id
 from hotline.sealer import Sealer
 
@@ -90,6 +91,21 @@ NGOS = f"{PREFIX}:ngos"
 def ngo_key(code: str) -> str:
     """The hash of one NGO of the registry."""
     return f"{PREFIX}:ngo:{code}"
+
+
+# Anonymous counts for the reports (bot/counts.py): a hash per day (ICT) of counters, and a list
+# per day and referral of how long answered hand-offs waited. Neither names a conversation.
+STATS_KEPT_SECONDS = 2 * 366 * 24 * 3600
+
+
+def stats_key(day: str) -> str:
+    """One day's counters."""
+    return f"{PREFIX}:stats:{day}"
+
+
+def waits_key(day: str, referral: str) -> str:
+    """One day's waits for an operator, in seconds, for everyone (`*`) or one NGO's code."""
+    return f"{PREFIX}:stats:{day}:waits:{referral}"
 
 
 def notes_key(conv: str) -> str:
@@ -204,12 +220,15 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
                   'kind', ARGV[5], 'text', ARGV[6])
 """
 
-# KEYS: conversation, inbound, outbound, transcript, queue, console. ARGV: group, entry id, seq,
+# KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters.
+# ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
 # hand-off (sealed), reason, console event ('' or 'message'), console backlog, country, how many
-# recent conversations to keep, quick exit ('1' or ''), sealed address (with forget). A
-# conversation that is gone (erased or expired) takes nothing more: its entry is dropped.
+# recent conversations to keep, quick exit ('1' or ''), sealed address (with forget), counters
+# to add 1 to (joined by newline), how long counters are kept, counters to add 1 to if the
+# conversation was not counted yet. A conversation that is gone (erased
+# or expired) takes nothing more: its entry is dropped.
 _FINISH_INBOUND = """
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[1]) == 0 then
@@ -240,6 +259,16 @@ if ARGV[8] ~= '' then
 end
 if ARGV[17] ~= '' then
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', ARGV[17], 'conv', ARGV[9])
+end
+local counters = ARGV[23]
+if ARGV[25] ~= '' and redis.call('HSETNX', KEYS[1], 'counted', '1') == 1 then
+  counters = counters .. '\\n' .. ARGV[25]
+end
+if counters ~= '' then
+  for counter in string.gmatch(counters, '[^\\n]+') do
+    redis.call('HINCRBY', KEYS[8], counter, 1)
+  end
+  redis.call('EXPIRE', KEYS[8], ARGV[24])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
@@ -361,12 +390,15 @@ class Store:
         forget: bool = False,
         for_operator: bool = False,
         leave: bool = False,
+        counted: Sequence[str] = (),
+        opening: Sequence[str] = (),
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
         all or nothing. `forget`: the conversation is to be erased (`forget` does it) and the
         replies carry their address. `for_operator`: the message waits for a person (the console
-        is told). `leave`: a quick exit; the channel first deletes what it can. False when it had
-        been done before."""
+        is told). `leave`: a quick exit; the channel first deletes what it can. `counted`: the
+        report counters (bot/counts.py) this message adds 1 to; `opening`: those it adds 1 to if
+        its conversation was not counted yet. False when it had been done before."""
         conv = fields["conv"]
         now = _now()
         lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
@@ -385,6 +417,7 @@ class Store:
                 QUEUE,
                 CONSOLE,
                 RECENT,
+                stats_key(counts.day(now)),
             ],
             args=[
                 ROUTERS,
@@ -409,6 +442,9 @@ class Store:
                 RECENT_KEPT,
                 "1" if leave else "",
                 (await self.redis.get(_address_key(conv)) or "") if forget else "",
+                "\n".join(counted),
+                STATS_KEPT_SECONDS,
+                "\n".join(opening),
             ],
         )
         return bool(result)
@@ -572,6 +608,7 @@ class Store:
                     if event == "claim" and current is State.WAITING:
                         since = float(found.get("waiting_since") or now)
                         fields |= {"operator": by, "claimed_at": now, "waited": now - since}
+                        self._count_answered(pipe, found, now, now - since)
                     elif event == "claim":
                         # Taken from the list: nobody asked, nobody waited.
                         fields |= {"operator": by, "claimed_at": now, "reason": "operator"}
@@ -605,6 +642,36 @@ class Store:
                     return new
                 except aioredis.WatchError:
                     continue
+
+    @staticmethod
+    def _count_answered(pipe: Any, conversation: dict[str, str], now: float, waited: float) -> None:
+        """Counts an answered hand-off and how long it waited, in the claim's transaction."""
+        day = counts.day(now)
+        referral = conversation.get("referral", "")
+        for counter in counts.fields("answered", referral, conversation):
+            pipe.hincrby(stats_key(day), counter, 1)
+        pipe.expire(stats_key(day), STATS_KEPT_SECONDS)
+        for who in {counts.ALL, referral or counts.ALL}:
+            pipe.rpush(waits_key(day, who), round(waited, 1))
+            pipe.expire(waits_key(day, who), STATS_KEPT_SECONDS)
+
+    async def statistics(self, days: Sequence[str], referral: str = "") -> list[counts.Day]:
+        """The counts of each day, for everyone or for one NGO's code."""
+        who = referral or counts.ALL
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for day in days:
+                pipe.hgetall(stats_key(day))
+                pipe.lrange(waits_key(day, who), 0, -1)
+            found: list[Any] = await pipe.execute()
+        suffix = f"|{who}"
+        return [
+            counts.Day(
+                day,
+                {k[: -len(suffix)]: int(n) for k, n in found[2 * i].items() if k.endswith(suffix)},
+                [float(w) for w in found[2 * i + 1]],
+            )
+            for i, day in enumerate(days)
+        ]
 
     async def add_note(self, conv: str, by: str, text: str) -> None:
         """A private note of an operator on the conversation (never sent to the person)."""

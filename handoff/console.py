@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
-from handoff import accounts, ngo_pages, sessions
+from handoff import accounts, ngo_pages, reports, sessions
 from handoff.pages import (
     HERE,
     PREFIX,
@@ -81,7 +81,7 @@ def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
 
 def routers(store: Store, secure_cookies: bool) -> list[APIRouter]:
     """Every router of the console's pages."""
-    return [routes(store, secure_cookies), ngo_pages.routes()]
+    return [routes(store, secure_cookies), ngo_pages.routes(), reports.routes()]
 
 
 def routes(store: Store, secure_cookies: bool) -> APIRouter:

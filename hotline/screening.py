@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Risk = Literal["immediate", "high", "medium", "low"]
 RISKS: tuple[Risk, ...] = ("immediate", "high", "medium", "low")
@@ -62,3 +62,12 @@ def assess(answers: Mapping[str, str | None], in_danger_message: bool = False) -
     else:
         risk = "low"
     return Assessment(risk=risk, signs=signs, unsure=unsure)
+
+
+SCREENED_KEY = "screened"
+
+
+def screened_payload(risk: Risk, country: str | None) -> dict[str, Any]:
+    """The custom payload of the bot message that tells the router a screening ended (it counts
+    it for the reports; nothing of it reaches the person)."""
+    return {SCREENED_KEY: {"risk": risk, "country": country}}

@@ -150,14 +150,17 @@ def test_high_result_names_the_signs_and_offers_a_person() -> None:
     assert text.count("•") == 2  # documents kept, debt
     assert "☎ 111" in text
     assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
-    assert payloads(messages) == []  # a person only if they say yes
+    # Counted for the reports; a person only if they say yes.
+    assert payloads(messages) == [{"screened": {"risk": "high", "country": "vn"}}]
 
 
 def test_immediate_result_hands_off_without_asking() -> None:
     events, messages = run(ActionScreeningResult(), "th_screening_immediate")
     assert slot_events(events) == {"risk": "immediate"}
     assert "☎ 191" in texts(messages)
-    (payload,) = payloads(messages)
+    screened, payload = payloads(messages)
+    assert screened == {"screened": {"risk": "immediate", "country": "th"}}
+    assert "custom" in messages[-1]  # the hand-off is the last message
     assert payload["handoff"]["risk"] == "immediate"
     assert payload["handoff"]["reason"] == "screening"
     assert payload["handoff"]["answers"]["q7_threatened"] == "yes"

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.store import QUEUE, conversation_key
+from bot import counts
+from bot.store import QUEUE, conversation_key, stats_key
 from hotline.language import detect
 from tests.gateway.conftest import Stack
 from tests.standins.line_api import sign
@@ -83,6 +84,16 @@ def test_khmer_follow_rights_screening_and_handoff(stack: Stack) -> None:
     assert stack.redis.hget(conversation_key(conv), "referral") == "ngo-9"
     assert conv in stack.redis.zrange(QUEUE, 0, -1)
     assert all(kind == "reply" for kind, _ in stack.line.sent(person.id)), "tokens were fresh"
+    # Counted for the reports as ngo-9's, though adding the account came before the code.
+    found = stack.redis.hgetall(stats_key(counts.day(time.time())))
+    for counter in (
+        "conversations|channel|line|ngo-9",
+        "conversations|language|km|ngo-9",
+        "screenings|risk|high|ngo-9",
+        "screenings|country|th|ngo-9",
+        "handoffs|risk|high|ngo-9",
+    ):
+        assert found.get(counter) == "1", counter
 
 
 def test_a_stale_reply_token_falls_back_to_push(stack: Stack) -> None:

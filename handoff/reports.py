@@ -1,0 +1,163 @@
+"""The console's reports (supervisors only): anonymous counts by day, channel, language, country,
+referral and risk, as charts and as CSV (bot/counts.py makes the tables)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, Response
+
+from bot import counts, ngos
+from handoff.pages import PREFIX, Supervisor, render, store_of
+from handoff.views import Texts
+
+DEFAULT_DAYS = 28
+LONGEST_DAYS = 366
+CSV_TABLES = ("daily", *counts.DIMENSIONS)
+
+
+class BadPeriod(ValueError):
+    """The asked-for period is not a period."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a report is asked for: a period of days (ICT) and everyone or one NGO's code."""
+
+    first: date
+    last: date
+    referral: str
+    error: bool = False
+
+
+def asked(
+    first: Annotated[str, Query(max_length=10)] = "",
+    last: Annotated[str, Query(max_length=10)] = "",
+    ngo: Annotated[str, Query(max_length=64)] = "",
+) -> Asked:
+    """The period and NGO from the query; the last 28 days when none is given, and `error` (with
+    the default period) when what is given is not a period."""
+    end = counts.today()
+    default = Asked(end - timedelta(days=DEFAULT_DAYS - 1), end, "")
+    referral = ngo if ngos.CODE.match(ngo) else ""
+    try:
+        if not first and not last:
+            return Asked(default.first, default.last, referral)
+        start, stop = date.fromisoformat(first), date.fromisoformat(last)
+        if start > stop or (stop - start).days >= LONGEST_DAYS:
+            raise BadPeriod
+    except ValueError:
+        return Asked(default.first, default.last, referral, error=True)
+    return Asked(start, stop, referral)
+
+
+Report = Annotated[Asked, Depends(asked)]
+
+
+def label(t: Texts, dim: str, value: str, names: dict[str, str]) -> str:
+    """How a dimension's value reads in the console."""
+    if value in (counts.UNKNOWN, counts.NONE):
+        return t.of("reports", value)
+    if dim == "channel":
+        return t.of("channels", value)
+    if dim == "language":
+        return t.of("languages", value)
+    if dim == "country":
+        return t.country(value)
+    if dim == "risk":
+        return t.of("risks", value)
+    return f"{names[value]} ({value})" if value in names else value
+
+
+def routes() -> APIRouter:
+    """The reports' routes."""
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    async def days(request: Request, report: Asked) -> list[counts.Day]:
+        period = counts.period(report.first, report.last)
+        return await store_of(request).statistics(period, report.referral)
+
+    @router.get("/reports")
+    async def report_page(request: Request, session: Supervisor, report: Report) -> HTMLResponse:
+        """Counts for a period, for everyone or one NGO: by day, and by each dimension."""
+        found = await days(request, report)
+        registry = await ngos.everyone(store_of(request).redis)
+        names = {ngo.code: ngo.name for ngo in registry}
+        t = Texts(session.account.language)
+        daily = counts.daily(found)
+        tables = {dim: counts.breakdown(found, dim) for dim in counts.DIMENSIONS}
+        charts = {"daily": _chart(daily, [row[0][5:] for row in daily.rows])}
+        for dim, table in tables.items():
+            labels = [label(t, dim, value, names) for value, _ in table.rows]
+            charts[dim] = _chart(table, labels)
+        context = {
+            "session": session,
+            "report": report,
+            "registry": registry,
+            "daily": daily,
+            "tables": tables,
+            "charts": charts,
+            "names": names,
+            "label": lambda dim, value: label(t, dim, value, names),
+            "query": _query(report),
+        }
+        return render(request, "reports.html", context, 400 if report.error else 200)
+
+    @router.get("/reports/{table}.csv")
+    async def report_csv(
+        request: Request,
+        session: Supervisor,
+        report: Report,
+        table: Annotated[str, PathParam(pattern=f"^({'|'.join(CSV_TABLES)})$")],
+    ) -> Response:
+        """One table of the report as CSV (hidden counts as "<5")."""
+        found = await days(request, report)
+        if table == "daily":
+            rows = counts.csv_rows(counts.daily(found), "day")
+        else:
+            rows = counts.csv_rows(counts.breakdown(found, table), table)
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        who = report.referral or "everyone"
+        name = f"hotline-{table}-{who}-{report.first}-{report.last}.csv"
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return router
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of a table's first column and its hand-offs, ready to draw (units: the SVG's
+    own, bars 0 to 100 high)."""
+
+    width: float
+    bars: list[counts.Bar]
+    labels: list[tuple[float, str]]
+    series: tuple[str, ...]
+
+
+def _chart(table: counts.Table, labels: list[str]) -> Chart:
+    names = tuple(dict.fromkeys((table.columns[0], "handoffs")))
+    columns = [table.columns.index(name) for name in names]
+    series = [[cells[i] for _, cells in table.rows] for i in columns]
+    width = max(100.0, 12.0 * len(labels))
+    step = max(1, len(labels) // 14)
+    group = width / max(1, len(labels))
+    ticks = [(group * (i + 0.5), text) for i, text in enumerate(labels) if i % step == 0]
+    return Chart(width, counts.bars(labels, series, width), ticks, names)
+
+
+def _query(report: Asked) -> str:
+    """The report's query string, for its CSV links."""
+    query = f"first={report.first}&last={report.last}"
+    return f"{query}&ngo={report.referral}" if report.referral else query
