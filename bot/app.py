@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
+    app.state.settings = settings
     app.include_router(webchat.routes(store))
     if bot is not None:
         app.include_router(telegram_channel.routes(store, bot, secret))

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 
 from hotline.sealer import Sealer
+
+# Telegram's rule for a bot's username: 5 to 32 letters, digits or "_", ending in "bot".
+TELEGRAM_USERNAME = re.compile(r"^[A-Za-z0-9_]{2,29}bot$", re.IGNORECASE)
+# A LINE official account's id: "@" and its basic (8 characters) or premium (up to 18) id.
+LINE_ACCOUNT = re.compile(r"^@[a-z0-9._-]{1,20}$")
 
 
 class SettingsError(ValueError):
@@ -33,6 +39,8 @@ class Settings:
     line_access_token: str
     line_api_url: str
     safe_word: str
+    telegram_bot_username: str
+    line_account_id: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -62,6 +70,8 @@ class Settings:
             line_access_token=env.get("LINE_ACCESS_TOKEN", "").strip(),
             line_api_url=env.get("LINE_API_URL", "https://api.line.me"),
             safe_word=env.get("SAFE_WORD", "").strip(),
+            telegram_bot_username=_telegram_username(env),
+            line_account_id=_line_account(env),
         )
 
     @property
@@ -116,6 +126,29 @@ def _message_keys(env: dict[str, str]) -> bytes:
             "print(Fernet.generate_key().decode())'"
         ) from None
     return keys
+
+
+def _telegram_username(env: dict[str, str]) -> str:
+    """TELEGRAM_BOT_USERNAME: the bot's username (with or without its "@"), for t.me links."""
+    raw = env.get("TELEGRAM_BOT_USERNAME", "").strip()
+    name = raw.removeprefix("@")
+    if raw and not TELEGRAM_USERNAME.match(name):
+        raise SettingsError(
+            "TELEGRAM_BOT_USERNAME must be the bot's username as @BotFather shows it: 5 to 32 "
+            f"letters, digits or '_', ending in 'bot' (e.g. @hotline_help_bot), not {raw!r}"
+        )
+    return name
+
+
+def _line_account(env: dict[str, str]) -> str:
+    """LINE_ACCOUNT_ID: the official account's id with its "@", for line.me links."""
+    raw = env.get("LINE_ACCOUNT_ID", "").strip()
+    if raw and not LINE_ACCOUNT.match(raw.lower()):
+        raise SettingsError(
+            "LINE_ACCOUNT_ID must be the official account's id with its '@' (LINE Official "
+            f"Account Manager, e.g. @123abcde or @hotline), not {raw!r}"
+        )
+    return raw.lower()
 
 
 def start_process(name: str) -> Settings:

@@ -1,13 +1,41 @@
 """The console's NGO pages (supervisors only): the registry of the organisations that share the
-service."""
+service, and each one's share kit (links, QR codes, widget tag, printable leaflets)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import ngos
+from bot.settings import Settings
+from handoff import share_kit
+from handoff.leaflet import COUNTRIES, HOME, leaflet
 from handoff.pages import PREFIX, Checked, Supervisor, render, store_of
+from handoff.sessions import Session
+from hotline.language import LANGUAGES
+
+Code = Annotated[str, PathParam(pattern=ngos.CODE.pattern)]
+QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the app was started with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def kit_of(request: Request, code: str) -> share_kit.Kit | None:
+    """The share kit of the NGO with this code; None when there is none."""
+    ngo = await ngos.find(store_of(request).redis, code)
+    return share_kit.kit(ngo, settings_of(request)) if ngo else None
+
+
+def not_found(request: Request, session: Session) -> HTMLResponse:
+    """The console's page for an unknown NGO, channel or leaflet."""
+    return render(request, "error.html", {"session": session, "key": "ngo_unknown"}, 404)
 
 
 def routes() -> APIRouter:
@@ -42,5 +70,41 @@ def routes() -> APIRouter:
             )
         await store.audit(session.account.name, "ngo_saved", detail=ngo.code)
         return RedirectResponse(f"{PREFIX}/ngos", status_code=303)
+
+    @router.get("/ngos/{code}/kit")
+    async def ngo_kit(request: Request, session: Supervisor, code: Code) -> HTMLResponse:
+        """The NGO's share kit: each channel's link and QR code, the widget tag, the leaflets."""
+        kit = await kit_of(request, code)
+        if kit is None:
+            return not_found(request, session)
+        await store_of(request).audit(session.account.name, "kit_viewed", detail=code)
+        context = {"kit": kit, "languages": LANGUAGES, "countries": COUNTRIES, "home": HOME}
+        return render(request, "kit.html", {"session": session, **context})
+
+    @router.get("/ngos/{code}/qr/{channel}.{kind}")
+    async def ngo_qr(
+        request: Request, session: Supervisor, code: Code, channel: str, kind: str
+    ) -> Response:
+        """A channel's QR code as a PNG or SVG file to download."""
+        kit = await kit_of(request, code)
+        link = kit.link(channel) if kit else None
+        if link is None or not link.url or kind not in QR_TYPES:
+            return not_found(request, session)
+        body = share_kit.qr_png(link.url) if kind == "png" else share_kit.qr_svg(link.url)
+        disposition = f'attachment; filename="{code}-{channel}.{kind}"'
+        headers = {"Content-Disposition": disposition}
+        return Response(body, media_type=QR_TYPES[kind], headers=headers)
+
+    @router.get("/ngos/{code}/leaflet/{language}")
+    async def ngo_leaflet(
+        request: Request, session: Supervisor, code: Code, language: str, country: str = ""
+    ) -> HTMLResponse:
+        """The printable one-page leaflet in a language, with the phone lines of a country (by
+        default the one where the language is spoken)."""
+        kit = await kit_of(request, code)
+        if kit is None or language not in LANGUAGES or country not in ("", *COUNTRIES):
+            return not_found(request, session)
+        shown = leaflet(kit, language, country or HOME[language], settings_of(request).safe_word)
+        return render(request, "leaflet.html", {"session": session, "kit": kit, "leaflet": shown})
 
     return router

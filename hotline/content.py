@@ -235,3 +235,10 @@ def canned_replies() -> tuple[CannedReply, ...]:
         )
         for key, entry in data.items()
     )
+
+
+@cache
+def leaflet_texts() -> dict[str, Texts]:
+    """The words of the NGOs' printable leaflet, from content/leaflet.yaml."""
+    data = _load("leaflet.yaml")
+    return {key: _texts(f"leaflet.yaml: {key}", texts) for key, texts in data.items()}

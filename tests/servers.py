@@ -91,6 +91,8 @@ def redis_server() -> Iterator[int]:
 
 # A throw-away key for the servers of the tests and benchmarks (Rasa's trackers, the gateway).
 MESSAGE_KEY = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
+TELEGRAM_BOT = "hotline_test_bot"
+LINE_ACCOUNT = "@hotline-test"
 
 
 def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dict[str, str]:
@@ -106,6 +108,9 @@ def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dic
         "SANIC_HOST": "127.0.0.1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        # For the console's NGO share kit: the links it makes name these accounts.
+        "TELEGRAM_BOT_USERNAME": TELEGRAM_BOT,
+        "LINE_ACCOUNT_ID": LINE_ACCOUNT,
     }
 
 

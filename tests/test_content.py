@@ -227,3 +227,16 @@ def test_the_console_speaks_english_and_thai() -> None:
     labels = content.console_texts()
     assert set(labels["risks"]) >= {"immediate", "high", "medium", "low"}
     assert set(labels["answers"]) == {"yes", "no", "unsure", "skipped"}
+
+
+def test_the_leaflet_is_in_every_language_and_names_no_number() -> None:
+    """Its numbers come from hotlines.yaml when it is rendered; its own words state none."""
+    texts = content.leaflet_texts()
+    assert {"title", "leave_quickly", "forget", "emergency", "shared_by"} <= set(texts)
+    for key, text in texts.items():
+        for language in LANGUAGES:
+            shown = text[language].format(word="", country="", name="")
+            assert detect(shown) == language, (key, language)
+            assert not NUMBER.search(shown), (key, language)
+    assert all("{word}" in texts["leave_quickly"][lang] for lang in LANGUAGES)
+    assert all("/forget" in texts["forget"][lang] for lang in LANGUAGES)
