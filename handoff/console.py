@@ -277,6 +277,13 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         the operator marked online."""
         name = session.account.name
 
+        async def routed_to_me(conv: str) -> bool:
+            """Whether a new hand-off is in this user's queue (an NGO's goes to its team first),
+            so that only those it reaches are alerted."""
+            waiting = [(conv, await store.conversation(conv))]
+            teams, online = await ngos.teams(redis), await store.who_is_online()
+            return bool(ngos.route(waiting, name, session.account.supervisor, teams, online))
+
         async def stream() -> AsyncIterator[str]:
             position = last_event_id or since or "$"
             yield "retry: 2000\n\n"
@@ -289,6 +296,8 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
                     continue
                 for entry_id, fields in found[0][1]:
                     position = entry_id
+                    if fields.get("kind") == "queued" and not await routed_to_me(fields["conv"]):
+                        continue
                     data = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
                     yield f"id: {entry_id}\ndata: {json.dumps(data)}\n\n"
 

@@ -5,6 +5,7 @@ conversation. (The browser walk-through is in test_console_browser.py.)"""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from bot.store import QUEUE, Store, conversation_key
+from bot.store import CONSOLE, QUEUE, Store, conversation_key
 from handoff import console
 from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY, Stack
 from tests.servers import ROOT
@@ -272,6 +273,8 @@ def test_an_ngos_handoffs_go_to_its_team_while_one_of_it_is_online(stack: Stack)
     form = {"code": "route-ngo", "name": "Route", "languages": ["vi"], "team": member}
     csrf = _csrf(supervisor.get("/console/ngos").text)
     assert supervisor.post("/console/ngos", data={**form, "csrf": csrf}).status_code == 303
+    newest = stack.redis.xrevrange(CONSOLE, count=1)
+    since = newest[0][0] if newest else "0-0"
     client = f"console-{next(names)}-abcdefghijklmnop"
     body = {"client": client, "text": "cho gặp nhân viên", "ref": "route-ngo"}
     httpx.post(f"{stack.url}/chat/messages", json=body)
@@ -287,3 +290,26 @@ def test_an_ngos_handoffs_go_to_its_team_while_one_of_it_is_online(stack: Stack)
     assert conv in team.get("/console").text
     assert conv not in outsider.get("/console/queue").text, "now it is the team's"
     assert conv in supervisor.get("/console/queue").text
+    # Only those whose queue it reaches are alerted: the outsider's live events skip it.
+    general = f"console-{next(names)}-abcdefghijklmnop"
+    httpx.post(f"{stack.url}/chat/messages", json={"client": general, "text": "cho gặp nhân viên"})
+    other_conv = stack.conv(general)
+    outsider_saw = queued_events(outsider, since, other_conv)
+    assert conv not in outsider_saw and other_conv in outsider_saw
+    assert conv in queued_events(team, since, other_conv)
+
+
+def queued_events(client: httpx.Client, since: str, until: str) -> list[str]:
+    """The conversations of the `queued` events a console's live stream sends after `since`,
+    read until the one of `until`."""
+    seen = []
+    with client.stream("GET", f"/console/events?since={since}", timeout=30) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            event = json.loads(line.removeprefix("data: "))
+            if event["kind"] == "queued":
+                seen.append(event["conv"])
+            if event["conv"] == until and event["kind"] == "queued":
+                return seen
+    return seen
