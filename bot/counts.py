@@ -1,9 +1,9 @@
 """Anonymous counts for the supervisors' reports: what is counted when, and the tables made of it.
 
-Nothing here holds a conversation id, a channel id or message text: a day's counts are one hash of
-`<measure>|<dimension>|<value>|<referral or *>` -> count (bot/store.py keeps them), and the waits
-for an operator are a list of seconds. Tables show no count from 1 to 4 (SMALLEST), and hide one
-more cell where a total would give a hidden one away."""
+Nothing here holds a conversation id, a channel id or message text. A day's counts are a hash of
+`<measure>|<dimension>|<value>` -> count for everyone (`*`) and one for each NGO's code, and the
+waits for an operator a list of seconds (bot/store.py keeps them). Tables show no count from 1 to
+4 (SMALLEST), and hide one more cell where a total would give a hidden one away."""
 
 from __future__ import annotations
 
@@ -45,36 +45,48 @@ def today() -> date:
 
 
 def fields(measure: str, referral: str, dims: Mapping[str, str | None]) -> list[str]:
-    """The counters one counted thing adds 1 to: for every dimension of the measure, its value
-    for everyone and, when it came through an NGO's link, for that NGO. No referral counts as
-    "none"; any other missing value (a risk without a screening) as "unknown"."""
+    """The counters one counted thing adds 1 to, one per dimension of the measure, as
+    `measure|dimension|value` (for everyone, and for the NGO whose link it came through). No
+    referral counts as "none"; any other missing value (a risk without a screening) as
+    "unknown"."""
     found = []
     for dim in MEASURE_DIMENSIONS[measure]:
         value = (referral or NONE) if dim == "referral" else (dims.get(dim) or UNKNOWN)
-        found.append(f"{measure}|{dim}|{value}|{ALL}")
-        if referral:
-            found.append(f"{measure}|{dim}|{value}|{referral}")
+        found.append(f"{measure}|{dim}|{value}")
     return found
+
+
+def whom(referral: str) -> tuple[str, ...]:
+    """Whose counters a thing that came through `referral` is counted in: everyone's, and the
+    NGO's."""
+    return (ALL, referral) if referral else (ALL,)
 
 
 @dataclass(frozen=True)
 class Day:
-    """One day's counts for everyone or one NGO (`measure|dimension|value` -> count), and the
+    """One day's counts for everyone or one NGO (measure -> dimension -> value -> count), and the
     seconds each answered hand-off waited."""
 
     day: str
-    counts: Mapping[str, int]
+    counts: Mapping[str, Mapping[str, Mapping[str, int]]]
     waits: Sequence[float]
+
+    @classmethod
+    def read(cls, day: str, counters: Mapping[str, str | int], waits: Iterable[str | float]) -> Day:
+        """A day from its stored counters (`measure|dimension|value` -> count) and waits."""
+        found: dict[str, dict[str, dict[str, int]]] = {}
+        for counter, n in counters.items():
+            measure, dim, value = counter.split("|", 2)
+            found.setdefault(measure, {}).setdefault(dim, {})[value] = int(n)
+        return cls(day, found, [float(w) for w in waits])
 
     def total(self, measure: str) -> int:
         """How many of the measure that day (every one has a channel)."""
-        prefix = f"{measure}|channel|"
-        return sum(n for key, n in self.counts.items() if key.startswith(prefix))
+        return sum(self.by(measure, "channel").values())
 
-    def by(self, measure: str, dim: str) -> dict[str, int]:
+    def by(self, measure: str, dim: str) -> Mapping[str, int]:
         """The measure's counts by the dimension's values."""
-        prefix = f"{measure}|{dim}|"
-        return {k[len(prefix) :]: n for k, n in self.counts.items() if k.startswith(prefix)}
+        return self.counts.get(measure, {}).get(dim, {})
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ class Router:
         if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
             language = language or detect(text) or ""
             tally = _counted(fields, text, conversation, language, None, None)
-            await self._leave(entry_id, fields, text, state, language, tally)
+            referral = conversation.get("referral", "")
+            await self._leave(entry_id, fields, text, state, language, tally, referral)
             return
         if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
             # A person handles this conversation now: keep the message for them, say nothing.
@@ -84,6 +85,7 @@ class Router:
             forget=forget,
             counted=counted,
             opening=opening,
+            referral=conversation.get("referral", ""),
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
@@ -97,6 +99,7 @@ class Router:
         state: State,
         language: str,
         tally: tuple[list[str], list[str]],
+        referral: str,
     ) -> None:
         """A quick exit: ends any hand-off with a note for the operators, and has the channel
         clear what it can (Telegram deletes the chat's messages and leaves a neutral one; LINE
@@ -121,6 +124,7 @@ class Router:
             leave=True,
             counted=tally[0],
             opening=tally[1],
+            referral=referral,
         )
 
     def _notice(self, channel: str, language: str) -> dict[str, Any]:

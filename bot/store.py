@@ -93,19 +93,20 @@ def ngo_key(code: str) -> str:
     return f"{PREFIX}:ngo:{code}"
 
 
-# Anonymous counts for the reports (bot/counts.py): a hash per day (ICT) of counters, and a list
-# per day and referral of how long answered hand-offs waited. Neither names a conversation.
+# Anonymous counts for the reports (bot/counts.py): per day (ICT), for everyone (`*`) and for each
+# NGO's code, a hash of counters and a list of how long answered hand-offs waited. None names a
+# conversation.
 STATS_KEPT_SECONDS = 2 * 366 * 24 * 3600
 
 
-def stats_key(day: str) -> str:
-    """One day's counters."""
-    return f"{PREFIX}:stats:{day}"
+def stats_key(day: str, who: str) -> str:
+    """One day's counters for everyone (`*`) or one NGO's code."""
+    return f"{PREFIX}:stats:{day}:counts:{who}"
 
 
-def waits_key(day: str, referral: str) -> str:
+def waits_key(day: str, who: str) -> str:
     """One day's waits for an operator, in seconds, for everyone (`*`) or one NGO's code."""
-    return f"{PREFIX}:stats:{day}:waits:{referral}"
+    return f"{PREFIX}:stats:{day}:waits:{who}"
 
 
 def notes_key(conv: str) -> str:
@@ -220,7 +221,8 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
                   'kind', ARGV[5], 'text', ARGV[6])
 """
 
-# KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters.
+# KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters for
+# everyone, and for the conversation's NGO (the same key when it has none).
 # ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
@@ -265,10 +267,13 @@ if ARGV[25] ~= '' and redis.call('HSETNX', KEYS[1], 'counted', '1') == 1 then
   counters = counters .. '\\n' .. ARGV[25]
 end
 if counters ~= '' then
-  for counter in string.gmatch(counters, '[^\\n]+') do
-    redis.call('HINCRBY', KEYS[8], counter, 1)
+  local whose = KEYS[8] == KEYS[9] and {KEYS[8]} or {KEYS[8], KEYS[9]}
+  for _, key in ipairs(whose) do
+    for counter in string.gmatch(counters, '[^\\n]+') do
+      redis.call('HINCRBY', key, counter, 1)
+    end
+    redis.call('EXPIRE', key, ARGV[24])
   end
-  redis.call('EXPIRE', KEYS[8], ARGV[24])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ARGV[5])
@@ -392,15 +397,18 @@ class Store:
         leave: bool = False,
         counted: Sequence[str] = (),
         opening: Sequence[str] = (),
+        referral: str = "",
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
         all or nothing. `forget`: the conversation is to be erased (`forget` does it) and the
         replies carry their address. `for_operator`: the message waits for a person (the console
         is told). `leave`: a quick exit; the channel first deletes what it can. `counted`: the
         report counters (bot/counts.py) this message adds 1 to; `opening`: those it adds 1 to if
-        its conversation was not counted yet. False when it had been done before."""
+        its conversation was not counted yet; both for everyone and for the `referral` NGO.
+        False when it had been done before."""
         conv = fields["conv"]
         now = _now()
+        day = counts.day(now)
         lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
         if replies:
             lines.append(self.sealer.seal({"at": now, "from": "bot", "replies": replies}))
@@ -417,7 +425,8 @@ class Store:
                 QUEUE,
                 CONSOLE,
                 RECENT,
-                stats_key(counts.day(now)),
+                stats_key(day, counts.ALL),
+                stats_key(day, referral or counts.ALL),
             ],
             args=[
                 ROUTERS,
@@ -648,10 +657,10 @@ class Store:
         """Counts an answered hand-off and how long it waited, in the claim's transaction."""
         day = counts.day(now)
         referral = conversation.get("referral", "")
-        for counter in counts.fields("answered", referral, conversation):
-            pipe.hincrby(stats_key(day), counter, 1)
-        pipe.expire(stats_key(day), STATS_KEPT_SECONDS)
-        for who in {counts.ALL, referral or counts.ALL}:
+        for who in counts.whom(referral):
+            for counter in counts.fields("answered", referral, conversation):
+                pipe.hincrby(stats_key(day, who), counter, 1)
+            pipe.expire(stats_key(day, who), STATS_KEPT_SECONDS)
             pipe.rpush(waits_key(day, who), round(waited, 1))
             pipe.expire(waits_key(day, who), STATS_KEPT_SECONDS)
 
@@ -660,18 +669,10 @@ class Store:
         who = referral or counts.ALL
         async with self.redis.pipeline(transaction=False) as pipe:
             for day in days:
-                pipe.hgetall(stats_key(day))
+                pipe.hgetall(stats_key(day, who))
                 pipe.lrange(waits_key(day, who), 0, -1)
             found: list[Any] = await pipe.execute()
-        suffix = f"|{who}"
-        return [
-            counts.Day(
-                day,
-                {k[: -len(suffix)]: int(n) for k, n in found[2 * i].items() if k.endswith(suffix)},
-                [float(w) for w in found[2 * i + 1]],
-            )
-            for i, day in enumerate(days)
-        ]
+        return [counts.Day.read(day, found[2 * i], found[2 * i + 1]) for i, day in enumerate(days)]
 
     async def add_note(self, conv: str, by: str, text: str) -> None:
         """A private note of an operator on the conversation (never sent to the person)."""

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from bot import counts
-from bot.store import Inbound, Store, stats_key
+from bot.store import Inbound, Store, stats_key, waits_key
 from tests.gateway.test_store import received
 
 
@@ -22,17 +22,21 @@ def test_a_day_is_a_day_in_indochina_time() -> None:
 
 def test_counters_for_everyone_and_for_the_ngo_the_person_came_through() -> None:
     fields = counts.fields("handoffs", "ngo-7", {"channel": "line", "risk": "high"})
-    assert "handoffs|channel|line|*" in fields
-    assert "handoffs|channel|line|ngo-7" in fields
-    assert "handoffs|referral|ngo-7|*" in fields
-    assert "handoffs|risk|high|ngo-7" in fields
-    assert "handoffs|country|unknown|*" in fields  # not said, still counted
+    assert fields == [
+        "handoffs|channel|line",
+        "handoffs|language|unknown",  # not known, still counted
+        "handoffs|country|unknown",
+        "handoffs|referral|ngo-7",
+        "handoffs|risk|high",
+    ]
+    assert counts.whom("ngo-7") == ("*", "ngo-7")
     alone = counts.fields("conversations", "", {"channel": "web", "language": "km"})
     assert alone == [
-        "conversations|channel|web|*",
-        "conversations|language|km|*",
-        "conversations|referral|none|*",
+        "conversations|channel|web",
+        "conversations|language|km",
+        "conversations|referral|none",
     ]
+    assert counts.whom("") == ("*",)
 
 
 def test_small_counts_are_hidden_and_zeros_shown() -> None:
@@ -73,7 +77,7 @@ def test_the_median_wait_needs_five_waits() -> None:
 
 
 def day(name: str, **found: int) -> counts.Day:
-    return counts.Day(name, {k.replace("__", "|"): n for k, n in found.items()}, [])
+    return counts.Day.read(name, {k.replace("__", "|"): n for k, n in found.items()}, [])
 
 
 def test_tables_by_day_and_by_dimension() -> None:
@@ -121,13 +125,23 @@ async def test_a_conversation_is_counted_once_and_an_answered_wait_is_kept(
         await store.accept(Inbound("web", "client-abcdefghijklmnop", event, "hi", referral="ngo-9"))
     opening = counts.fields("conversations", "ngo-9", {"channel": "web", "language": "th"})
     (first, second) = await received(store, 2)
-    await store.finish_inbound(*first, "hi", [{"text": "ok"}], None, "th", opening=opening)
+    await store.finish_inbound(
+        *first, "hi", [{"text": "ok"}], None, "th", opening=opening, referral="ngo-9"
+    )
     entry_id, fields = second
     handoff = {"risk": "high", "reason": "screening", "country": "th"}
     asked = counts.fields("handoffs", "ngo-9", {"channel": "web", **handoff})
     for _ in range(2):  # a replay counts nothing twice
         await store.finish_inbound(
-            entry_id, fields, "help", [], handoff, "th", counted=asked, opening=opening
+            entry_id,
+            fields,
+            "help",
+            [],
+            handoff,
+            "th",
+            counted=asked,
+            opening=opening,
+            referral="ngo-9",
         )
     await store.change(fields["conv"], "claim", "op1")
     today = counts.day(time.time())
@@ -142,8 +156,15 @@ async def test_a_conversation_is_counted_once_and_an_answered_wait_is_kept(
     (everyone,) = await store.statistics([today])
     assert everyone.total("conversations") == 1
     assert len(everyone.waits) == 1
-    keys = [key async for key in store.redis.scan_iter(f"{stats_key(today)}*")]
-    assert len(keys) == 3  # the counters, and the waits for everyone and for the NGO
+    keys = [key async for key in store.redis.scan_iter(f"hl:stats:{today}:*")]
+    assert sorted(keys) == sorted(
+        [
+            stats_key(today, "*"),
+            stats_key(today, "ngo-9"),
+            waits_key(today, "*"),
+            waits_key(today, "ngo-9"),
+        ]
+    )
     for key in keys:
         assert fields["conv"] not in key
         assert await store.redis.ttl(key) > 365 * 24 * 3600
