@@ -63,6 +63,19 @@ def whom(referral: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """What a handled message counts: `counted` always, `opening` only if its conversation was not
+    counted yet; in everyone's counters and in those of the `referral` NGO."""
+
+    referral: str = ""
+    counted: tuple[str, ...] = ()
+    opening: tuple[str, ...] = ()
+
+
+NOTHING = Tally()
+
+
+@dataclass(frozen=True)
 class Day:
     """One day's counts for everyone or one NGO (measure -> dimension -> value -> count), and the
     seconds each answered hand-off waited."""

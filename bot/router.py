@@ -55,9 +55,8 @@ class Router:
         state = State(conversation.get("state") or State.BOT)
         if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
             language = language or detect(text) or ""
-            tally = _counted(fields, text, conversation, language, None, None)
-            referral = conversation.get("referral", "")
-            await self._leave(entry_id, fields, text, state, language, tally, referral)
+            tally = _tally(fields, text, conversation, language, None, None)
+            await self._leave(entry_id, fields, text, state, language, tally)
             return
         if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
             # A person handles this conversation now: keep the message for them, say nothing.
@@ -74,18 +73,9 @@ class Router:
         if seq == 1 and not forget:
             # After the answer: emergency numbers never wait behind it.
             replies.append(self._notice(fields["channel"], spoken))
-        counted, opening = _counted(fields, text, conversation, spoken, handoff, screened)
+        tally = _tally(fields, text, conversation, spoken, handoff, screened)
         await self.store.finish_inbound(
-            entry_id,
-            fields,
-            text,
-            replies,
-            handoff,
-            spoken,
-            forget=forget,
-            counted=counted,
-            opening=opening,
-            referral=conversation.get("referral", ""),
+            entry_id, fields, text, replies, handoff, spoken, forget=forget, tally=tally
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
@@ -98,8 +88,7 @@ class Router:
         text: str,
         state: State,
         language: str,
-        tally: tuple[list[str], list[str]],
-        referral: str,
+        tally: counts.Tally,
     ) -> None:
         """A quick exit: ends any hand-off with a note for the operators, and has the channel
         clear what it can (Telegram deletes the chat's messages and leaves a neutral one; LINE
@@ -115,16 +104,7 @@ class Router:
                 {"text": _say("exit_line" if channel == "line" else "exit_neutral", language)}
             ]
         await self.store.finish_inbound(
-            entry_id,
-            fields,
-            text,
-            replies,
-            None,
-            language,
-            leave=True,
-            counted=tally[0],
-            opening=tally[1],
-            referral=referral,
+            entry_id, fields, text, replies, None, language, leave=True, tally=tally
         )
 
     def _notice(self, channel: str, language: str) -> dict[str, Any]:
@@ -176,28 +156,28 @@ def no_operator(country: str | None, language: str | None) -> str:
     return f"{_say('no_operator', language or '')}\n{while_waiting(country, language)}"
 
 
-def _counted(
+def _tally(
     fields: dict[str, str],
     text: str,
     conversation: dict[str, str],
     language: str,
     handoff: dict[str, Any] | None,
     screened: dict[str, Any] | None,
-) -> tuple[list[str], list[str]]:
-    """The report counters a handled message adds 1 to (a screening when it ends, a hand-off when
-    one is asked for), and those it adds 1 to if its conversation was not counted yet. Adding
-    the LINE account opens no conversation: who comes through an NGO's pre-filled link may add
-    the account first, and only their first message carries the code."""
+) -> counts.Tally:
+    """What a handled message counts for the reports: a screening when it ends, a hand-off when
+    one is asked for, and its conversation if not counted yet. Adding the LINE account opens no
+    conversation: who comes through an NGO's pre-filled link may add the account first, and only
+    their first message carries the code."""
     referral = conversation.get("referral", "")
     known = {"channel": fields["channel"], "language": language}
-    found = []
+    counted = []
     if screened is not None:
-        found += counts.fields("screenings", referral, known | _given(screened))
+        counted += counts.fields("screenings", referral, known | _given(screened))
     if handoff is not None:
-        found += counts.fields("handoffs", referral, known | _given(handoff))
-    if fields["channel"] == LINE and text == FOLLOWED:
-        return found, []
-    return found, counts.fields("conversations", referral, known)
+        counted += counts.fields("handoffs", referral, known | _given(handoff))
+    followed = fields["channel"] == LINE and text == FOLLOWED
+    opening = [] if followed else counts.fields("conversations", referral, known)
+    return counts.Tally(referral, tuple(counted), tuple(opening))
 
 
 def _given(payload: dict[str, Any]) -> dict[str, str]:

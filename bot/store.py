@@ -395,17 +395,13 @@ class Store:
         forget: bool = False,
         for_operator: bool = False,
         leave: bool = False,
-        counted: Sequence[str] = (),
-        opening: Sequence[str] = (),
-        referral: str = "",
+        tally: counts.Tally = counts.NOTHING,
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
         all or nothing. `forget`: the conversation is to be erased (`forget` does it) and the
         replies carry their address. `for_operator`: the message waits for a person (the console
-        is told). `leave`: a quick exit; the channel first deletes what it can. `counted`: the
-        report counters (bot/counts.py) this message adds 1 to; `opening`: those it adds 1 to if
-        its conversation was not counted yet; both for everyone and for the `referral` NGO.
-        False when it had been done before."""
+        is told). `leave`: a quick exit; the channel first deletes what it can. `tally`: what
+        it adds to the reports' counters (bot/counts.py). False when it had been done before."""
         conv = fields["conv"]
         now = _now()
         day = counts.day(now)
@@ -426,7 +422,7 @@ class Store:
                 CONSOLE,
                 RECENT,
                 stats_key(day, counts.ALL),
-                stats_key(day, referral or counts.ALL),
+                stats_key(day, tally.referral or counts.ALL),
             ],
             args=[
                 ROUTERS,
@@ -451,9 +447,9 @@ class Store:
                 RECENT_KEPT,
                 "1" if leave else "",
                 (await self.redis.get(_address_key(conv)) or "") if forget else "",
-                "\n".join(counted),
+                "\n".join(tally.counted),
                 STATS_KEPT_SECONDS,
-                "\n".join(opening),
+                "\n".join(tally.opening),
             ],
         )
         return bool(result)

@@ -22,10 +22,6 @@ LONGEST_DAYS = 366
 CSV_TABLES = ("daily", *counts.DIMENSIONS)
 
 
-class BadPeriod(ValueError):
-    """The asked-for period is not a period."""
-
-
 @dataclass(frozen=True)
 class Asked:
     """What a report is asked for: a period of days (ICT) and everyone or one NGO's code."""
@@ -51,7 +47,7 @@ def asked(
             return Asked(default.first, default.last, referral)
         start, stop = date.fromisoformat(first), date.fromisoformat(last)
         if start > stop or (stop - start).days >= LONGEST_DAYS:
-            raise BadPeriod
+            raise ValueError("not a period")
     except ValueError:
         return Asked(default.first, default.last, referral, error=True)
     return Asked(start, stop, referral)

@@ -125,24 +125,14 @@ async def test_a_conversation_is_counted_once_and_an_answered_wait_is_kept(
         await store.accept(Inbound("web", "client-abcdefghijklmnop", event, "hi", referral="ngo-9"))
     opening = counts.fields("conversations", "ngo-9", {"channel": "web", "language": "th"})
     (first, second) = await received(store, 2)
-    await store.finish_inbound(
-        *first, "hi", [{"text": "ok"}], None, "th", opening=opening, referral="ngo-9"
-    )
+    opened = counts.Tally("ngo-9", opening=tuple(opening))
+    await store.finish_inbound(*first, "hi", [{"text": "ok"}], None, "th", tally=opened)
     entry_id, fields = second
     handoff = {"risk": "high", "reason": "screening", "country": "th"}
     asked = counts.fields("handoffs", "ngo-9", {"channel": "web", **handoff})
     for _ in range(2):  # a replay counts nothing twice
-        await store.finish_inbound(
-            entry_id,
-            fields,
-            "help",
-            [],
-            handoff,
-            "th",
-            counted=asked,
-            opening=opening,
-            referral="ngo-9",
-        )
+        tally = counts.Tally("ngo-9", tuple(asked), tuple(opening))
+        await store.finish_inbound(entry_id, fields, "help", [], handoff, "th", tally=tally)
     await store.change(fields["conv"], "claim", "op1")
     today = counts.day(time.time())
     (found,) = await store.statistics([today], "ngo-9")
