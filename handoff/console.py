@@ -89,8 +89,6 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     redis = store.redis
 
-    page = render
-
     async def last_event() -> str:
         """The console stream's newest id, read before a page's data, so that the page's live
         updates start from there and miss nothing that happened while it loaded."""
@@ -101,7 +99,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
     async def login_page(request: Request) -> HTMLResponse:
         """The sign-in form (with a CSRF token of its own, before any session)."""
         token = secrets.token_urlsafe(24)
-        response = page(request, "login.html", {"csrf": token, "error": None})
+        response = render(request, "login.html", {"csrf": token, "error": None})
         _set_cookie(response, LOGIN_COOKIE, token, 600, secure_cookies)
         return response
 
@@ -120,7 +118,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         name = user.strip().lower()
 
         def again(error: str, status: int) -> HTMLResponse:
-            response = page(request, "login.html", {"csrf": expected, "error": error}, status)
+            response = render(request, "login.html", {"csrf": expected, "error": error}, status)
             return response
 
         if await sessions.login_blocked(redis, name, address):
@@ -159,13 +157,13 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         await store.operator_seen(session.account.name)
         since = await last_event()
         context = await _queue_context(store, session)
-        return page(request, "queue.html", {**context, "since": since})
+        return render(request, "queue.html", {**context, "since": since})
 
     @router.get("/queue")
     async def queue_part(request: Request, session: SignedIn) -> HTMLResponse:
         """The queue's tables alone, for live updates."""
         context = await _queue_context(store, session)
-        return page(request, "_queue.html", context)
+        return render(request, "_queue.html", context)
 
     async def show(
         request: Request, session: Session, conv: str, name: str, error: str = ""
@@ -173,7 +171,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         since = await last_event()
         view = await conversation_view(store, conv, session.account)
         if view is None:
-            return page(request, "error.html", {"session": session, "key": "gone"}, 404)
+            return render(request, "error.html", {"session": session, "key": "gone"}, 404)
         others = [a for a in await accounts.everyone(redis) if a.name != session.account.name]
         context = {
             "session": session,
@@ -182,7 +180,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
             "error": error,
             "since": since,
         }
-        return page(request, name, context, 409 if error else 200)
+        return render(request, name, context, 409 if error else 200)
 
     @router.get("/c/{conv}")
     async def conversation(request: Request, session: SignedIn, conv: Conv) -> HTMLResponse:
@@ -264,7 +262,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
             if len(entries) >= AUDIT_PAGE:
                 break
         await store.audit(session.account.name, "audit_read", conv)
-        return page(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
+        return render(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
 
     @router.get("/events")
     async def events(
