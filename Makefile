@@ -21,6 +21,8 @@ export REDIS_HOST REDIS_PORT RASA_PORT ACTIONS_PORT TRACKER_MAX_EVENTS TRACKER_E
 export BOT_PORT CONVERSATION_TTL_SECONDS RASA_URL
 # Channels: each starts only when its credentials are set (see .env.example).
 export PUBLIC_URL TELEGRAM_TOKEN LINE_CHANNEL_SECRET LINE_ACCESS_TOKEN
+# Hand-offs: when a waiting person is reminded (minutes).
+export WAIT_REMINDER_MINUTES
 # TensorFlow's start-up chatter hides what matters.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Rasa would report usage and errors to its servers; nothing leaves this machine.

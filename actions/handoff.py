@@ -65,10 +65,13 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Tell, list the lines, request the hand-off."""
+        """Tell, list the lines with the button that goes back to the assistant, request the
+        hand-off."""
+        language = tracker.get_slot("language")
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(
-            text=while_waiting(tracker.get_slot("country"), tracker.get_slot("language"))
+            text=while_waiting(tracker.get_slot("country"), language),
+            buttons=[handoff.back_button(language)],
         )
         reason: handoff.Reason = (
             "request_human"

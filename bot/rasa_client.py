@@ -17,6 +17,7 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 WEBHOOK = "/webhooks/router/webhook"
+PARSE = "/webhooks/router/parse"
 
 
 class RasaUnavailable(RuntimeError):
@@ -32,7 +33,7 @@ class RasaClient:
 
     def __init__(self, urls: Sequence[str], attempts: int = 6, timeout: float = 30.0) -> None:
         """`urls` are Rasa's base URLs, e.g. http://127.0.0.1:5005."""
-        self.urls = [url.rstrip("/") + WEBHOOK for url in urls]
+        self.bases = [url.rstrip("/") for url in urls]
         self.attempts = attempts
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -41,25 +42,50 @@ class RasaClient:
         self, conv: str, text: str, message_id: str, metadata: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """The bot's replies. The message id makes a repeated call return the first replies."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        first = zlib.crc32(conv.encode())
         body = {"sender": conv, "message": text, "message_id": message_id, "metadata": metadata}
+        replies: list[dict[str, Any]] = await self._post(
+            conv, WEBHOOK, body, self.attempts, self.timeout
+        )
+        return replies
+
+    async def parse(
+        self, conv: str, text: str, attempts: int = 2, seconds: float = 5.0
+    ) -> dict[str, Any]:
+        """What the assistant understands of a message (hotline/understood.py), without the
+        dialogue: for a person who waits for an operator or talks with one. Few attempts: the
+        router has a fallback and a person may be in danger."""
+        body = {"message": text}
+        timeout = aiohttp.ClientTimeout(total=seconds)
+        understood: dict[str, Any] = await self._post(conv, PARSE, body, attempts, timeout)
+        return understood
+
+    async def _post(
+        self,
+        conv: str,
+        path: str,
+        body: dict[str, Any],
+        attempts: int,
+        timeout: aiohttp.ClientTimeout,
+    ) -> Any:
+        """The JSON answer of the conversation's Rasa server, or of the next ones."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        first = zlib.crc32(conv.encode())
         pause = 0.2
-        for attempt in range(1, self.attempts + 1):
-            url = self.urls[(first + attempt - 1) % len(self.urls)]
+        for attempt in range(1, attempts + 1):
+            url = self.bases[(first + attempt - 1) % len(self.bases)] + path
             try:
-                async with self._session.post(url, json=body) as response:
+                async with self._session.post(url, json=body, timeout=timeout) as response:
                     if response.status < 500:
                         response.raise_for_status()
-                        replies: list[dict[str, Any]] = await response.json()
-                        return replies
+                        return await response.json()
                     log.warning("%s answered %s (attempt %d)", url, response.status, attempt)
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
                 log.warning("%s unreachable: %s (attempt %d)", url, type(error).__name__, attempt)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 5.0)
-        raise RasaUnavailable(f"no answer from Rasa after {self.attempts} attempts")
+            if attempt < attempts:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+        raise RasaUnavailable(f"no answer from Rasa after {attempts} attempts")
 
     async def close(self) -> None:
         """Closes the connection pool."""

@@ -4,27 +4,44 @@ only to the transcript) and queues the replies on the outbound stream."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
+
+import aiohttp
 
 from bot import counts
 from bot.line_channel import CHANNEL as LINE
 from bot.line_channel import FOLLOWED
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.store import State, Store, Turn
 from hotline.content import console_texts, gateway_texts
 from hotline.handoff import PAYLOAD_KEY as HANDOFF
-from hotline.hotlines import while_waiting
-from hotline.language import LANGUAGES, detect
+from hotline.handoff import WITHDRAW
+from hotline.hotlines import emergency, while_waiting
+from hotline.language import LANGUAGES, detect, said_alone
 from hotline.screening import SCREENED_KEY as SCREENED
+from hotline.understood import Understood, from_words
 
 log = logging.getLogger(__name__)
 
 MAX_CHARACTERS = 4000
 # Commands a person may type in any channel (the consent text tells them about /forget), and what
 # the assistant is sent instead.
-COMMANDS = {"/start": "/greet", "/lang": "/lang", "/help": "/show_menu", "/forget": "/forget_me"}
+COMMANDS = {
+    "/start": "/greet",
+    "/lang": "/lang",
+    "/help": "/show_menu",
+    "/forget": "/forget_me",
+    # The button under the waiting message, pressed when the person no longer waits.
+    "/withdraw": "/show_menu",
+}
 FORGET = "/forget_me"
+SHOW_MENU = "/show_menu"
+# The payload Rasa's replies end with (rasa_plugins/router_channel.py), and what a withdrawal is
+# kept as.
+UNDERSTOOD = "understood"
+WITHDRAWN = "withdraw"
 # What a channel shows of a Rasa message; `custom` payloads (hand-off, forget me) stay here.
 PERSON_KEYS = ("text", "buttons", "image")
 
@@ -58,16 +75,19 @@ class Router:
             tally = _tally(fields, text, conversation, language, None, None)
             await self._leave(entry_id, fields, text, state, language, tally)
             return
-        if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
-            # A person handles this conversation now: keep the message for them, say nothing.
-            await self.store.finish_inbound(
-                entry_id, fields, text, [], None, language, for_operator=True
-            )
+        if as_command(text) != FORGET and self._withdrawn(fields, text, state, conversation):
+            await self._withdraw(entry_id, fields, text, conversation)
             return
-        replies, handoff, screened, forget = await self._answer(
+        if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
+            await self._handed_off(entry_id, fields, text, state, conversation)
+            return
+        replies, handoff, screened, forget, understood = await self._answer(
             entry_id, fields, text, conversation
         )
         spoken = _language_of(replies) or language
+        if handoff is not None and conversation.get("danger_open"):
+            # Danger said while waiting stays danger until an operator says otherwise.
+            handoff = {**handoff, "risk": "immediate"}
         if handoff is not None and not await self.store.operators_online():
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
         if seq == 1 and not forget:
@@ -75,11 +95,113 @@ class Router:
             replies.append(self._notice(fields["channel"], spoken))
         tally = _tally(fields, text, conversation, spoken, handoff, screened)
         await self.store.finish_inbound(
-            entry_id, fields, text, replies, handoff, spoken, forget=forget, tally=tally
+            entry_id,
+            fields,
+            text,
+            replies,
+            handoff,
+            spoken,
+            forget=forget,
+            tally=tally,
+            understood=understood,
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
             await self.store.forget(conv)
+
+    async def _handed_off(
+        self,
+        entry_id: str,
+        fields: dict[str, str],
+        text: str,
+        state: State,
+        conversation: dict[str, str],
+    ) -> None:
+        """A message while a person waits for an operator or talks with one: no dialogue, but
+        understood, and kept with what was understood. Danger gets the emergency numbers at once
+        and raises the hand-off (CONTRACT.md, "Hand-off")."""
+        conv = fields["conv"]
+        if fields.get("kind", "text") != "text":
+            language = conversation.get("language", "")
+            await self.store.finish_inbound(
+                entry_id, fields, text, [], None, language, for_operator=True
+            )
+            return
+        understood = await self._understand(conv, text[:MAX_CHARACTERS])
+        language = understood["language"] or conversation.get("language", "")
+        replies: list[dict[str, Any]] = []
+        if understood["danger"]:
+            await self.store.raise_danger(conv, int(fields["seq"]))
+            numbers = emergency(conversation.get("country") or None, language or None)
+            replies.append({"text": f"{_say('danger_marked', language)}\n{numbers}"})
+        elif text.strip() == WITHDRAW and state is State.OPERATOR:
+            replies.append({"text": _say("operator_closes", language)})
+        await self.store.finish_inbound(
+            entry_id,
+            fields,
+            text,
+            replies,
+            None,
+            language,
+            for_operator=True,
+            understood=understood,
+        )
+
+    async def _understand(self, conv: str, text: str) -> Understood:
+        """What the assistant's model understands of the message; if it cannot be reached, what
+        the danger words and the script say (a person in danger is never met with silence)."""
+        try:
+            found = await self.rasa.parse(conv, text)
+        except (RasaUnavailable, aiohttp.ClientError) as error:
+            log.warning("parse unavailable (%s): danger words only", type(error).__name__)
+            return from_words(text)
+        return {
+            "intent": str(found.get("intent") or ""),
+            "topic": str(found.get("topic") or ""),
+            "danger": bool(found.get("danger")),
+            "language": str(found.get("language") or ""),
+        }
+
+    def _withdrawn(
+        self, fields: dict[str, str], text: str, state: State, conversation: dict[str, str]
+    ) -> bool:
+        """Whether this message takes a waiting hand-off back (the button under the waiting
+        message, or the words alone), or did so before a crash (a replay)."""
+        if conversation.get("withdrawn_in") == fields["seq"]:
+            return True
+        if state is not State.WAITING or fields.get("kind", "text") != "text":
+            return False
+        return text.strip() == WITHDRAW or said_alone(text, "withdraw_words") is not None
+
+    async def _withdraw(
+        self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
+    ) -> None:
+        """The person goes back to the assistant: the hand-off leaves the queue with a note for
+        the operators, and the menu comes back."""
+        conv, seq = fields["conv"], int(fields["seq"])
+        language = conversation.get("language") or detect(text) or ""
+        since = float(conversation.get("waiting_since") or time.time())
+        minutes = int((time.time() - since) // 60)
+        texts = console_texts()["notes"]["withdrawn"]
+        note = "\n".join(texts[lang].format(minutes=minutes) for lang in ("en", "th"))
+        await self.store.withdraw(conv, seq, note)
+        metadata = {
+            "channel": fields["channel"],
+            "language": language,
+            "referral": conversation.get("referral", ""),
+        }
+        menu = await self.rasa.send(conv, SHOW_MENU, entry_id, metadata)
+        replies = [{"text": _say("withdrawn", language)}]
+        replies += [reply for reply in map(_for_person, menu) if reply]
+        understood: Understood = {
+            "intent": WITHDRAWN,
+            "topic": "",
+            "danger": False,
+            "language": language,
+        }
+        await self.store.finish_inbound(
+            entry_id, fields, text, replies, None, language, understood=understood
+        )
 
     async def _leave(
         self,
@@ -117,12 +239,18 @@ class Router:
 
     async def _answer(
         self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None, bool]:
+    ) -> tuple[
+        list[dict[str, Any]],
+        dict[str, Any] | None,
+        dict[str, Any] | None,
+        bool,
+        Understood | None,
+    ]:
         """The person's replies, and what the bot's custom payloads ask: a hand-off, a screening
-        to count, forgetting the conversation."""
+        to count, forgetting the conversation; and what the assistant understood."""
         language = conversation.get("language") or detect(text) or ""
         if fields.get("kind", "text") != "text":
-            return [{"text": _say("non_text", language)}], None, None, False
+            return [{"text": _say("non_text", language)}], None, None, False, None
         text = as_command(text)
         notes = []
         if len(text) > MAX_CHARACTERS:
@@ -138,8 +266,9 @@ class Router:
         handoff = next((p[HANDOFF] for p in payloads if HANDOFF in p), None)
         screened = next((p[SCREENED] for p in payloads if SCREENED in p), None)
         forget = any(p.get("forget_me") for p in payloads)
+        understood = next((p[UNDERSTOOD] for p in payloads if UNDERSTOOD in p), None)
         shown = [reply for reply in map(_for_person, replies) if reply]
-        return notes + shown, handoff, screened, forget
+        return notes + shown, handoff, screened, forget, understood
 
 
 def as_command(text: str) -> str:

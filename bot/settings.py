@@ -41,6 +41,7 @@ class Settings:
     safe_word: str
     telegram_bot_username: str
     line_account_id: str
+    wait_reminder_minutes: float
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,6 +73,7 @@ class Settings:
             safe_word=env.get("SAFE_WORD", "").strip(),
             telegram_bot_username=_telegram_username(env),
             line_account_id=_line_account(env),
+            wait_reminder_minutes=_minutes(env, "WAIT_REMINDER_MINUTES", 10),
         )
 
     @property
@@ -91,6 +93,17 @@ def _number(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _minutes(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = -1
+    if not 0 < minutes <= 24 * 60:
+        raise SettingsError(f"{name} must be a number of minutes above 0, not {raw!r}")
+    return minutes
 
 
 def _urls(env: dict[str, str], name: str, default: str) -> tuple[str, ...]:

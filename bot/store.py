@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from bot import counts
 from bot.privacy import conversation_id
 from hotline.sealer import Sealer
+from hotline.understood import Understood
 
 PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
@@ -135,13 +136,25 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (State.OPERATOR, "reply"): State.OPERATOR,
     (State.WAITING, "close"): State.CLOSED,
     (State.OPERATOR, "close"): State.CLOSED,
+    # A person still waiting goes back to the assistant; with an operator, only they close.
+    (State.WAITING, "withdraw"): State.BOT,
+    # Only an operator lowers (or sets) the risk of a hand-off; danger never lowers it by itself.
+    (State.WAITING, "risk"): State.WAITING,
+    (State.OPERATOR, "risk"): State.OPERATOR,
 }
 # Events only the operator who holds the conversation may cause (or a supervisor).
-HOLDER_ONLY = {"transfer", "reply", "close"}
+HOLDER_ONLY = {"transfer", "reply", "close", "risk"}
+# Who ends a hand-off when the person leaves quickly or goes back to the assistant.
+PERSON = "person"
 
 
 class NotAllowed(ValueError):
     """The hand-off event is not possible now; the message says why, for the operator."""
+
+
+def queue_score(risk: str, since: float) -> int:
+    """A hand-off's place in the queue: the most urgent first, then the longest waiting."""
+    return PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(since)
 
 
 def transition(state: State, event: str) -> State:
@@ -305,6 +318,45 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
 
+# KEYS: conversation, queue, console. ARGV: now, seq, conversation id, console backlog, the queue
+# score of an immediate hand-off queued at time 0.
+_RAISE_DANGER = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'waiting' and state ~= 'operator' then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'danger_seq') or '0') >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'risk', 'immediate', 'danger_at', ARGV[1], 'danger_in', state,
+           'danger_seq', ARGV[2], 'danger_open', '1')
+if state == 'waiting' then
+  local since = math.floor(tonumber(redis.call('HGET', KEYS[1], 'waiting_since') or ARGV[1]))
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[5]) + since, ARGV[3])
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'kind', 'danger', 'conv', ARGV[3],
+           'risk', 'immediate', 'holder', redis.call('HGET', KEYS[1], 'operator') or '',
+           'state', state)
+return 1
+"""
+
+# KEYS: conversation, outbound, transcript, console. ARGV: now, seconds before the first reminder,
+# seconds between reminders, replies (sealed), transcript line (sealed), conversation id,
+# transcript length, console backlog.
+_REMIND = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end
+local now = tonumber(ARGV[1])
+local since = tonumber(redis.call('HGET', KEYS[1], 'waiting_since') or ARGV[1])
+local last = tonumber(redis.call('HGET', KEYS[1], 'reminded_at') or '0')
+local due = since + tonumber(ARGV[2])
+if last >= since then due = math.max(due, last + tonumber(ARGV[3])) end
+if now < due then return 0 end
+redis.call('HSET', KEYS[1], 'reminded_at', ARGV[1])
+local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
+redis.call('XADD', KEYS[2], '*', 'conv', ARGV[6], 'seq', out,
+           'channel', redis.call('HGET', KEYS[1], 'channel'), 'reply_to', '', 'replies', ARGV[4])
+redis.call('RPUSH', KEYS[3], ARGV[5])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[7]), -1)
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*', 'kind', 'reminded', 'conv', ARGV[6])
+return 1
+"""
+
 
 class Store:
     """The gateway's view of Redis."""
@@ -320,6 +372,8 @@ class Store:
         self._accept = client.register_script(_ACCEPT)
         self._finish_inbound = client.register_script(_FINISH_INBOUND)
         self._finish_outbound = client.register_script(_FINISH_OUTBOUND)
+        self._raise_danger = client.register_script(_RAISE_DANGER)
+        self._remind = client.register_script(_REMIND)
 
     def conversation_id(self, channel: str, user: str) -> str:
         """The pseudonymous id of a channel's user."""
@@ -396,22 +450,27 @@ class Store:
         for_operator: bool = False,
         leave: bool = False,
         tally: counts.Tally = counts.NOTHING,
+        understood: Understood | None = None,
     ) -> bool:
         """Records a handled message, queues the replies and any hand-off, acknowledges the entry:
         all or nothing. `forget`: the conversation is to be erased (`forget` does it) and the
         replies carry their address. `for_operator`: the message waits for a person (the console
         is told). `leave`: a quick exit; the channel first deletes what it can. `tally`: what
-        it adds to the reports' counters (bot/counts.py). False when it had been done before."""
+        it adds to the reports' counters (bot/counts.py). `understood`: what the assistant
+        understood of it, kept beside it for the operators. False when it had been done before."""
         conv = fields["conv"]
         now = _now()
         day = counts.day(now)
-        lines = [self.sealer.seal({"at": now, "from": "person", "text": text})]
+        person: dict[str, Any] = {"at": now, "from": "person", "text": text}
+        if understood is not None:
+            person["understood"] = understood
+        lines = [self.sealer.seal(person)]
         if replies:
             lines.append(self.sealer.seal({"at": now, "from": "bot", "replies": replies}))
         risk = str((handoff or {}).get("risk") or "")
         score = ""
         if handoff is not None:
-            score = str(PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(now))
+            score = str(queue_score(risk, now))
         result = await self._finish_inbound(
             keys=[
                 conversation_key(conv),
@@ -551,10 +610,69 @@ class Store:
     async def left(self, conv: str, note: str) -> None:
         """Ends the hand-off of a person who left quickly, with a note for the operators."""
         try:
-            await self.change(conv, "close", "person", supervisor=True)
+            await self.change(conv, "close", PERSON, supervisor=True)
         except NotAllowed:
             return
         await self.add_note(conv, "", note)
+
+    async def withdraw(self, conv: str, seq: int, note: str) -> bool:
+        """A person still waiting goes back to the assistant: the hand-off leaves the queue, with a
+        note for the operators; message `seq` did it (a replay of it finds `withdrawn_in`). False
+        when the conversation was not waiting."""
+        key = conversation_key(conv)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    state = State(await pipe.hget(key, "state") or State.BOT)
+                    if state is not State.WAITING:
+                        return False
+                    new = transition(state, "withdraw")
+                    pipe.multi()
+                    pipe.hset(key, mapping={"state": new.value, "withdrawn_in": seq})
+                    pipe.zrem(QUEUE, conv)
+                    self._note(pipe, conv, "", note)
+                    event = {"kind": "withdraw", "conv": conv, "by": PERSON}
+                    pipe.xadd(CONSOLE, event, maxlen=CONSOLE_BACKLOG, approximate=True)
+                    await pipe.execute()
+                    return True
+                except aioredis.WatchError:
+                    continue
+
+    async def raise_danger(self, conv: str, seq: int) -> bool:
+        """Danger said by a person who waits for an operator or talks with one (message `seq`):
+        the hand-off becomes immediate, goes to the top of the queue, and the console is alerted
+        (every online operator while it waits; the holder and the supervisors when held). It stays
+        immediate until an operator sets the risk or closes. False when there is no hand-off, or
+        this message raised it already (a replay)."""
+        raised = await self._raise_danger(
+            keys=[conversation_key(conv), QUEUE, CONSOLE],
+            args=[_now(), seq, conv, CONSOLE_BACKLOG, queue_score("immediate", 0)],
+        )
+        return bool(raised)
+
+    async def remind(
+        self, conv: str, first_after: float, every: float, replies: list[dict[str, Any]]
+    ) -> bool:
+        """Tells a person who is still waiting that they are (`replies`), once `first_after`
+        seconds after the hand-off was queued and then at most every `every` seconds. Atomic: with
+        several workers, one sends it. False when it is not due, or the hand-off is over."""
+        now = _now()
+        line = self.sealer.seal({"at": now, "from": "bot", "replies": replies, "reminder": True})
+        sent = await self._remind(
+            keys=[conversation_key(conv), OUTBOUND, _transcript_key(conv), CONSOLE],
+            args=[
+                now,
+                first_after,
+                every,
+                self.sealer.seal(replies),
+                line,
+                conv,
+                TRANSCRIPT_LENGTH,
+                CONSOLE_BACKLOG,
+            ],
+        )
+        return bool(sent)
 
     async def remember_messages(self, conv: str, ids: list[str]) -> None:
         """Keeps the ids of messages sent to the chat while the channel lets a bot delete them."""
@@ -587,11 +705,14 @@ class Store:
         supervisor: bool = False,
         to: str = "",
         say: str = "",
-        note: str = "",
+        risk: str = "",
     ) -> State:
         """Applies a hand-off event of the console, all or nothing: claim (by an operator), transfer
-        (to another operator), reply (`say` to the person), close (`say` a last message). Only the
-        holder, or a supervisor, may transfer, reply or close. NotAllowed says why not."""
+        (to another operator), reply (`say` to the person), close (`say` a last message), risk
+        (set to `risk`: the only way danger said while waiting is lowered). Only the holder, or a
+        supervisor, may transfer, reply, close or set the risk. NotAllowed says why not."""
+        if event == "risk" and risk not in PRIORITY:
+            raise NotAllowed(f"no such risk level: {risk!r}")
         key = conversation_key(conv)
         now = _now()
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -608,6 +729,8 @@ class Store:
                     new = transition(current, event)
                     if event in HOLDER_ONLY and holder and holder != by and not supervisor:
                         raise NotAllowed(f"{holder} holds this conversation, not you")
+                    if event == "risk" and current is State.WAITING and not supervisor:
+                        raise NotAllowed("take this conversation before you set its risk")
                     pipe.multi()
                     fields: dict[str, str | float] = {"state": new.value, "active": now}
                     if event == "claim" and current is State.WAITING:
@@ -620,6 +743,14 @@ class Store:
                         pipe.hdel(key, "waited")
                     if event == "transfer":
                         fields["operator"] = to
+                    if event == "risk":
+                        fields["risk"] = risk
+                        if current is State.WAITING:
+                            since = float(found.get("waiting_since") or now)
+                            pipe.zadd(QUEUE, {conv: queue_score(risk, since)})
+                    if event in ("risk", "close") and by != PERSON:
+                        # An operator has seen to the danger; a person who left quickly has not.
+                        pipe.hdel(key, "danger_open")
                     pipe.hset(key, mapping=fields)
                     if new is not State.WAITING:
                         pipe.zrem(QUEUE, conv)
@@ -641,7 +772,7 @@ class Store:
                             },
                         )
                         pipe.hset(key, "out_seq", int(found.get("out_seq") or 0) + 1)
-                    event_fields = {"kind": event, "conv": conv, "by": by, "to": to}
+                    event_fields = {"kind": event, "conv": conv, "by": by, "to": to, "risk": risk}
                     pipe.xadd(CONSOLE, event_fields, maxlen=CONSOLE_BACKLOG, approximate=True)
                     await pipe.execute()
                     return new
@@ -672,17 +803,21 @@ class Store:
 
     async def add_note(self, conv: str, by: str, text: str) -> None:
         """A private note of an operator on the conversation (never sent to the person)."""
-        key = notes_key(conv)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, self.sealer.seal({"at": _now(), "by": by, "text": text}))
-            pipe.expire(key, self.ttl)
-            pipe.xadd(
-                CONSOLE,
-                {"kind": "note", "conv": conv, "by": by},
-                maxlen=CONSOLE_BACKLOG,
-                approximate=True,
-            )
+            self._note(pipe, conv, by, text)
             await pipe.execute()
+
+    def _note(self, pipe: Any, conv: str, by: str, text: str) -> None:
+        """Adds a note in a transaction."""
+        key = notes_key(conv)
+        pipe.rpush(key, self.sealer.seal({"at": _now(), "by": by, "text": text}))
+        pipe.expire(key, self.ttl)
+        pipe.xadd(
+            CONSOLE,
+            {"kind": "note", "conv": conv, "by": by},
+            maxlen=CONSOLE_BACKLOG,
+            approximate=True,
+        )
 
     async def notes(self, conv: str) -> list[dict[str, Any]]:
         """The conversation's notes, oldest first."""

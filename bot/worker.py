@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 import uvloop
 from redis.exceptions import RedisError
 
-from bot import line_channel, telegram_channel
+from bot import line_channel, reminders, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
@@ -57,7 +57,12 @@ async def serve(settings: Settings, name: str) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.gather(router.run(stop), senders.run(stop), sweep(store, stop))
+        await asyncio.gather(
+            router.run(stop),
+            senders.run(stop),
+            sweep(store, stop),
+            reminders.run(store, settings.wait_reminder_minutes * 60, stop),
+        )
     finally:
         for sender in channels.values():
             await sender.close()

@@ -35,6 +35,8 @@ CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
 HEARTBEAT_MS = 15_000
 AUDIT_PAGE = 500
+# Hand-offs that alert the operators they reach when queued (a tone, a notification, the title).
+URGENT = ("immediate", "high")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -208,7 +210,8 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
             )
         except NotAllowed as error:
             return await show(request, session, conv, "conversation.html", str(error))
-        await store.audit(session.account.name, event, conv, change.get("to", ""))
+        detail = change.get("to") or change.get("risk") or ""
+        await store.audit(session.account.name, event, conv, detail)
         return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
 
     @router.post("/c/{conv}/claim")
@@ -251,6 +254,11 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         text = reply_text("", "", found.get("language", ""), closing=True)
         return await act(request, session, conv, "close", say=text)
 
+    @router.post("/c/{conv}/risk")
+    async def risk(request: Request, session: SignedIn, form: Checked, conv: Conv) -> Response:
+        """Sets the risk: the only way a danger said while handed off is lowered."""
+        return await act(request, session, conv, "risk", risk=str(form.get("risk") or ""))
+
     @router.get("/audit")
     async def audit(request: Request, session: Supervisor, conv: str = "") -> HTMLResponse:
         """Who did or saw what (supervisors only), newest first; one conversation with ?conv=."""
@@ -274,13 +282,20 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         """Hand-off events after `since` (or Last-Event-ID) as server-sent events; also keeps
         the operator marked online."""
         name = session.account.name
+        supervisor = session.account.supervisor
 
         async def routed_to_me(conv: str) -> bool:
             """Whether a new hand-off is in this user's queue (an NGO's goes to its team first),
             so that only those it reaches are alerted."""
             waiting = [(conv, await store.conversation(conv))]
             teams, online = await ngos.teams(redis), await store.who_is_online()
-            return bool(ngos.route(waiting, name, session.account.supervisor, teams, online))
+            return bool(ngos.route(waiting, name, supervisor, teams, online))
+
+        def alerts_me(fields: dict[str, str]) -> bool:
+            """Danger said while handed off alerts every online operator while the hand-off
+            waits, and its holder and the supervisors once someone holds it."""
+            holder = fields.get("holder", "")
+            return not holder or holder == name or supervisor
 
         async def stream() -> AsyncIterator[str]:
             position = last_event_id or since or "$"
@@ -294,9 +309,14 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
                     continue
                 for entry_id, fields in found[0][1]:
                     position = entry_id
-                    if fields.get("kind") == "queued" and not await routed_to_me(fields["conv"]):
+                    kind = fields.get("kind")
+                    if kind == "queued" and not await routed_to_me(fields["conv"]):
                         continue
-                    data = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
+                    data: dict[str, Any] = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
+                    urgent = fields.get("risk") in URGENT
+                    data["alert"] = (kind == "queued" and urgent) or (
+                        kind == "danger" and alerts_me(fields)
+                    )
                     yield f"id: {entry_id}\ndata: {json.dumps(data)}\n\n"
 
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -41,6 +41,18 @@ class Texts:
                 return question.text.get(self.language, question.text["en"])
         return slot
 
+    def gloss(self, understood: dict[str, Any] | None) -> str:
+        """What the assistant understood of a person's message, in the operator's language."""
+        if not understood:
+            return ""
+        if understood.get("danger"):
+            return self.of("understood", "in_danger")
+        if understood.get("topic"):
+            return self.of("topics", understood["topic"])
+        if not understood.get("intent"):
+            return self.of("understood", "unread")
+        return self.of("understood", understood["intent"])
+
     def canned(self) -> list[tuple[str, str]]:
         """The ready-made replies: (id, title)."""
         return [(reply.id, reply.title[self.language]) for reply in canned_replies()]
@@ -70,6 +82,11 @@ class Row:
     waiting_seconds: float | None
     idle_seconds: float | None
     operator: str
+    # Where danger was said while handed off ("waiting", "operator"), when, and whether an
+    # operator has seen to it yet.
+    danger_in: str
+    danger_at: float | None
+    danger_open: bool
 
     @property
     def urgent(self) -> bool:
@@ -89,6 +106,7 @@ class ConversationView:
     notes: list[dict[str, Any]]
     can_claim: bool
     can_act: bool
+    can_set_risk: bool
 
 
 def _row(conv: str, found: dict[str, str], now: float) -> Row:
@@ -106,6 +124,9 @@ def _row(conv: str, found: dict[str, str], now: float) -> Row:
         waiting_seconds=now - float(since) if since else None,
         idle_seconds=now - float(active) if active else None,
         operator=found.get("operator", ""),
+        danger_in=found.get("danger_in", ""),
+        danger_at=float(found["danger_at"]) if found.get("danger_at") else None,
+        danger_open=bool(found.get("danger_open")),
     )
 
 
@@ -134,6 +155,8 @@ async def conversation_view(store: Store, conv: str, account: Account) -> Conver
         notes=await store.notes(conv),
         can_claim=state is not State.OPERATOR,
         can_act=state is State.OPERATOR and (holder == account.name or account.supervisor),
+        can_set_risk=(state is State.OPERATOR and holder == account.name)
+        or (state in (State.WAITING, State.OPERATOR) and account.supervisor),
     )
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from hotline.content import gateway_texts
+from hotline.language import LANGUAGES
 from hotline.screening import QUESTIONS
 
 Reason = Literal["request_human", "in_danger", "screening"]
 PAYLOAD_KEY = "handoff"
+# The button under the waiting message: the person goes back to the assistant (bot/router.py).
+WITHDRAW = "/withdraw"
 
 
 def payload(
@@ -28,3 +32,11 @@ def payload(
             "answers": {q: answers[q] for q in QUESTIONS if answers.get(q) is not None},
         }
     }
+
+
+def back_button(language: str | None) -> dict[str, str]:
+    """The button that takes a waiting hand-off back, titled in the person's language (in all
+    three while it is not known)."""
+    titles = gateway_texts()["back_to_assistant"]
+    title = titles[language] if language in titles else " · ".join(titles[x] for x in LANGUAGES)
+    return {"title": title, "payload": WITHDRAW}

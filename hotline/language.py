@@ -20,6 +20,7 @@ _KHMER = re.compile(f"[{KHMER_RANGE}]")
 _LAO = re.compile(r"[\u0e80-\u0eff]")
 _MYANMAR = re.compile(r"[\u1000-\u109f]")
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
+_EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 # Letters that only Vietnamese, among the Latin-script languages people here write, uses.
 _VIETNAMESE_LETTERS = re.compile(
     "[ăâđêôơưĂÂĐÊÔƠƯ"
@@ -116,6 +117,21 @@ def find_listed(text: str, kind: str) -> str | None:
                 if best is None or candidate < best:
                     best = candidate
     return best[2] if best else None
+
+
+def said_alone(text: str, kind: str) -> str | None:
+    """The code whose listed phrase of this kind is the whole message, punctuation, case, spaces
+    and Vietnamese diacritics aside ("Quay lại!" is "quay lai")."""
+    said = _bare(text)
+    for code, forms in names(kind).items():
+        if any(_bare(form) == said for form in forms):
+            return code
+    return None
+
+
+def _bare(text: str) -> str:
+    """Folded, without spaces or punctuation at either end."""
+    return re.sub(r"[\s\u200b]+", "", _EDGES.sub("", fold(text)))
 
 
 @cache

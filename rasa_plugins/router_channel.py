@@ -4,6 +4,12 @@ Each message carries the router's `message_id` (the inbound stream entry). The r
 Redis under that id for a day, so when the router crashed after Rasa answered and sends the message
 again, Rasa does not see it twice: the kept replies come back instead. A failure is a 500 (the REST
 channel answers 200 with whatever was collected), so the router retries.
+
+The message is parsed here, once, and the parse handed to Rasa with it; the replies end with a
+custom payload `{"understood": {...}}` (hotline/understood.py) that the router keeps with the
+message. `/parse` understands a message without the dialogue: the router uses it while a person
+waits for an operator or talks with one. A long message is also read piece by piece, and danger
+in any piece makes the whole message `in_danger`.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ import logging
 from typing import Any
 
 import redis.asyncio as aioredis
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from hotline.understood import DANGER, pieces, summary
+
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "rasa:replies:"
+UNDERSTOOD = "understood"
 
 
 class RouterInput(InputChannel):
@@ -66,22 +76,60 @@ class RouterInput(InputChannel):
             if kept is not None:
                 return response.json(json.loads(kept))
             collector = CollectingOutputChannel()
+            text = str(body.get("message") or "")
             try:
+                parse = await understand(request.app.ctx.agent, text)
                 await on_new_message(
                     UserMessage(
-                        str(body.get("message") or ""),
+                        text,
                         collector,
                         sender,
                         input_channel=self.name(),
                         message_id=message_id,
                         metadata=body.get("metadata") or {},
+                        parse_data=parse,
                     )
                 )
             except Exception:
                 # The message text is not logged: it may identify the person.
                 log.exception("router channel: handling message %s failed", message_id)
                 return response.json({"error": "the message could not be handled"}, status=500)
-            await self.redis.set(key, json.dumps(collector.messages), ex=self.keep_seconds)
-            return response.json(collector.messages)
+            replies = [*collector.messages, {"custom": {UNDERSTOOD: summary(parse)}}]
+            await self.redis.set(key, json.dumps(replies), ex=self.keep_seconds)
+            return response.json(replies)
+
+        @webhook.route("/parse", methods=["POST"])
+        async def parse(request: Request) -> HTTPResponse:
+            """{message} -> what it means (hotline/understood.py); no dialogue, nothing kept."""
+            text = (request.json or {}).get("message")
+            if not isinstance(text, str):
+                return response.json({"error": "message is required"}, status=400)
+            try:
+                parsed = await understand(request.app.ctx.agent, text)
+            except Exception:
+                log.exception("router channel: parsing a message failed")
+                return response.json({"error": "the message could not be parsed"}, status=500)
+            return response.json(summary(parsed))
 
         return webhook
+
+
+async def understand(agent: Agent, text: str) -> dict[str, Any]:
+    """Rasa's parse of the message; `in_danger` when any piece of a long message is."""
+    assert agent.processor is not None, "the model is loaded before the channel answers"
+    parse: dict[str, Any] = await agent.processor.parse_message(UserMessage(text))
+    if (parse.get("intent") or {}).get("name") == DANGER:
+        return parse
+    for piece in pieces(text):
+        found = await agent.processor.parse_message(UserMessage(piece))
+        if (found.get("intent") or {}).get("name") == DANGER:
+            classifier = parse.get("intent_ranking") or []
+            promoted = {"name": DANGER, "confidence": 1.0}
+            reason = {"reason": "in a long message", "classifier": classifier}
+            return {
+                **parse,
+                "intent": promoted,
+                "intent_ranking": [promoted],
+                "danger_guard": reason,
+            }
+    return parse

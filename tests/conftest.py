@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.servers import redis_server
+from tests.servers import ROOT, action_server, environment, free_port, rasa_server, redis_server
+
+MODEL = ROOT / "models" / "assistant.tar.gz"
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,14 @@ def redis_client(redis_port: int) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Rasa and the action server, started as `make run` starts them, on free ports."""
+    if not MODEL.exists():
+        pytest.fail("No trained model: `make test` trains one first (make train).")
+    env = environment(redis_port, free_port())
+    logs = tmp_path_factory.mktemp("logs")
+    with action_server(env, logs), rasa_server(MODEL, env, logs) as (url, _):
+        yield url

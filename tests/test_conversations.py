@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,24 +15,11 @@ import redis
 
 from hotline.language import detect
 from hotline.sealer import Sealer
-from tests.servers import MESSAGE_KEY, ROOT, action_server, environment, free_port, rasa_server
-
-MODEL = ROOT / "models" / "assistant.tar.gz"
+from tests.servers import MESSAGE_KEY, ROOT, free_port
 
 pytestmark = pytest.mark.servers
 
 Reply = dict[str, Any]
-
-
-@pytest.fixture(scope="session")
-def rasa_url(redis_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Rasa and the action server, started as `make run` starts them, on free ports."""
-    if not MODEL.exists():
-        pytest.fail("No trained model: `make test` trains one first (make train).")
-    env = environment(redis_port, free_port())
-    logs = tmp_path_factory.mktemp("logs")
-    with action_server(env, logs), rasa_server(MODEL, env, logs) as (url, _):
-        yield url
 
 
 def say(url: str, sender: str, text: str) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hotline.language import detect, named_country, named_language, strip_diacritics
+from hotline.language import detect, named_country, named_language, said_alone, strip_diacritics
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,13 @@ def test_danger_words(text: str, found: bool) -> None:
     from hotline.language import find_listed
 
     assert (find_listed(text, "danger_words") is not None) is found
+
+
+@pytest.mark.parametrize("typed", ["ยกเลิก", "ยกเลิก!", "Quay lại", "quay lai.", "ត្រឡប់ក្រោយ", "Huỷ"])
+def test_words_said_alone_are_found(typed: str) -> None:
+    assert said_alone(typed, "withdraw_words") == "back"
+
+
+@pytest.mark.parametrize("typed", ["ยกเลิกสัญญาได้ไหม", "tôi muốn quay lại Việt Nam", "ត្រឡប់ទៅផ្ទះ"])
+def test_words_inside_a_message_are_not_said_alone(typed: str) -> None:
+    assert said_alone(typed, "withdraw_words") is None

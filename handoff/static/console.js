@@ -1,6 +1,6 @@
 // The console's live parts: one EventSource on /console/events; the queue and the open
 // conversation re-fetch their server-rendered fragments when an event concerns them.
-// Urgent hand-offs (immediate, high) alert: a tone, a browser notification, a count in the title.
+// Urgent hand-offs and danger alert: a tone, a browser notification, a count in the title.
 (function () {
   "use strict";
   const body = document.body;
@@ -77,14 +77,15 @@
   const live = document.getElementById("live");
   const conv = body.dataset.conv;
   const urgentText = body.dataset.urgentText || "!";
+  const dangerText = body.dataset.dangerText || urgentText;
   // From the moment the page's data was read, so nothing that happened while it loaded is missed.
   const since = body.dataset.since;
   const events = new EventSource(prefix + "/events" + (since ? "?since=" + since : ""));
   events.onmessage = function (message) {
     const event = JSON.parse(message.data);
-    if (event.kind === "queued" && (event.risk === "immediate" || event.risk === "high")) {
-      alertUrgent(urgentText);
-    }
+    // The server says whom an event alerts: urgent hand-offs routed to this operator, and danger
+    // said while handed off (everyone while it waits; its holder and the supervisors once held).
+    if (event.alert) alertUrgent(event.kind === "danger" ? dangerText : urgentText);
     if (queue) refresh(prefix + "/queue", queue);
     if (live && event.conv === conv) refresh(prefix + "/c/" + conv + "/live", live);
   };

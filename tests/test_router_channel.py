@@ -1,0 +1,53 @@
+"""The router's channel into Rasa (rasa_plugins/router_channel.py), against a real Rasa server:
+what it understood comes with the replies; `/parse` understands without the dialogue, and finds
+danger inside a long story."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+import redis
+
+from tests.test_understood import THAI_STORY
+
+pytestmark = pytest.mark.servers
+
+
+def post(url: str, path: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        f"{url}/webhooks/router/{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def test_the_replies_end_with_what_was_understood(rasa_url: str) -> None:
+    body = {"sender": "te-understood", "message": "xin chào", "message_id": "m1", "metadata": {}}
+    replies = post(rasa_url, "webhook", body)
+    understood = replies[-1]["custom"]["understood"]
+    assert understood == {"intent": "greet", "topic": "", "danger": False, "language": "vi"}
+    assert post(rasa_url, "webhook", body) == replies, "a repeat gets the same replies"
+
+
+def test_parse_understands_without_the_dialogue(rasa_url: str, redis_client: redis.Redis) -> None:
+    found = post(rasa_url, "parse", {"message": "นายจ้างเก็บพาสปอร์ตผมไว้ไม่ยอมคืน"})
+    assert found == {
+        "intent": "rights",
+        "topic": "passport_taken",
+        "danger": False,
+        "language": "th",
+    }
+    assert post(rasa_url, "parse", {"message": "cứu tôi, họ đang đánh tôi, tôi bị nhốt"})["danger"]
+    assert not redis_client.keys("rasa:tracker:*"), "no conversation was touched"
+
+
+def test_danger_inside_a_long_story_is_found(rasa_url: str) -> None:
+    found = post(rasa_url, "parse", {"message": THAI_STORY})
+    assert found["danger"] and found["intent"] == "in_danger"
+    calm = THAI_STORY.replace("เมื่อคืนหัวหน้าเอาไม้ตีผมแล้วล็อกห้องไว้ ", "")
+    assert not post(rasa_url, "parse", {"message": calm})["danger"], "the rest is no danger"
