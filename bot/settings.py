@@ -42,6 +42,8 @@ class Settings:
     telegram_bot_username: str
     line_account_id: str
     wait_reminder_minutes: float
+    translate_url: str
+    translate_api_key: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -74,6 +76,8 @@ class Settings:
             telegram_bot_username=_telegram_username(env),
             line_account_id=_line_account(env),
             wait_reminder_minutes=_minutes(env, "WAIT_REMINDER_MINUTES", 10),
+            translate_url=_optional_url(env, "TRANSLATE_URL"),
+            translate_api_key=env.get("TRANSLATE_API_KEY", "").strip(),
         )
 
     @property
@@ -104,6 +108,13 @@ def _minutes(env: dict[str, str], name: str, default: float) -> float:
     if not 0 < minutes <= 24 * 60:
         raise SettingsError(f"{name} must be a number of minutes above 0, not {raw!r}")
     return minutes
+
+
+def _optional_url(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be a URL (http://host:port), not {raw!r}")
+    return raw.rstrip("/")
 
 
 def _urls(env: dict[str, str], name: str, default: str) -> tuple[str, ...]:

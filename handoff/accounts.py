@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.store import USERS, user_key
+from hotline.language import LANGUAGES
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,31}$"
 MIN_PASSWORD = 12
@@ -39,6 +40,9 @@ class Account:
     name: str
     role: Role
     language: str
+    # The languages of the people this operator can read (th, vi, km): hand-offs in them reach
+    # this operator first.
+    reads: tuple[str, ...] = ()
 
     @property
     def supervisor(self) -> bool:
@@ -46,8 +50,22 @@ class Account:
         return self.role is Role.SUPERVISOR
 
 
+def parse_reads(raw: str) -> tuple[str, ...]:
+    """The languages an account reads, from "th,km" (or "th km"); AccountError names a wrong one."""
+    found = {x for x in raw.replace(",", " ").split() if x}
+    wrong = sorted(found - set(LANGUAGES))
+    if wrong:
+        raise AccountError(f"reads: {', '.join(wrong)} is not one of {', '.join(LANGUAGES)}")
+    return tuple(lang for lang in LANGUAGES if lang in found)
+
+
 async def create(
-    redis: aioredis.Redis, name: str, password: str, role: Role, language: str = "en"
+    redis: aioredis.Redis,
+    name: str,
+    password: str,
+    role: Role,
+    language: str = "en",
+    reads: tuple[str, ...] = (),
 ) -> Account:
     """Makes an account; AccountError when the name is taken or the password too short."""
     if not re.fullmatch(NAME_PATTERN, name):
@@ -62,13 +80,14 @@ async def create(
         "hash": _hasher.hash(password),
         "role": role.value,
         "language": language,
+        "reads": ",".join(reads),
         "created": str(time.time()),
     }
     if not await redis.hsetnx(user_key(name), "role", role.value):
         raise AccountError(f"there is already a user called {name}")
     await redis.hset(user_key(name), mapping=fields)
     await redis.sadd(USERS, name)
-    return Account(name, role, language)
+    return Account(name, role, language, reads)
 
 
 async def find(redis: aioredis.Redis, name: str) -> Account | None:
@@ -76,7 +95,8 @@ async def find(redis: aioredis.Redis, name: str) -> Account | None:
     found: dict[str, str] = await redis.hgetall(user_key(name))
     if not found.get("hash"):
         return None
-    return Account(name, Role(found["role"]), found.get("language", "en"))
+    reads = tuple(x for x in found.get("reads", "").split(",") if x in LANGUAGES)
+    return Account(name, Role(found["role"]), found.get("language", "en"), reads)
 
 
 async def verify(redis: aioredis.Redis, name: str, password: str) -> Account | None:
@@ -98,6 +118,23 @@ async def everyone(redis: aioredis.Redis) -> list[Account]:
     names = sorted(await redis.smembers(USERS))
     found = [await find(redis, name) for name in names]
     return [account for account in found if account is not None]
+
+
+async def set_reads(redis: aioredis.Redis, name: str, reads: tuple[str, ...]) -> None:
+    """The languages this account reads; AccountError when there is no such account."""
+    if await find(redis, name) is None:
+        raise AccountError(f"there is no user called {name}")
+    await redis.hset(user_key(name), "reads", ",".join(x for x in LANGUAGES if x in reads))
+
+
+async def who_reads(redis: aioredis.Redis, names: set[str]) -> dict[str, list[str]]:
+    """Of these accounts (those online, say), who reads each language: language -> names."""
+    found: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+    for name in sorted(names):
+        account = await find(redis, name)
+        for lang in account.reads if account else ():
+            found[lang].append(name)
+    return found
 
 
 async def set_language(redis: aioredis.Redis, name: str, language: str) -> None:

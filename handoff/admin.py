@@ -2,7 +2,12 @@
 account and no default password.
 
   python -m handoff.admin create-user NAME [--role operator|supervisor] [--language en|th]
+                                      [--reads th,vi,km]
   python -m handoff.admin list-users
+
+--language is the console's language; --reads the languages of the people the operator can read
+(hand-offs in them reach the operator first). Supervisors change both on the console's accounts
+page.
 
 The password is asked twice on the terminal, or read from standard input when that is not a terminal
 (for scripts: `printf '%s\\n' "$PASSWORD" | python -m handoff.admin create-user ...`).
@@ -40,13 +45,18 @@ async def run(args: argparse.Namespace) -> None:
     client = aioredis.Redis(host=host, port=port, decode_responses=True)
     try:
         if args.command == "create-user":
+            reads = accounts.parse_reads(args.reads)
             account = await accounts.create(
-                client, args.name, read_password(), Role(args.role), args.language
+                client, args.name, read_password(), Role(args.role), args.language, reads
             )
-            print(f"Made {account.role} {account.name} ({account.language}).")  # noqa: T201
+            said = ", ".join(account.reads) or "no language of the people yet"
+            print(  # noqa: T201
+                f"Made {account.role} {account.name} (console in {account.language}; reads {said})."
+            )
         else:
             for account in await accounts.everyone(client):
-                print(f"{account.name}\t{account.role}\t{account.language}")  # noqa: T201
+                listed = ",".join(account.reads) or "-"
+                print(f"{account.name}\t{account.role}\t{account.language}\t{listed}")  # noqa: T201
     finally:
         await client.aclose()
 
@@ -61,6 +71,9 @@ def main() -> None:
     create.add_argument("name")
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.OPERATOR.value)
     create.add_argument("--language", choices=accounts.CONSOLE_LANGUAGES, default="en")
+    create.add_argument(
+        "--reads", default="", help="languages of the people this operator reads, e.g. th,km"
+    )
     commands.add_parser("list-users", help="list the console accounts")
     args = parser.parse_args()
     try:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
-from handoff import accounts, ngo_pages, reports, sessions
+from handoff import account_pages, accounts, ngo_pages, reports, sessions
 from handoff.pages import (
     HERE,
     PREFIX,
@@ -29,7 +29,8 @@ from handoff.pages import (
     render,
 )
 from handoff.sessions import COOKIE, Session
-from handoff.views import conversation_view, queue_rows, reply_text
+from handoff.translation import Translator
+from handoff.views import Preview, conversation_view, queue_rows, reply_text
 
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
@@ -51,9 +52,13 @@ SECURITY_HEADERS = {
 Conv = Annotated[str, PathParam(pattern=CONV_PATTERN)]
 
 
-def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
+def install(
+    app: FastAPI, store: Store, secure_cookies: bool = False, translator: Translator | None = None
+) -> None:
     """Adds the console to the gateway's app: routes, static files, error pages, headers.
-    `secure_cookies`: send the session cookie over HTTPS only (when served behind HTTPS)."""
+    `secure_cookies`: send the session cookie over HTTPS only (when served behind HTTPS).
+    `translator`: machine translation for operators (TRANSLATE_URL); none unless set."""
+    app.state.translator = translator
     for router in routers(store, secure_cookies):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
@@ -83,7 +88,12 @@ def install(app: FastAPI, store: Store, secure_cookies: bool = False) -> None:
 
 def routers(store: Store, secure_cookies: bool) -> list[APIRouter]:
     """Every router of the console's pages."""
-    return [routes(store, secure_cookies), ngo_pages.routes(), reports.routes()]
+    return [
+        routes(store, secure_cookies),
+        ngo_pages.routes(),
+        reports.routes(),
+        account_pages.routes(),
+    ]
 
 
 def routes(store: Store, secure_cookies: bool) -> APIRouter:
@@ -168,10 +178,16 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         return render(request, "_queue.html", context)
 
     async def show(
-        request: Request, session: Session, conv: str, name: str, error: str = ""
+        request: Request,
+        session: Session,
+        conv: str,
+        name: str,
+        error: str = "",
+        preview: Preview | None = None,
     ) -> HTMLResponse:
         since = await last_event()
-        view = await conversation_view(store, conv, session.account)
+        translator: Translator | None = request.app.state.translator
+        view = await conversation_view(store, conv, session.account, translator)
         if view is None:
             return render(request, "error.html", {"session": session, "key": "gone"}, 404)
         others = [a for a in await accounts.everyone(redis) if a.name != session.account.name]
@@ -181,6 +197,8 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
             "others": others,
             "error": error,
             "since": since,
+            "preview": preview,
+            "translating": translator is not None,
         }
         return render(request, name, context, 409 if error else 200)
 
@@ -229,6 +247,23 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         if not text:
             return RedirectResponse(f"{PREFIX}/c/{conv}", status_code=303)
         return await act(request, session, conv, "reply", say=text)
+
+    @router.post("/c/{conv}/translate")
+    async def translate(
+        request: Request, session: SignedIn, form: Checked, conv: Conv
+    ) -> HTMLResponse:
+        """A typed reply machine-translated into the person's language, shown for the operator to
+        check (and translated back) before it is sent; nothing is sent here."""
+        translator: Translator | None = request.app.state.translator
+        typed = str(form.get("text") or "").strip()[:4000]
+        language = (await store.conversation(conv)).get("language", "")
+        if translator is None or not typed or not language:
+            return await show(request, session, conv, "conversation.html")
+        mine = session.account.language
+        there = await translator.translate(typed, mine, language)
+        back = await translator.translate(there, language, mine) if there else None
+        preview = Preview(typed=typed, translated=there, back=back)
+        return await show(request, session, conv, "conversation.html", preview=preview)
 
     @router.post("/c/{conv}/note")
     async def note(session: SignedIn, form: Checked, conv: Conv) -> Response:
@@ -284,12 +319,15 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         name = session.account.name
         supervisor = session.account.supervisor
 
-        async def routed_to_me(conv: str) -> bool:
+        async def routed_to_me(conv: str) -> tuple[bool, bool]:
             """Whether a new hand-off is in this user's queue (an NGO's goes to its team first),
-            so that only those it reaches are alerted."""
-            waiting = [(conv, await store.conversation(conv))]
+            and whether it alerts this user: it goes first to the online operators who read its
+            language, and to everyone when none of them is online."""
+            found = await store.conversation(conv)
             teams, online = await ngos.teams(redis), await store.who_is_online()
-            return bool(ngos.route(waiting, name, supervisor, teams, online))
+            listed = bool(ngos.route([(conv, found)], name, supervisor, teams, online))
+            readers = (await accounts.who_reads(redis, online)).get(found.get("language", ""))
+            return listed, listed and (not readers or name in readers)
 
         def alerts_me(fields: dict[str, str]) -> bool:
             """Danger said while handed off alerts every online operator while the hand-off
@@ -310,13 +348,13 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
                 for entry_id, fields in found[0][1]:
                     position = entry_id
                     kind = fields.get("kind")
-                    if kind == "queued" and not await routed_to_me(fields["conv"]):
-                        continue
                     data: dict[str, Any] = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
-                    urgent = fields.get("risk") in URGENT
-                    data["alert"] = (kind == "queued" and urgent) or (
-                        kind == "danger" and alerts_me(fields)
-                    )
+                    data["alert"] = kind == "danger" and alerts_me(fields)
+                    if kind == "queued":
+                        listed, reaches = await routed_to_me(fields["conv"])
+                        if not listed:
+                            continue
+                        data["alert"] = reaches and fields.get("risk") in URGENT
                     yield f"id: {entry_id}\ndata: {json.dumps(data)}\n\n"
 
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -328,12 +366,13 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
 async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
     now = time.time()
     account = session.account
+    online = await store.who_is_online()
     routed = ngos.route(
         await store.waiting(),
         account.name,
         account.supervisor,
         await ngos.teams(store.redis),
-        await store.who_is_online(),
+        online,
     )
     waiting = queue_rows(routed, now)
     held = queue_rows(await store.with_operators(), now)
@@ -345,7 +384,8 @@ async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
         "mine": mine,
         "others": others,
         "recent": queue_rows(await store.recent(), now),
-        "online": await store.operators_online(),
+        "online": len(online),
+        "readers": await accounts.who_reads(store.redis, online),
         "states": State,
     }
 

@@ -3,14 +3,23 @@ answers and transcript in the operator's language, and the texts sent to the per
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from bot.store import State, Store
 from handoff.accounts import Account
-from hotline.content import canned_replies, console_texts, country_names, gateway_texts, screening
-from hotline.language import LANGUAGES
+from handoff.translation import LAST_MESSAGES, Translator
+from hotline.content import (
+    PHRASE_GROUPS,
+    canned_replies,
+    console_texts,
+    country_names,
+    gateway_texts,
+    screening,
+)
+from hotline.language import LANGUAGES, detect
 
 
 class Texts:
@@ -53,9 +62,15 @@ class Texts:
             return self.of("understood", "unread")
         return self.of("understood", understood["intent"])
 
-    def canned(self) -> list[tuple[str, str]]:
-        """The ready-made replies: (id, title)."""
-        return [(reply.id, reply.title[self.language]) for reply in canned_replies()]
+    def canned(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The phrasebook by group: (group's name, [(id, title)])."""
+        return [
+            (
+                self.of("phrase_groups", group),
+                [(r.id, r.title[self.language]) for r in canned_replies() if r.group == group],
+            )
+            for group in PHRASE_GROUPS
+        ]
 
     def minutes(self, seconds: float | None) -> str:
         """A duration as whole minutes."""
@@ -95,6 +110,15 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """A typed reply, machine-translated for the operator to check before sending it."""
+
+    typed: str
+    translated: str | None
+    back: str | None
+
+
+@dataclass(frozen=True)
 class ConversationView:
     """Everything the conversation page shows."""
 
@@ -107,6 +131,9 @@ class ConversationView:
     can_claim: bool
     can_act: bool
     can_set_risk: bool
+    # Machine translations of the person's messages into the operator's language, by the
+    # message's place in the transcript (only with TRANSLATE_URL set).
+    translations: dict[int, str | None]
 
 
 def _row(conv: str, found: dict[str, str], now: float) -> Row:
@@ -135,8 +162,11 @@ def queue_rows(found: list[tuple[str, dict[str, str]]], now: float) -> list[Row]
     return [_row(conv, fields, now) for conv, fields in found]
 
 
-async def conversation_view(store: Store, conv: str, account: Account) -> ConversationView | None:
-    """The conversation page's content; None when the conversation is gone."""
+async def conversation_view(
+    store: Store, conv: str, account: Account, translator: Translator | None = None
+) -> ConversationView | None:
+    """The conversation page's content, with machine translations when a translator is given;
+    None when the conversation is gone."""
     found = await store.conversation(conv)
     if not found.get("channel"):
         return None
@@ -146,18 +176,43 @@ async def conversation_view(store: Store, conv: str, account: Account) -> Conver
     answers = [(slot, str(answer)) for slot, answer in (handoff.get("answers") or {}).items()]
     holder = found.get("operator", "")
     waited = float(found["waited"]) if found.get("waited") else None
+    transcript = with_pressed_buttons(await store.transcript(conv))
+    translations = await _translations(transcript, account.language, translator)
     return ConversationView(
         row=row,
         state=state,
         waited_seconds=waited,
         answers=answers,
-        transcript=with_pressed_buttons(await store.transcript(conv)),
+        transcript=transcript,
         notes=await store.notes(conv),
         can_claim=state is not State.OPERATOR,
         can_act=state is State.OPERATOR and (holder == account.name or account.supervisor),
         can_set_risk=(state is State.OPERATOR and holder == account.name)
         or (state in (State.WAITING, State.OPERATOR) and account.supervisor),
+        translations=translations,
     )
+
+
+async def _translations(
+    transcript: list[dict[str, Any]], target: str, translator: Translator | None
+) -> dict[int, str | None]:
+    """The person's last typed messages in the operator's language (None where the server could
+    not translate one); nothing without a translator or for a language the operator reads."""
+    if translator is None:
+        return {}
+    wanted: list[tuple[int, str, str]] = []
+    for index, line in enumerate(transcript):
+        text = str(line.get("text") or "")
+        if line.get("from") != "person" or line.get("pressed") or text.startswith("/"):
+            continue
+        source = (line.get("understood") or {}).get("language") or detect(text) or ""
+        if text.strip() and source and source != target:
+            wanted.append((index, text, source))
+    wanted = wanted[-LAST_MESSAGES:]
+    found = await asyncio.gather(
+        *(translator.translate(text, source, target) for _, text, source in wanted)
+    )
+    return {index: text for (index, _, _), text in zip(wanted, found, strict=True)}
 
 
 def with_pressed_buttons(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:

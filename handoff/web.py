@@ -8,13 +8,20 @@ from __future__ import annotations
 from bot.app import create_app, serve
 from bot.settings import start_process
 from handoff import console, pages
+from handoff.translation import Translator
 
 
 def main() -> None:
     """Reads the settings and serves the gateway and the console."""
     settings = start_process("web")
     app = create_app(settings)
-    console.install(app, app.state.store, secure_cookies=settings.public_url.startswith("https:"))
+    translator = Translator(settings.translate_url, settings.translate_api_key)
+    console.install(
+        app,
+        app.state.store,
+        secure_cookies=settings.public_url.startswith("https:"),
+        translator=translator if settings.translate_url else None,
+    )
     base = f"http://{settings.host}:{settings.port}"
     print(f"== Web chat: {base}/   Operator console: {base}{pages.PREFIX}", flush=True)  # noqa: T201
     serve(app, settings)

@@ -201,13 +201,20 @@ def gateway_texts() -> dict[str, Texts]:
 CONSOLE_LANGUAGES = ("en", "th")
 
 
+PHRASE_GROUPS = ("safety", "place", "contact", "documents", "reassurance", "practical")
+
+
 @dataclass(frozen=True)
 class CannedReply:
-    """A ready-made reply of the console: a title for the operator, a text for the person."""
+    """A sentence of the operators' phrasebook: a title for the operator, a text for the person,
+    its group, and where any fact it states comes from."""
 
     id: str
     title: Texts
     text: Texts
+    group: str
+    source: str = ""
+    checked: dt.date | None = None
 
 
 @cache
@@ -225,16 +232,28 @@ def console_texts() -> dict[str, dict[str, Texts]]:
 
 @cache
 def canned_replies() -> tuple[CannedReply, ...]:
-    """The console's ready-made replies, in the file's order, from content/canned.yaml."""
-    data = _load("canned.yaml")
-    return tuple(
-        CannedReply(
-            id=key,
-            title=_texts(f"canned.yaml: {key}.title", entry.get("title"), CONSOLE_LANGUAGES),
-            text=_texts(f"canned.yaml: {key}.text", entry.get("text")),
+    """The operators' phrasebook (ready-made replies), in the file's order, from
+    content/canned.yaml. An entry that states a fact carries `source` and `checked`."""
+    found = []
+    for key, entry in _load("canned.yaml").items():
+        where = f"canned.yaml: {key}"
+        group = entry.get("group")
+        if group not in PHRASE_GROUPS:
+            raise ContentError(f"{where}: group must be one of {PHRASE_GROUPS}")
+        source, checked = ("", None)
+        if "source" in entry or "checked" in entry:
+            source, checked = _provenance(where, entry)
+        found.append(
+            CannedReply(
+                id=key,
+                title=_texts(f"{where}.title", entry.get("title"), CONSOLE_LANGUAGES),
+                text=_texts(f"{where}.text", entry.get("text")),
+                group=str(group),
+                source=source,
+                checked=checked,
+            )
         )
-        for key, entry in data.items()
-    )
+    return tuple(found)
 
 
 @cache

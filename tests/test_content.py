@@ -212,7 +212,8 @@ def test_the_word_the_gateway_suggests_in_danger_is_a_danger_word() -> None:
 
 def test_canned_replies_exist_in_every_language_and_name_no_number() -> None:
     replies = content.canned_replies()
-    assert len(replies) >= 5
+    assert len(replies) >= 25, "the phrasebook an operator needs with someone in danger"
+    assert {reply.group for reply in replies} == set(content.PHRASE_GROUPS)
     for reply in replies:
         assert reply.title["en"] and detect(reply.title["th"]) == "th", reply.id
         for language in LANGUAGES:
@@ -240,3 +241,20 @@ def test_the_leaflet_is_in_every_language_and_names_no_number() -> None:
             assert not NUMBER.search(shown), (key, language)
     assert all("{word}" in texts["leave_quickly"][lang] for lang in LANGUAGES)
     assert all("/forget" in texts["forget"][lang] for lang in LANGUAGES)
+
+
+def test_a_phrase_that_states_a_fact_says_where_it_comes_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "canned.yaml").write_text(
+        "fact:\n  group: safety\n  source: FACTS.md\n"
+        "  title: {en: a, th: ก}\n  text: {th: ก, vi: a, km: ក}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
+    content.canned_replies.cache_clear()
+    try:
+        with pytest.raises(ContentError, match="canned.yaml: fact: `checked` must be a date"):
+            content.canned_replies()
+    finally:
+        content.canned_replies.cache_clear()

@@ -13,14 +13,20 @@
   async function refresh(url, target) {
     const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
     if (response.redirected || !response.ok) return;
-    const typing = target.querySelector("textarea:focus");
-    const kept = typing ? { name: typing.name, value: typing.value, form: typing.form.action } : null;
+    // What the operator has typed (or had translated) survives the refresh, focus too.
+    const focused = document.activeElement;
+    const kept = Array.from(target.querySelectorAll("textarea"))
+      .filter((t) => t.value)
+      .map((t) => ({ name: t.name, value: t.value, form: t.form.action, focus: t === focused }));
+    const preview = target.querySelector("#preview");
     target.innerHTML = await response.text();
-    if (kept) {
+    kept.forEach(function (k) {
       const again = Array.from(target.querySelectorAll("textarea")).find(
-        (t) => t.name === kept.name && t.form.action === kept.form);
-      if (again) { again.value = kept.value; again.focus(); }
-    }
+        (t) => t.name === k.name && t.form.action === k.form);
+      if (again) { again.value = k.value; if (k.focus) again.focus(); }
+    });
+    const reply = target.querySelector("#reply-text");
+    if (preview && reply) reply.closest("label").before(preview);
     wire(target);
   }
 

@@ -33,6 +33,7 @@ from tests.servers import (
 from tests.standins import line_api
 from tests.standins.line_api import LineStandIn
 from tests.standins.telegram_api import TOKEN, TelegramStandIn
+from tests.standins.translate_api import API_KEY, TranslateStandIn
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # What this machine's Chromium needs headless, as root and without a network (see the README).
@@ -71,6 +72,7 @@ class Stack:
         server: RedisProcess,
         telegram: TelegramStandIn,
         line: LineStandIn,
+        translate: TranslateStandIn,
     ) -> None:
         self.url = url
         self.env = env
@@ -78,6 +80,7 @@ class Stack:
         self.server = server
         self.telegram = telegram
         self.line = line
+        self.translate = translate
         self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         self.workers: list[subprocess.Popen[bytes]] = []
 
@@ -111,7 +114,8 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Everything `make run` starts, with Telegram (long polling) and LINE pointed at stand-ins."""
+    """Everything `make run` starts, with Telegram (long polling), LINE and the operators' machine
+    translation pointed at stand-ins."""
     if not MODEL.exists():
         pytest.fail("No trained model: `make test` trains one first (make train).")
     server = RedisProcess(tmp_path_factory.mktemp("redis"))
@@ -121,6 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with (
             TelegramStandIn() as telegram,
             LineStandIn() as line,
+            TranslateStandIn() as translate,
             action_server(env, logs),
             rasa_server(MODEL, env, logs) as (rasa_url, _),
         ):
@@ -131,9 +136,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "LINE_CHANNEL_SECRET": line_api.SECRET,
                 "LINE_ACCESS_TOKEN": line_api.TOKEN,
                 "LINE_API_URL": line.url,
+                "TRANSLATE_URL": translate.url,
+                "TRANSLATE_API_KEY": API_KEY,
             }
             with gateway(gateway_env, logs) as url:
-                running = Stack(url, gateway_env, logs, server, telegram, line)
+                running = Stack(url, gateway_env, logs, server, telegram, line, translate)
                 running.worker("w1")
                 try:
                     yield running

@@ -106,6 +106,40 @@ def test_an_operator_works_a_khmer_handoff_in_the_browser(stack: Stack, browser:
     operator.close()
 
 
+def test_danger_said_while_waiting_shows_in_red_with_what_was_understood(
+    stack: Stack, browser: Browser
+) -> None:
+    operator = signed_in(browser, stack, make_user(stack))
+    chat = Chat(stack)
+    conv = stack.conv(str(chat.id), "telegram")
+    chat.say("cho gặp nhân viên", replies=2)
+    row = operator.locator(f"tr[data-conv='{conv}']")
+    expect(row).to_be_visible(timeout=10_000)
+    expect(row).to_contain_text("Not screened")
+
+    said = texts(chat.say("cứu tôi, họ đang đánh tôi, tôi bị nhốt"))
+    assert "☎ 113" in said, "the emergency numbers, at once"
+    expect(row).to_contain_text("Immediate", timeout=10_000)  # live, no reload
+    expect(row.locator(".danger-said")).to_have_text("Danger said while waiting")
+    expect(operator.locator("body")).to_have_attribute("data-alerts", "1")
+    assert operator.title().startswith("(1) ")
+    assert operator.locator("tbody tr").first.get_attribute("data-conv") == conv, "on top"
+    operator.screenshot(path=str(SHOTS / "danger-queue.png"))
+
+    row.locator("a.open").click()
+    expect(operator.locator(".danger-banner")).to_contain_text("Danger said while waiting")
+    gloss = operator.locator("#transcript .gloss-danger")
+    expect(gloss).to_have_text("→ Says they are in danger now")
+    expect(operator.locator("#transcript .gloss").first).to_have_text("→ Asks for a person")
+    expect(operator.locator("#transcript .machine").last).to_contain_text("[vi→en] cứu tôi")
+    gloss.scroll_into_view_if_needed()
+    operator.screenshot(path=str(SHOTS / "danger-conversation.png"), full_page=True)
+    operator.click("#claim")
+    expect(operator.locator("#canned optgroup[label='Safety'] option")).to_have_count(10)
+    expect(operator.locator("#risk")).to_have_value("immediate")
+    operator.close()
+
+
 def test_with_nobody_online_the_person_is_told_and_stays_queued(stack: Stack) -> None:
     stack.redis.delete(ONLINE)
     chat = Chat(stack)

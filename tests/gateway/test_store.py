@@ -21,6 +21,7 @@ from bot.store import (
     Store,
     Turn,
     conversation_key,
+    queue_score,
     rotate,
     transition,
     web_key,
@@ -111,9 +112,9 @@ async def test_a_handoff_queues_the_conversation_by_urgency(store: Store) -> Non
     assert all([await store.state(c) is State.WAITING for c in queue])
 
 
-async def handed_off(store: Store, risk: str = "high") -> str:
+async def handed_off(store: Store, risk: str = "high", user: str = "12345") -> str:
     """A conversation whose bot asked for a hand-off; returns its id."""
-    await store.accept(message("help", "e1"))
+    await store.accept(message("help", f"e1-{user}", user=user))
     [(entry_id, fields)] = await received(store)
     handoff = {
         "reason": "screening",
@@ -341,3 +342,81 @@ async def test_every_trace_of_a_conversation_expires_after_its_retention_time(
 
     left = await everything(short)
     assert not [key for key, text in left.items() if key != AUDIT and (conv in key or conv in text)]
+
+
+async def test_danger_while_waiting_makes_it_immediate_once_per_message(store: Store) -> None:
+    conv = await handed_off(store, risk="low")
+    since = float((await store.conversation(conv))["waiting_since"])
+    assert await store.raise_danger(conv, 2)
+    assert not await store.raise_danger(conv, 2), "a replay of the same message alerts no one"
+    found = await store.conversation(conv)
+    assert found["risk"] == "immediate" and found["danger_in"] == "waiting"
+    assert await store.redis.zscore(QUEUE, conv) == queue_score("immediate", since)
+    danger = [e for e in await console_events(store) if e["kind"] == "danger"]
+    assert danger == [
+        {"kind": "danger", "conv": conv, "risk": "immediate", "holder": "", "state": "waiting"}
+    ]
+    assert await store.raise_danger(conv, 3), "danger said again alerts again"
+
+
+async def test_danger_with_an_operator_names_the_holder_and_only_an_operator_lowers_it(
+    store: Store,
+) -> None:
+    conv = await handed_off(store, risk="medium")
+    await store.change(conv, "claim", "anna")
+    assert await store.raise_danger(conv, 2)
+    assert (await console_events(store))[-1]["holder"] == "anna"
+    assert await store.redis.zscore(QUEUE, conv) is None, "held, so not queued again"
+    with pytest.raises(NotAllowed, match="anna holds"):
+        await store.change(conv, "risk", "ben", risk="low")
+    with pytest.raises(NotAllowed, match="no such risk"):
+        await store.change(conv, "risk", "anna", risk="none")
+    await store.change(conv, "risk", "anna", risk="high")
+    found = await store.conversation(conv)
+    assert found["risk"] == "high" and "danger_open" not in found
+    assert found["danger_in"] == "operator", "what happened stays on record"
+
+
+async def test_no_danger_is_raised_without_a_handoff(store: Store) -> None:
+    await store.accept(message("hello", "e1"))
+    [(_, fields)] = await received(store)
+    assert not await store.raise_danger(fields["conv"], 1)
+
+
+async def test_a_person_who_leaves_quickly_keeps_the_danger_open(store: Store) -> None:
+    conv = await handed_off(store)
+    await store.raise_danger(conv, 2)
+    await store.left(conv, "left quickly")
+    assert (await store.conversation(conv)).get("danger_open") == "1"
+
+
+async def test_a_waiting_person_withdraws_with_a_note_and_only_while_waiting(store: Store) -> None:
+    conv = await handed_off(store)
+    assert await store.withdraw(conv, 2, "withdrawn after 3 min")
+    found = await store.conversation(conv)
+    assert found["state"] == "bot" and found["withdrawn_in"] == "2"
+    assert await store.redis.zscore(QUEUE, conv) is None
+    assert [n["text"] for n in await store.notes(conv)] == ["withdrawn after 3 min"]
+    assert not await store.withdraw(conv, 3, "again"), "no longer waiting"
+    other = await handed_off(store, user="67890")
+    await store.change(other, "claim", "anna")
+    assert not await store.withdraw(other, 2, "with an operator, only the operator closes")
+    assert await store.state(other) is State.OPERATOR
+
+
+async def test_a_reminder_goes_once_when_due_then_after_the_pause(store: Store) -> None:
+    conv = await handed_off(store)
+    replies = [{"text": "still waiting"}]
+    assert not await store.remind(conv, 600, 1800, replies), "not due yet"
+    await store.redis.hincrbyfloat(conversation_key(conv), "waiting_since", -601)
+    sent = await asyncio.gather(*(store.remind(conv, 600, 1800, replies) for _ in range(5)))
+    assert sum(sent) == 1, "several workers at once: one sends it"
+    assert not await store.remind(conv, 600, 1800, replies)
+    await store.redis.hincrbyfloat(conversation_key(conv), "reminded_at", -1801)
+    assert await store.remind(conv, 600, 1800, replies)
+    out = [f for _, f in await store.redis.xrange(OUTBOUND) if f["reply_to"] == ""]
+    assert [store.sealer.open(f["replies"]) for f in out] == [replies, replies]
+    assert [line.get("reminder") for line in await store.transcript(conv)][-2:] == [True, True]
+    await store.change(conv, "claim", "anna")
+    await store.redis.hincrbyfloat(conversation_key(conv), "reminded_at", -1801)
+    assert not await store.remind(conv, 600, 1800, replies), "taken: no more reminders"
