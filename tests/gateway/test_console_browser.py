@@ -123,7 +123,11 @@ def test_danger_said_while_waiting_shows_in_red_with_what_was_understood(
     expect(row.locator(".danger-said")).to_have_text("Danger said while waiting")
     expect(operator.locator("body")).to_have_attribute("data-alerts", "1")
     assert operator.title().startswith("(1) ")
-    assert operator.locator("tbody tr").first.get_attribute("data-conv") == conv, "on top"
+    above = operator.locator("table.rows:not(.recent) tbody tr").evaluate_all(
+        f"rows => rows.slice(0, rows.findIndex(r => r.dataset.conv === '{conv}'))"
+        ".map(r => r.className)"
+    )
+    assert all(kind == "risk-immediate" for kind in above), "on top, with the immediate ones"
     operator.screenshot(path=str(SHOTS / "danger-queue.png"))
 
     row.locator("a.open").click()
