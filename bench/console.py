@@ -5,6 +5,9 @@ Prints, p50/p99:
 - hand-off -> console: from a person's message (Telegram webhook) that asks for a person until the
   console's event reaches every open console, and until the queue part of the page, fetched on
   that event as the page's script does, lists the conversation;
+- danger while waiting: from the same person's next message, "help, they are beating me"
+  (Telegram webhook), until the emergency numbers reach the stand-in Telegram, and until the
+  danger alert reaches every open console;
 - reply -> channel: from an operator's reply (POST) until the stand-in Telegram receives it;
 - the queue page rendered with 500 conversations waiting.
 
@@ -36,6 +39,7 @@ from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 
 PASSWORD = "bench password of the console"
 ASK_FOR_A_PERSON = "ขอคุยกับเจ้าหน้าที่"
+IN_DANGER = "ช่วยด้วย เขาตีผมแล้วขังผมไว้ในห้อง"
 chats = itertools.count(800_000)
 
 
@@ -59,6 +63,7 @@ class Console:
         self.name = name
         self.csrf = ""
         self.seen: dict[str, float] = {}
+        self.alerted: dict[str, float] = {}
         self.arrived = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -82,6 +87,8 @@ class Console:
                     if event.get("kind") == "queued":
                         self.seen.setdefault(event["conv"], time.perf_counter())
                         self.arrived.set()
+                    if event.get("kind") == "danger" and event.get("alert"):
+                        self.alerted.setdefault(event["conv"], time.perf_counter())
 
 
 async def measure(
@@ -100,12 +107,14 @@ async def measure(
     to_console: list[float] = []
     to_page: list[float] = []
     to_channel: list[float] = []
+    numbers: list[float] = []
+    alerted: list[float] = []
     first = consoles[0]
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
     webhook = httpx.AsyncClient(base_url=url, timeout=30)
     for n in range(args.handoffs + 1):
         if n == 1:  # the first round warms up what Rasa and the pages load lazily
-            for figures in (to_console, to_page, to_channel):
+            for figures in (to_console, to_page, to_channel, numbers, alerted):
                 figures.clear()
         chat = next(chats)
         conv = conversation_id(store.id_secret, "telegram", str(chat))
@@ -121,6 +130,20 @@ async def measure(
         assert conv in queue.text
         to_page.append(time.perf_counter() - start)
 
+        before = len(telegram.sent(chat))
+        update = telegram.text_update(chat, IN_DANGER)
+        start = time.perf_counter()
+        (await webhook.post("/telegram/webhook", json=update, headers=headers)).raise_for_status()
+        arrived = None
+        while arrived is None or not all(conv in c.alerted for c in consoles):
+            assert time.perf_counter() < start + 30, "no numbers or no alert for danger"
+            if arrived is None and len(telegram.sent(chat)) > before:
+                arrived = time.perf_counter()
+                assert "☎ 191" in telegram.sent(chat)[-1]["text"], "the emergency numbers"
+            await asyncio.sleep(0.001)
+        numbers.append(arrived - start)
+        alerted += [c.alerted[conv] - start for c in consoles]
+
         await first.http.post(f"/console/c/{conv}/claim", data={"csrf": first.csrf})
         text = f"bench reply {chat}"
         before = len(telegram.sent(chat))
@@ -135,6 +158,8 @@ async def measure(
         to_channel.append(time.perf_counter() - start)
     report("hand-off -> event in every open console", to_console)
     report("hand-off -> queue part lists it (one console)", to_page)
+    report("danger while waiting -> numbers at stand-in Telegram", numbers)
+    report("danger while waiting -> alert in every console", alerted)
     report("operator reply -> stand-in Telegram", to_channel)
 
     await fill_queue(store, args.waiting)
@@ -145,6 +170,7 @@ async def measure(
         renders.append(time.perf_counter() - start)
         assert page.status_code == 200
     rows = page.text.count("<tr class=")
+    assert rows >= args.waiting, f"the queue lists {rows}, not the {args.waiting} waiting"
     report(f"queue page, {rows} waiting", renders)
 
     for console in consoles:
@@ -168,8 +194,9 @@ async def fill_queue(store: Store, count: int) -> None:
             "answers": {"q2_free_to_leave": "no", "q3_documents_kept": "yes"},
         }
         fields = {"conv": conv, "seq": "1", "channel": "web"}
+        # The store takes nothing for a conversation that does not exist (erased or expired).
+        await store.redis.hset(conversation_key(conv), mapping={"channel": "web", "in_done": 0})
         await store.finish_inbound("0-1", fields, "ជួយខ្ញុំផង", [], handoff, "km")
-        await store.redis.hset(conversation_key(conv), "channel", "web")
 
 
 async def bench(args: argparse.Namespace) -> None:

@@ -130,10 +130,15 @@ async def set_reads(redis: aioredis.Redis, name: str, reads: tuple[str, ...]) ->
 async def who_reads(redis: aioredis.Redis, names: set[str]) -> dict[str, list[str]]:
     """Of these accounts (those online, say), who reads each language: language -> names."""
     found: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
-    for name in sorted(names):
-        account = await find(redis, name)
-        for lang in account.reads if account else ():
-            found[lang].append(name)
+    ordered = sorted(names)
+    async with redis.pipeline(transaction=False) as pipe:
+        for name in ordered:
+            pipe.hget(user_key(name), "reads")
+        reads: list[str | None] = await pipe.execute()
+    for name, read in zip(ordered, reads, strict=True):
+        for lang in (read or "").split(","):
+            if lang in found:
+                found[lang].append(name)
     return found
 
 

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
 from handoff import account_pages, accounts, ngo_pages, reports, sessions
+from handoff.alerts import Alerts, danger_alerts
 from handoff.pages import (
     HERE,
     PREFIX,
@@ -36,8 +37,6 @@ CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
 HEARTBEAT_MS = 15_000
 AUDIT_PAGE = 500
-# Hand-offs that alert the operators they reach when queued (a tone, a notification, the title).
-URGENT = ("immediate", "high")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -59,6 +58,7 @@ def install(
     `secure_cookies`: send the session cookie over HTTPS only (when served behind HTTPS).
     `translator`: machine translation for operators (TRANSLATE_URL); none unless set."""
     app.state.translator = translator
+    app.state.alerts = Alerts(store)
     for router in routers(store, secure_cookies):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
@@ -317,23 +317,7 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         """Hand-off events after `since` (or Last-Event-ID) as server-sent events; also keeps
         the operator marked online."""
         name = session.account.name
-        supervisor = session.account.supervisor
-
-        async def routed_to_me(conv: str) -> tuple[bool, bool]:
-            """Whether a new hand-off is in this user's queue (an NGO's goes to its team first),
-            and whether it alerts this user: it goes first to the online operators who read its
-            language, and to everyone when none of them is online."""
-            found = await store.conversation(conv)
-            teams, online = await ngos.teams(redis), await store.who_is_online()
-            listed = bool(ngos.route([(conv, found)], name, supervisor, teams, online))
-            readers = (await accounts.who_reads(redis, online)).get(found.get("language", ""))
-            return listed, listed and (not readers or name in readers)
-
-        def alerts_me(fields: dict[str, str]) -> bool:
-            """Danger said while handed off alerts every online operator while the hand-off
-            waits, and its holder and the supervisors once someone holds it."""
-            holder = fields.get("holder", "")
-            return not holder or holder == name or supervisor
+        alerts: Alerts = request.app.state.alerts
 
         async def stream() -> AsyncIterator[str]:
             position = last_event_id or since or "$"
@@ -349,12 +333,12 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
                     position = entry_id
                     kind = fields.get("kind")
                     data: dict[str, Any] = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
-                    data["alert"] = kind == "danger" and alerts_me(fields)
+                    data["alert"] = kind == "danger" and danger_alerts(fields, session.account)
                     if kind == "queued":
-                        listed, reaches = await routed_to_me(fields["conv"])
-                        if not listed:
+                        alert = await alerts.queued(entry_id, fields, session.account)
+                        if alert is None:
                             continue
-                        data["alert"] = reaches and fields.get("risk") in URGENT
+                        data["alert"] = alert
                     yield f"id: {entry_id}\ndata: {json.dumps(data)}\n\n"
 
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
