@@ -2,27 +2,21 @@
 WAIT_REMINDER_MINUTES is told that they are still in the queue, how to go back to the assistant
 and the lines to call; again at most every REPEAT_SECONDS while it lasts.
 
-A job every worker runs: what is due is read from the conversations in Redis, and each reminder
-is sent by one atomic step that checks it is still due (bot/store.py `remind`), so it survives
-restarts and, with several workers, goes out once.
+A job every worker runs every CHECK_SECONDS (bot/worker.py): what is due is read from the
+conversations in Redis, and each reminder is sent by one atomic step that checks it is still due
+(bot/store.py `remind`), so it survives restarts and, with several workers, goes out once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from typing import Any
-
-from redis.exceptions import RedisError
 
 from bot.store import Store
 from hotline.content import gateway_texts
 from hotline.handoff import back_button
 from hotline.hotlines import while_waiting
 from hotline.language import LANGUAGES
-
-log = logging.getLogger(__name__)
 
 REPEAT_SECONDS = 30 * 60
 CHECK_SECONDS = 5.0
@@ -57,18 +51,3 @@ async def remind_due(store: Store, first_after: float, every: float = REPEAT_SEC
         replies = reminder(found.get("country") or None, found.get("language") or None)
         sent += await store.remind(conv, first_after, every, replies)
     return sent
-
-
-async def run(store: Store, first_after: float, stop: asyncio.Event) -> None:
-    """Sends due reminders every CHECK_SECONDS until `stop` is set."""
-    while not stop.is_set():
-        try:
-            sent = await remind_due(store, first_after)
-            if sent:
-                log.info("reminded %d waiting people", sent)
-        except (RedisError, OSError) as error:
-            log.warning("reminders failed (%s); trying again soon", type(error).__name__)
-        try:
-            await asyncio.wait_for(stop.wait(), CHECK_SECONDS)
-        except TimeoutError:
-            pass

@@ -12,6 +12,8 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import redis.asyncio as aioredis
 import uvloop
@@ -60,8 +62,14 @@ async def serve(settings: Settings, name: str) -> None:
         await asyncio.gather(
             router.run(stop),
             senders.run(stop),
-            sweep(store, stop),
-            reminders.run(store, settings.wait_reminder_minutes * 60, stop),
+            # Retention for what conversations share (see Store.sweep).
+            periodically("expired entries removed", store.sweep, SWEEP_SECONDS, stop),
+            periodically(
+                "waiting people reminded",
+                partial(reminders.remind_due, store, settings.wait_reminder_minutes * 60),
+                reminders.CHECK_SECONDS,
+                stop,
+            ),
         )
     finally:
         for sender in channels.values():
@@ -70,15 +78,18 @@ async def serve(settings: Settings, name: str) -> None:
         await client.aclose()
 
 
-async def sweep(store: Store, stop: asyncio.Event, seconds: float = SWEEP_SECONDS) -> None:
-    """Applies retention to what conversations share (see Store.sweep), every `seconds`."""
+async def periodically(
+    what: str, job: Callable[[], Awaitable[int]], seconds: float, stop: asyncio.Event
+) -> None:
+    """Runs a job of every worker (it must be safe to run in several at once) every `seconds`
+    until `stop` is set, logging how many things it did; a Redis outage is tried again later."""
     while not stop.is_set():
         try:
-            removed = await store.sweep()
-            if removed:
-                log.info("retention: %d expired entries removed", removed)
+            done = await job()
+            if done:
+                log.info("%s: %d", what, done)
         except (RedisError, OSError) as error:
-            log.warning("retention sweep failed (%s); trying again later", type(error).__name__)
+            log.warning("%s failed (%s); trying again later", what, type(error).__name__)
         try:
             await asyncio.wait_for(stop.wait(), seconds)
         except TimeoutError:

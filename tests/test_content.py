@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -154,33 +155,21 @@ def test_rights_texts_are_written_in_their_language() -> None:
 def test_a_text_missing_a_language_is_refused_with_file_and_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "hotlines.yaml").write_text(
+    written = (
         "x_line:\n  country: th\n  number: '191'\n  roles: [police]\n  confidence: H\n"
-        "  name: {en: Police, th: ตำรวจ, vi: Cảnh sát}\n  source: s\n  checked: 2026-11-22\n",
-        encoding="utf-8",
+        "  name: {en: Police, th: ตำรวจ, vi: Cảnh sát}\n  source: s\n  checked: 2026-11-22\n"
     )
-    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
-    content.hotlines.cache_clear()
-    try:
-        with pytest.raises(ContentError, match=r"hotlines.yaml: x_line: name: no text in km"):
-            content.hotlines()
-    finally:
-        content.hotlines.cache_clear()
+    refused(
+        tmp_path, monkeypatch, "hotlines.yaml", written, content.hotlines, "name: no text in km"
+    )
 
 
 def test_a_fact_without_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "hotlines.yaml").write_text(
+    written = (
         "x_line:\n  country: th\n  number: '191'\n  name: {en: a, th: b, vi: c, km: d}\n"
-        "  checked: 2026-11-22\n",
-        encoding="utf-8",
+        "  checked: 2026-11-22\n"
     )
-    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
-    content.hotlines.cache_clear()
-    try:
-        with pytest.raises(ContentError, match="x_line: no source"):
-            content.hotlines()
-    finally:
-        content.hotlines.cache_clear()
+    refused(tmp_path, monkeypatch, "hotlines.yaml", written, content.hotlines, "x_line: no source")
 
 
 def test_every_response_is_used_by_a_rule_or_an_action() -> None:
@@ -246,15 +235,24 @@ def test_the_leaflet_is_in_every_language_and_names_no_number() -> None:
 def test_a_phrase_that_states_a_fact_says_where_it_comes_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "canned.yaml").write_text(
+    written = (
         "fact:\n  group: safety\n  source: FACTS.md\n"
-        "  title: {en: a, th: ก}\n  text: {th: ก, vi: a, km: ក}\n",
-        encoding="utf-8",
+        "  title: {en: a, th: ก}\n  text: {th: ก, vi: a, km: ក}\n"
     )
-    monkeypatch.setattr(content, "CONTENT_DIR", tmp_path)
-    content.canned_replies.cache_clear()
+    message = "canned.yaml: fact: `checked` must be a date"
+    refused(tmp_path, monkeypatch, "canned.yaml", written, content.canned_replies, message)
+
+
+def refused(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, name: str, written: str, load: Any, message: str
+) -> None:
+    """A content file written so, the loader refuses it with this message (file and key named;
+    its cache cleared around it)."""
+    (folder / name).write_text(written, encoding="utf-8")
+    monkeypatch.setattr(content, "CONTENT_DIR", folder)
+    load.cache_clear()
     try:
-        with pytest.raises(ContentError, match="canned.yaml: fact: `checked` must be a date"):
-            content.canned_replies()
+        with pytest.raises(ContentError, match=message):
+            load()
     finally:
-        content.canned_replies.cache_clear()
+        load.cache_clear()

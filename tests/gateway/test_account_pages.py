@@ -4,8 +4,6 @@ who read its language first, and everyone when none of them is online."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import httpx
@@ -13,23 +11,10 @@ import pytest
 
 from bot.store import ONLINE, QUEUE
 from tests.gateway.conftest import Stack
-from tests.gateway.test_console import PASSWORD, _csrf, login, make_user, names
+from tests.gateway.test_console import _csrf, admin, login, make_user, names
 from tests.gateway.test_handed_off import event_for, newest_event
-from tests.servers import ROOT
 
 pytestmark = pytest.mark.servers
-
-
-def admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoff.admin", *args],
-        input=f"{PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=stack.env,
-        timeout=30,
-    )
 
 
 def test_the_admin_command_records_what_an_operator_reads(stack: Stack) -> None:

@@ -27,11 +27,10 @@ PASSWORD = "a long enough password"
 names = itertools.count(1)
 
 
-def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) -> str:
-    """An account made by the admin command, as a hotline would make it."""
-    name = f"op{next(names)}"
-    done = subprocess.run(
-        [sys.executable, "-m", "handoff.admin", "create-user", name, "--role", role],
+def admin(stack: Stack, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+    """The account command, run as a hotline runs it (the password on standard input)."""
+    return subprocess.run(
+        [sys.executable, "-m", "handoff.admin", *args],
         input=f"{password}\n",
         capture_output=True,
         text=True,
@@ -39,6 +38,12 @@ def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) ->
         env=stack.env,
         timeout=30,
     )
+
+
+def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) -> str:
+    """An account made by the admin command, as a hotline would make it."""
+    name = f"op{next(names)}"
+    done = admin(stack, "create-user", name, "--role", role, password=password)
     assert done.returncode == 0, done.stderr
     return name
 
@@ -159,15 +164,7 @@ def test_operators_cannot_read_the_audit_log(stack: Stack) -> None:
 
 
 def test_the_admin_command_refuses_a_short_password(stack: Stack) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "handoff.admin", "create-user", "shorty"],
-        input="short\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=stack.env,
-        timeout=30,
-    )
+    done = admin(stack, "create-user", "shorty", password="short")
     assert done.returncode != 0
     assert "at least 12 characters" in done.stderr
     assert "Traceback" not in done.stderr
