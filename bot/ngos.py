@@ -106,12 +106,14 @@ def route(
 ) -> list[tuple[str, dict[str, str]]]:
     """The queue as one operator sees it. A conversation that came through an NGO's link goes
     first to that NGO's team while one of its operators is online: listed first for the team,
-    not at all for other operators. Otherwise it is in the general queue. Supervisors see every
-    conversation; order is kept within each part (most urgent, then longest waiting)."""
+    not at all for other operators. Otherwise it is in the general queue, and so is one whose
+    person said they are in danger while waiting (every online operator is alerted to it).
+    Supervisors see every conversation; order is kept within each part (most urgent, then
+    longest waiting)."""
     mine, general = [], []
     for conv, found in waiting:
         team = teams.get(found.get("referral", ""), ())
-        if team and online.intersection(team):
+        if team and online.intersection(team) and not found.get("danger_open"):
             if user in team:
                 mine.append((conv, found))
             elif supervisor:

@@ -159,9 +159,8 @@ def test_a_text_missing_a_language_is_refused_with_file_and_key(
         "x_line:\n  country: th\n  number: '191'\n  roles: [police]\n  confidence: H\n"
         "  name: {en: Police, th: ตำรวจ, vi: Cảnh sát}\n  source: s\n  checked: 2026-11-22\n"
     )
-    refused(
-        tmp_path, monkeypatch, "hotlines.yaml", written, content.hotlines, "name: no text in km"
-    )
+    message = "hotlines.yaml: x_line: name: no text in km"
+    refused(tmp_path, monkeypatch, "hotlines.yaml", written, content.hotlines, message)
 
 
 def test_a_fact_without_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

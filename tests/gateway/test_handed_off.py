@@ -195,6 +195,17 @@ def test_a_waiting_person_goes_back_to_the_assistant_by_typing(stack: Stack) -> 
     assert stack.redis.hget(key, "state") == "bot"
 
 
+def test_danger_stays_when_the_person_goes_back_and_asks_again(stack: Stack) -> None:
+    person = asked_for_a_person(stack, "web", "vi")
+    person.say(DANGER["vi"])
+    person.say("quay lại")
+    key = conversation_key(person.conv)
+    assert stack.redis.hget(key, "state") == "bot"
+    person.say(ASK["vi"])
+    assert stack.redis.hget(key, "state") == "waiting"
+    assert stack.redis.hget(key, "risk") == "immediate", "only an operator lowers it"
+
+
 def test_a_waiting_person_goes_back_with_the_button_not_once_an_operator_has_it(
     stack: Stack,
 ) -> None:

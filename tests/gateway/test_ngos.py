@@ -32,6 +32,14 @@ def test_with_nobody_of_the_team_online_everything_is_in_the_general_queue() -> 
         assert convs(route(WAITING, user, False, TEAMS, {"chan"})) == ["c1", "c2", "c3", "c4"]
 
 
+def test_danger_said_while_waiting_is_for_everyone_even_through_an_ngo() -> None:
+    waiting = [("c1", {"referral": "mekong", "danger_open": "1"}), *WAITING[1:]]
+    online = {"bao", "chan"}
+    assert convs(route(waiting, "chan", False, TEAMS, online)) == ["c1", "c2", "c4"]
+    assert convs(route(waiting, "anna", False, TEAMS, online))[0] == "c3", "the team's own first"
+    assert "c1" in convs(route(waiting, "anna", False, TEAMS, online))
+
+
 @pytest.mark.parametrize(
     ("fields", "wrong"),
     [
