@@ -99,6 +99,8 @@
     events.onmessage = function (event) {
       var data = JSON.parse(event.data);
       store.setItem("chat.since", event.lastEventId);
+      // Buttons belong to the latest answer: an operator's reply takes away the waiting ones.
+      buttons.innerHTML = "";
       data.replies.forEach(function (reply) {
         if (reply.exit) {
           leave();  // the safe word, typed: the same as the button
