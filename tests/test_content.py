@@ -255,3 +255,11 @@ def refused(
             load()
     finally:
         load.cache_clear()
+
+
+def test_the_console_can_say_what_every_intent_and_topic_means() -> None:
+    """Each intent of the domain and each rights topic has its gloss for operators."""
+    domain = yaml.safe_load((content.CONTENT_DIR.parent / "domain" / "core.yml").read_text())
+    glosses = content.console_texts()
+    assert set(domain["intents"]) <= set(glosses["understood"])
+    assert set(RIGHTS_TOPICS) == set(glosses["topics"])
