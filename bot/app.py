@@ -17,25 +17,41 @@ import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from telegram import Bot
 
 from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
+from bot.page_streams import PageStreams
 from bot.settings import Settings, start_process
 from bot.store import Store
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
 MAX_BODY = 256 * 1024
+# The web process's Redis connections, and how long a request waits for one when all are busy.
+REDIS_CONNECTIONS = 64
+REDIS_WAIT_SECONDS = 10.0
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The ASGI app for these settings."""
-    client = aioredis.Redis(
-        host=settings.redis_host, port=settings.redis_port, decode_responses=True
+    # Bounded, and waiting for a free connection rather than failing: a busy evening slows the
+    # web process down instead of turning its answers into 500s.
+    pool = aioredis.BlockingConnectionPool(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        decode_responses=True,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+        # What a client makes for its own pool, and a given pool lacks: retry through a restart.
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), retries=10),
     )
+    client = aioredis.Redis(connection_pool=pool)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
+    pages = PageStreams(client)
 
     bot = None
     if settings.telegram_token:
@@ -45,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = []
+        pages.start()
         if bot is not None and await _start_telegram(bot, settings, secret):
             if not settings.public_url:
                 holder = f"{os.uname().nodename}-{os.getpid()}"
@@ -53,12 +70,15 @@ def create_app(settings: Settings) -> FastAPI:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await pages.stop()
         await client.aclose()
+        await pool.aclose()
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.settings = settings
-    app.include_router(webchat.routes(store))
+    app.state.pages = pages
+    app.include_router(webchat.routes(store, pages))
     if bot is not None:
         app.include_router(telegram_channel.routes(store, bot, secret))
     if settings.line:

@@ -212,6 +212,11 @@ def web_key(conv: str) -> str:
     return f"{PREFIX}:web:{conv}"
 
 
+# A pub/sub channel: the conversation whose web stream just got replies, so that each web process
+# wakes the pages that show it (bot/page_streams.py). A message may be missed; pages look anyway.
+WEB_REPLIED = f"{PREFIX}:webchat:replied"
+
+
 # KEYS: seen, conversation, inbound, address, message ids. ARGV: now, ttl, seen_ttl, channel, kind,
 # text, referral, address, conversation id, message id, how long a message may be deleted.
 _ACCEPT = """
@@ -297,7 +302,8 @@ return 1
 
 # KEYS: conversation, outbound, web stream. ARGV: group, entry id, seq, web entry ('' when the
 # channel is not the web chat), ttl, web backlog, reply_to, how long the web stream of an erased
-# conversation stays (for the page to show the last reply).
+# conversation stays (for the page to show the last reply), the channel that tells the web
+# processes, the conversation id.
 _FINISH_OUTBOUND = """
 local gone = redis.call('EXISTS', KEYS[1]) == 0
 if not gone then
@@ -312,6 +318,7 @@ end
 if ARGV[4] ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'reply_to', ARGV[7], 'replies', ARGV[4])
   redis.call('EXPIRE', KEYS[3], gone and ARGV[8] or ARGV[5])
+  redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
 redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
@@ -528,6 +535,8 @@ class Store:
                 WEB_BACKLOG,
                 fields.get("reply_to", ""),
                 ERASED_WEB_SECONDS,
+                WEB_REPLIED,
+                conv,
             ],
         )
         return bool(result)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key
 
 STATIC = Path(__file__).parent / "static"
@@ -21,7 +22,6 @@ CLIENT_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 REFERRAL_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
 # What a page may send in one message; the router reads the first 4,000 characters.
 MAX_TEXT = 20_000
-HEARTBEAT_MS = 15_000
 
 
 class WebMessage(BaseModel):
@@ -33,8 +33,8 @@ class WebMessage(BaseModel):
     ref: str = Field(default="", pattern=REFERRAL_PATTERN, description="the NGO's referral code")
 
 
-def routes(store: Store) -> APIRouter:
-    """The web chat's endpoints and files."""
+def routes(store: Store, pages: PageStreams) -> APIRouter:
+    """The web chat's endpoints and files; `pages` wakes the open pages' streams."""
     router = APIRouter()
 
     @router.get("/", include_in_schema=False)
@@ -69,19 +69,17 @@ def routes(store: Store) -> APIRouter:
         last_event_id: Annotated[str | None, Header(pattern=r"^\d+-\d+$")] = None,
     ) -> StreamingResponse:
         """The replies of this chat as server-sent events, from after `since` (or Last-Event-ID)."""
-        key = web_key(store.conversation_id(CHANNEL, client))
+        conv = store.conversation_id(CHANNEL, client)
         start = last_event_id or since
 
         async def stream() -> AsyncIterator[str]:
-            position = start
             yield "retry: 2000\n\n"
-            while not await request.is_disconnected():
-                found = await store.redis.xread({key: position}, count=50, block=HEARTBEAT_MS)
+            async for found in pages.replies(web_key(conv), conv, start):
+                if await request.is_disconnected():
+                    return
                 if not found:
                     yield ": keep-alive\n\n"
-                    continue
-                for entry_id, fields in found[0][1]:
-                    position = entry_id
+                for entry_id, fields in found:
                     data = {
                         "replies": store.sealer.open(fields["replies"]),
                         "reply_to": fields.get("reply_to"),

@@ -18,6 +18,7 @@ from bot import ngos
 from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
 from handoff import account_pages, accounts, ngo_pages, reports, sessions
 from handoff.alerts import Alerts, danger_alerts
+from handoff.console_feed import ConsoleFeed
 from handoff.pages import (
     HERE,
     PREFIX,
@@ -35,7 +36,6 @@ from handoff.views import Preview, conversation_view, queue_rows, reply_text
 
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
-HEARTBEAT_MS = 15_000
 AUDIT_PAGE = 500
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -59,6 +59,7 @@ def install(
     `translator`: machine translation for operators (TRANSLATE_URL); none unless set."""
     app.state.translator = translator
     app.state.alerts = Alerts(store)
+    app.state.console_feed = ConsoleFeed(store.redis)
     for router in routers(store, secure_cookies):
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
@@ -318,19 +319,19 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         the operator marked online."""
         name = session.account.name
         alerts: Alerts = request.app.state.alerts
+        feed: ConsoleFeed = request.app.state.console_feed
 
         async def stream() -> AsyncIterator[str]:
-            position = last_event_id or since or "$"
+            position = last_event_id or since or await last_event()
             yield "retry: 2000\n\n"
             await store.operator_seen(name)
-            while not await request.is_disconnected():
-                found = await redis.xread({CONSOLE: position}, count=100, block=HEARTBEAT_MS)
+            async for found in feed.events(position):
+                if await request.is_disconnected():
+                    return
                 await store.operator_seen(name)
                 if not found:
                     yield ": keep-alive\n\n"
-                    continue
-                for entry_id, fields in found[0][1]:
-                    position = entry_id
+                for entry_id, fields in found:
                     kind = fields.get("kind")
                     data: dict[str, Any] = {k: fields.get(k, "") for k in ("kind", "conv", "risk")}
                     data["alert"] = kind == "danger" and danger_alerts(fields, session.account)

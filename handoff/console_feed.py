@@ -1,0 +1,77 @@
+"""The console's live events for every open console of a web process, from one reader.
+
+Each open console holds a server-sent event stream of the console stream (`hl:console`). One task
+per web process follows that stream (XREAD BLOCK on one connection) and wakes every open console;
+each then reads what is new to it with a short XRANGE on the shared, bounded pool, so open consoles
+hold no Redis connection while they wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.page_streams import HEARTBEAT_SECONDS, Entry, follow
+from bot.store import CONSOLE
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleFeed:
+    """Wakes the open consoles when the console stream gets an event."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        """Follows the stream through the client's pool (one connection, held)."""
+        self.redis = client
+        self._open: set[asyncio.Event] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Starts the reader in the running event loop (the first open console does); it ends
+        with the process."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._read())
+
+    async def events(
+        self, position: str, seconds: float = HEARTBEAT_SECONDS
+    ) -> AsyncIterator[list[Entry]]:
+        """The console's events after `position`, as they come; an empty list after `seconds`
+        without any."""
+        self.start()
+        woken = asyncio.Event()
+        self._open.add(woken)
+        try:
+            async for found in follow(self.redis, CONSOLE, position, woken, seconds):
+                yield found
+        finally:
+            self._open.discard(woken)
+
+    def _wake(self) -> None:
+        for woken in self._open:
+            woken.set()
+
+    async def _read(self) -> None:
+        """The one reader; after a Redis outage it starts again from the newest event and wakes
+        every console (each reads from where it was)."""
+        pause = 0.2
+        position = "$"
+        while True:
+            try:
+                found = await self.redis.xread(
+                    {CONSOLE: position}, count=100, block=int(HEARTBEAT_SECONDS * 1000)
+                )
+                pause = 0.2
+                if found:
+                    position = found[0][1][-1][0]
+                    self._wake()
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                log.warning("console feed: Redis unavailable (%s)", type(error).__name__)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                position = "$"
+                self._wake()
