@@ -103,7 +103,7 @@ lint: $(VENV)/.installed
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/reports.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -135,12 +135,13 @@ stories: $(MODEL)
 test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
 	@echo "== All checks passed"
 
-bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), training time
+bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, training
 	$(VENV_RASA)/bin/python bench/nlu.py
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
 	$(VENV)/bin/python bench/e2e.py
 	$(VENV)/bin/python bench/console.py
 	$(VENV)/bin/python bench/reports.py
+	$(VENV)/bin/python bench/abuse.py
 	$(VENV_RASA)/bin/python bench/training.py
 
 clean: ## Remove environments, models and local data
