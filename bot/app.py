@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -25,13 +26,15 @@ from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.page_streams import PageStreams
 from bot.settings import Settings, start_process
-from bot.store import Store
+from bot.store import Backlogged, Store
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
 MAX_BODY = 256 * 1024
 # The web process's Redis connections, and how long a request waits for one when all are busy.
 REDIS_CONNECTIONS = 64
 REDIS_WAIT_SECONDS = 10.0
+# What a refused message is told to wait when the inbound backlog is full.
+BUSY_SECONDS = 10
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.pages = pages
-    app.include_router(webchat.routes(store, pages))
+    app.include_router(webchat.routes(store, pages, settings.limits))
     if bot is not None:
         app.include_router(telegram_channel.routes(store, bot, secret))
     if settings.line:
@@ -91,6 +94,13 @@ def create_app(settings: Settings) -> FastAPI:
         """200 when Redis answers."""
         await client.ping()
         return {"status": "ok"}
+
+    @app.exception_handler(Backlogged)
+    async def backlogged(request: Request, error: Backlogged) -> JSONResponse:
+        """Too much waits to be handled: the channels (and the web chat) send it again later."""
+        log.warning("refused a message: %s", error)
+        headers = {"Retry-After": str(BUSY_SECONDS)}
+        return JSONResponse({"detail": "busy, try again later"}, status_code=503, headers=headers)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     return app

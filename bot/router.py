@@ -25,7 +25,6 @@ from hotline.understood import Understood, from_words
 
 log = logging.getLogger(__name__)
 
-MAX_CHARACTERS = 4000
 # Commands a person may type in any channel (the consent text tells them about /forget), and what
 # the assistant is sent instead.
 COMMANDS = {
@@ -127,7 +126,7 @@ class Router:
                 entry_id, fields, text, [], None, language, for_operator=True
             )
             return
-        understood = await self._understand(conv, text[:MAX_CHARACTERS])
+        understood = await self._understand(conv, text)
         language = understood["language"] or conversation.get("language", "")
         replies: list[dict[str, Any]] = []
         if understood["danger"]:
@@ -253,8 +252,7 @@ class Router:
             return [{"text": _say("non_text", language)}], None, None, False, None
         text = as_command(text)
         notes = []
-        if len(text) > MAX_CHARACTERS:
-            text = text[:MAX_CHARACTERS]
+        if fields.get("cut"):
             notes.append({"text": _say("cut", detect(text) or language)})
         metadata = {
             "channel": fields["channel"],

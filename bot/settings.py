@@ -8,6 +8,8 @@ import re
 import sys
 from dataclasses import dataclass
 
+from bot import limits
+from bot.limits import Limit
 from hotline.sealer import Sealer
 
 # Telegram's rule for a bot's username: 5 to 32 letters, digits or "_", ending in "bot".
@@ -44,6 +46,7 @@ class Settings:
     wait_reminder_minutes: float
     translate_url: str
     translate_api_key: str
+    limits: dict[str, Limit]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             wait_reminder_minutes=_minutes(env, "WAIT_REMINDER_MINUTES", 10),
             translate_url=_optional_url(env, "TRANSLATE_URL"),
             translate_api_key=env.get("TRANSLATE_API_KEY", "").strip(),
+            limits=_limits(env),
         )
 
     @property
@@ -108,6 +112,13 @@ def _minutes(env: dict[str, str], name: str, default: float) -> float:
     if not 0 < minutes <= 24 * 60:
         raise SettingsError(f"{name} must be a number of minutes above 0, not {raw!r}")
     return minutes
+
+
+def _limits(env: dict[str, str]) -> dict[str, Limit]:
+    try:
+        return limits.from_env(env)
+    except limits.LimitError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _optional_url(env: dict[str, str], name: str) -> str:

@@ -53,6 +53,11 @@ SEEN_SECONDS = 24 * 3600
 # Telegram lets a bot delete a private chat's messages for 48 hours.
 DELETABLE_SECONDS = 48 * 3600
 TRANSCRIPT_LENGTH = 2000
+# A message is read up to here; the rest is never stored (the person is told).
+MAX_TEXT = 4000
+# Received messages waiting to be handled beyond which new ones are refused for a while (the
+# channels retry), before Redis runs out of memory.
+INBOUND_BACKLOG = 20_000
 WEB_BACKLOG = 500
 # Hand-off queue order: the most urgent first, then the longest waiting.
 PRIORITY = {"immediate": 0, "high": 1, "medium": 2, "low": 3}
@@ -148,6 +153,10 @@ HOLDER_ONLY = {"transfer", "reply", "close", "risk"}
 PERSON = "person"
 
 
+class Backlogged(RuntimeError):
+    """Too many received messages wait to be handled: the channel should try again later."""
+
+
 class NotAllowed(ValueError):
     """The hand-off event is not possible now; the message says why, for the operator."""
 
@@ -217,16 +226,20 @@ def web_key(conv: str) -> str:
 WEB_REPLIED = f"{PREFIX}:webchat:replied"
 
 
-# KEYS: seen, conversation, inbound, address, message ids. ARGV: now, ttl, seen_ttl, channel, kind,
-# text, referral, address, conversation id, message id, how long a message may be deleted.
+# KEYS: seen, conversation, inbound, address, message ids, NGO codes. ARGV: now, ttl, seen_ttl,
+# channel, kind, text, referral, address, conversation id, message id, how long a message may be
+# deleted, the inbound backlog that refuses more, '1' when the text was cut.
 _ACCEPT = """
+if redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[12]) then return -1 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return false end
 local seq = redis.call('HINCRBY', KEYS[2], 'in_seq', 1)
 if redis.call('HSETNX', KEYS[2], 'state', 'bot') == 1 then
   redis.call('HSET', KEYS[2], 'channel', ARGV[4], 'created', ARGV[1], 'in_done', 0,
              'out_seq', 0, 'out_done', 0)
 end
-if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[2], 'referral', ARGV[7]) end
+if ARGV[7] ~= '' and redis.call('SISMEMBER', KEYS[6], ARGV[7]) == 1 then
+  redis.call('HSETNX', KEYS[2], 'referral', ARGV[7])
+end
 redis.call('HSET', KEYS[2], 'active', ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[4], ARGV[8], 'EX', ARGV[2])
@@ -236,7 +249,7 @@ if ARGV[10] ~= '' then
   redis.call('EXPIRE', KEYS[5], ARGV[11])
 end
 return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', ARGV[4],
-                  'kind', ARGV[5], 'text', ARGV[6])
+                  'kind', ARGV[5], 'text', ARGV[6], 'cut', ARGV[13])
 """
 
 # KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters for
@@ -387,8 +400,12 @@ class Store:
         return conversation_id(self.id_secret, channel, user)
 
     async def accept(self, message: Inbound) -> str | None:
-        """Queues a received message; None when this event was seen before (a replay)."""
+        """Queues a received message, cut to MAX_TEXT characters before anything is stored; None
+        when this event was seen before (a replay). Backlogged when the inbound stream has
+        INBOUND_BACKLOG messages waiting: the channel is told to try later. A referral code is
+        kept only when it is a registered NGO's."""
         conv = self.conversation_id(message.channel, message.user)
+        text = message.text[:MAX_TEXT]
         entry = await self._accept(
             keys=[
                 # The event id may hold the user's id (the web chat's client id lets one read
@@ -398,6 +415,7 @@ class Store:
                 INBOUND,
                 _address_key(conv),
                 _messages_key(conv),
+                NGOS,
             ],
             args=[
                 _now(),
@@ -405,14 +423,18 @@ class Store:
                 SEEN_SECONDS,
                 message.channel,
                 message.kind,
-                self.sealer.seal(message.text),
+                self.sealer.seal(text),
                 message.referral,
                 self.sealer.seal(message.address),
                 conv,
                 message.message_id,
                 min(DELETABLE_SECONDS, self.ttl),
+                INBOUND_BACKLOG,
+                "1" if len(message.text) > MAX_TEXT else "",
             ],
         )
+        if entry == -1:
+            raise Backlogged(f"{INBOUND_BACKLOG} messages are waiting to be handled")
         return conv if entry else None
 
     async def conversation(self, conv: str) -> dict[str, str]:

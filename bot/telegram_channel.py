@@ -31,7 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.senders import RetryLater, Undeliverable
-from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Inbound, Store
+from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Backlogged, Inbound, Store
 from bot.telegram_request import AiohttpRequest
 from hotline.content import gateway_texts
 from hotline.language import LANGUAGES
@@ -63,6 +63,8 @@ MESSAGE_LIMIT = 4096
 # Messages deleted per deleteMessages request (Bot API limit).
 DELETE_LIMIT = 100
 POLL_SECONDS = 20
+# How long polling waits while the inbound backlog is full.
+BUSY = 10
 
 
 class TelegramSetupError(RuntimeError):
@@ -220,6 +222,10 @@ async def poll(store: Store, bot: Bot, holder: str) -> None:
                 pause = 1.0
             except RetryAfter as wait:
                 await asyncio.sleep(_seconds(wait.retry_after))
+            except Backlogged:
+                # The update stays unacknowledged (its offset not stored): asked again later.
+                log.warning("Telegram polling: the inbound backlog is full; again in %d s", BUSY)
+                await asyncio.sleep(BUSY)
             except (TelegramError, OSError) as error:
                 log.warning("Telegram polling: %s; again in %.0f s", type(error).__name__, pause)
                 await asyncio.sleep(pause)

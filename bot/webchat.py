@@ -4,15 +4,17 @@ replies (server-sent events) that a reconnecting page resumes where it stopped."
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot.limits import Limit, Limiter
 from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key
 
@@ -20,7 +22,7 @@ STATIC = Path(__file__).parent / "static"
 CHANNEL = "web"
 CLIENT_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 REFERRAL_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
-# What a page may send in one message; the router reads the first 4,000 characters.
+# What a page may send in one message; the first 4,000 characters are kept (bot/store.py).
 MAX_TEXT = 20_000
 
 
@@ -33,9 +35,21 @@ class WebMessage(BaseModel):
     ref: str = Field(default="", pattern=REFERRAL_PATTERN, description="the NGO's referral code")
 
 
-def routes(store: Store, pages: PageStreams) -> APIRouter:
-    """The web chat's endpoints and files; `pages` wakes the open pages' streams."""
+def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRouter:
+    """The web chat's endpoints and files; `pages` wakes the open pages' streams; `limits` bound
+    what one address or chat may send (bot/limits.py)."""
     router = APIRouter()
+    limiter = Limiter(store.redis, store.id_secret)
+
+    async def refused(*checks: tuple[str, str]) -> JSONResponse | None:
+        """429 with Retry-After when the address or the chat sent too much lately."""
+        for name, sender in checks:
+            seconds = await limiter.wait(limits[name], sender)
+            if seconds:
+                wait = str(max(1, math.ceil(seconds)))
+                body = {"detail": "too many messages, try again later", "retry_after": wait}
+                return JSONResponse(body, status_code=429, headers={"Retry-After": wait})
+        return None
 
     @router.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -48,8 +62,17 @@ def routes(store: Store, pages: PageStreams) -> APIRouter:
         return FileResponse(STATIC / "widget.js", media_type="text/javascript")
 
     @router.post("/chat/messages", status_code=202)
-    async def receive(message: WebMessage) -> JSONResponse:
-        """Queues a message; sending the same id again changes nothing."""
+    async def receive(request: Request, message: WebMessage) -> JSONResponse:
+        """Queues a message; sending the same id again changes nothing. 429 when this address or
+        this chat sent too much lately (the page sends it again after Retry-After)."""
+        address = request.client.host if request.client else ""
+        limited = await refused(
+            ("web-chat", message.client),
+            ("web-address", address),
+            ("web-address-minute", address),
+        )
+        if limited is not None:
+            return limited
         accepted = await store.accept(
             Inbound(
                 channel=CHANNEL,
@@ -67,8 +90,13 @@ def routes(store: Store, pages: PageStreams) -> APIRouter:
         client: Annotated[str, Query(pattern=CLIENT_PATTERN)],
         since: Annotated[str, Query(pattern=r"^\d+-\d+$")] = "0-0",
         last_event_id: Annotated[str | None, Header(pattern=r"^\d+-\d+$")] = None,
-    ) -> StreamingResponse:
-        """The replies of this chat as server-sent events, from after `since` (or Last-Event-ID)."""
+    ) -> Response:
+        """The replies of this chat as server-sent events, from after `since` (or Last-Event-ID);
+        429 when this address opened too many lately."""
+        address = request.client.host if request.client else ""
+        limited = await refused(("web-pages", address))
+        if limited is not None:
+            return limited
         conv = store.conversation_id(CHANNEL, client)
         start = last_event_id or since
 

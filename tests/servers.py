@@ -182,6 +182,10 @@ def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
         "RASA_URL": rasa_url,
         "BOT_PORT": str(free_port()),
         "ID_SECRET": "test-id-secret",
+        # Every test's person writes from 127.0.0.1: the limits per address are for one person.
+        "LIMIT_WEB_ADDRESS": "100000/10",
+        "LIMIT_WEB_ADDRESS_MINUTE": "100000/60",
+        "LIMIT_WEB_PAGES": "100000/60",
     }
 
 

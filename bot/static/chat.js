@@ -18,6 +18,9 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
   var status = document.getElementById("status");
+  // Shown while a message waits to be sent again (too many at once); in the three languages, as
+  // the page does not know which one the person reads.
+  var SLOW_DOWN = "⏳ รอสักครู่ · Chờ một chút · សូមរង់ចាំបន្តិច";
 
   var events = null;
   restore();
@@ -79,6 +82,12 @@
     }).then(function (response) {
       if (response.status === 202) {
         bubble.classList.remove("pending");
+        status.textContent = "";
+      } else if (response.status === 429) {
+        // Too many at once: sent again by itself when the server says, nothing is lost.
+        var seconds = parseInt(response.headers.get("Retry-After") || "10", 10);
+        status.textContent = SLOW_DOWN;
+        setTimeout(function () { post(body, bubble, attempt); }, seconds * 1000);
       } else if (response.status >= 500) {
         retry();
       } else {

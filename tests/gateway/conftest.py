@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from playwright.sync_api import Browser, sync_playwright
 
 from bot.privacy import conversation_id
-from bot.store import INBOUND, Store
+from bot.store import INBOUND, NGOS, Store
 from tests.servers import (
     ROOT,
     RedisProcess,
@@ -50,6 +50,7 @@ CHROMIUM_FLAGS = [
 ID_SECRET = b"test-id-secret"
 MESSAGE_KEY = base64.urlsafe_b64encode(b"k" * 32)
 MODEL = ROOT / "models" / "assistant.tar.gz"
+REFERRALS = ("ngo-1", "ngo-7", "ngo-9")
 
 
 @pytest_asyncio.fixture
@@ -141,6 +142,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             }
             with gateway(gateway_env, logs) as url:
                 running = Stack(url, gateway_env, logs, server, telegram, line, translate)
+                # The codes the tests' links carry: only a registered NGO's code is kept.
+                running.redis.sadd(NGOS, *REFERRALS)
                 running.worker("w1")
                 try:
                     yield running

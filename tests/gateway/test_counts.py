@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from bot import counts
-from bot.store import Inbound, Store, stats_key, waits_key
+from bot.store import NGOS, Inbound, Store, stats_key, waits_key
 from tests.gateway.test_store import received
 
 
@@ -121,6 +121,7 @@ def test_every_day_of_a_period() -> None:
 async def test_a_conversation_is_counted_once_and_an_answered_wait_is_kept(
     store: Store,
 ) -> None:
+    await store.redis.sadd(NGOS, "ngo-9")
     for event in ("e1", "e2"):
         await store.accept(Inbound("web", "client-abcdefghijklmnop", event, "hi", referral="ngo-9"))
     opening = counts.fields("conversations", "ngo-9", {"channel": "web", "language": "th"})

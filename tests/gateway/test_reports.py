@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot import counts
-from bot.store import QUEUE, conversation_key
+from bot.store import NGOS, QUEUE, conversation_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
 
@@ -64,6 +64,7 @@ def test_reports_count_people_per_ngo_and_single_nobody_out(stack: Stack) -> Non
         },
     )
     assert saved.status_code == 303
+    stack.redis.sadd(NGOS, "rep-b")  # registered without a page: only registered codes count
     asked = [arrive(stack, "rep-a", ASK_FOR_A_PERSON, "waiting") for _ in range(6)]
     others = [arrive(stack, "rep-b", "สวัสดี", "bot") for _ in range(2)]
     operator = login(stack, make_user(stack))
