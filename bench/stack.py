@@ -46,9 +46,11 @@ class Running:
 
 
 @asynccontextmanager
-async def running(rasa_servers: int = 1, workers: int = 1) -> AsyncIterator[Running]:
+async def running(
+    rasa_servers: int = 1, workers: int = 1, settings: dict[str, str] | None = None
+) -> AsyncIterator[Running]:
     """Starts everything (servers from a thread, so that the stand-in can answer the web process
-    while it starts); stops everything on the way out."""
+    while it starts); stops everything on the way out. `settings` override the gateway's."""
     if not MODEL.exists():
         sys.exit("No trained model: run `make train` first.")
     telegram = TelegramStandIn()
@@ -70,6 +72,7 @@ async def running(rasa_servers: int = 1, workers: int = 1) -> AsyncIterator[Runn
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
             "TELEGRAM_TOKEN": TOKEN,
             "TELEGRAM_API_URL": telegram.url,
+            **(settings or {}),
         }
         url = await asyncio.to_thread(started.enter_context, gateway(web_env, logs))
         for n in range(workers):

@@ -34,9 +34,9 @@ class Limit:
 # The web chat's limits by default (count/seconds): a person pressing through the screening sends
 # a message every second or two; a flood sends hundreds a second. An NGO's office may share one
 # address. Pages opened (event streams) are counted apart from messages. Each can be set in the
-# environment: LIMIT_WEB_ADDRESS=20/10, and so on.
+# environment: LIMIT_WEB_ADDRESS=12/10, and so on.
 DEFAULTS = {
-    "web-address": "20/10",
+    "web-address": "12/10",
     "web-address-minute": "60/60",
     "web-chat": "40/60",
     "web-pages": "120/60",

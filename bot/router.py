@@ -3,6 +3,8 @@ only to the transcript) and queues the replies on the outbound stream."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -37,6 +39,9 @@ COMMANDS = {
 }
 FORGET = "/forget_me"
 SHOW_MENU = "/show_menu"
+# Messages longer than this reach Rasa at most LONG_AT_ONCE at a time (per worker).
+LONG_TEXT = 1000
+LONG_AT_ONCE = 1
 # The payload Rasa's replies end with (rasa_plugins/router_channel.py), and what a withdrawal is
 # kept as.
 UNDERSTOOD = "understood"
@@ -53,6 +58,7 @@ class Router:
         self.store = store
         self.rasa = rasa
         self.quick_exit = quick_exit or QuickExit()
+        self._long = asyncio.Semaphore(LONG_AT_ONCE)
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Handles one received message once, after the conversation's earlier ones."""
@@ -150,7 +156,8 @@ class Router:
         """What the assistant's model understands of the message; if it cannot be reached, what
         the danger words and the script say (a person in danger is never met with silence)."""
         try:
-            found = await self.rasa.parse(conv, text)
+            async with self._fair(text):
+                found = await self.rasa.parse(conv, text)
         except (RasaUnavailable, aiohttp.ClientError) as error:
             log.warning("parse unavailable (%s): danger words only", type(error).__name__)
             return from_words(text)
@@ -201,6 +208,12 @@ class Router:
         await self.store.finish_inbound(
             entry_id, fields, text, replies, None, language, understood=understood
         )
+
+    def _fair(self, text: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Long messages go to Rasa LONG_AT_ONCE at a time: each costs it several parses (its
+        clauses are read for danger too), and a flood of them must not hold up everyone's short
+        messages behind it."""
+        return self._long if len(text) > LONG_TEXT else contextlib.nullcontext()
 
     async def _leave(
         self,
@@ -259,7 +272,8 @@ class Router:
             "language": language,
             "referral": conversation.get("referral", ""),
         }
-        replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
+        async with self._fair(text):
+            replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
         payloads = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
         handoff = next((p[HANDOFF] for p in payloads if HANDOFF in p), None)
         screened = next((p[SCREENED] for p in payloads if SCREENED in p), None)

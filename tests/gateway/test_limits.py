@@ -29,7 +29,7 @@ async def test_a_window_allows_its_count_then_says_how_long_to_wait(store: Store
 def test_limits_come_from_the_environment_or_their_defaults() -> None:
     limits = from_env({"LIMIT_WEB_CHAT": "5/30"})
     assert limits["web-chat"] == Limit("web-chat", 5, 30)
-    assert limits["web-address"] == Limit("web-address", 20, 10)
+    assert limits["web-address"] == Limit("web-address", 12, 10)
     with pytest.raises(LimitError, match="LIMIT_WEB_PAGES must be count/seconds"):
         from_env({"LIMIT_WEB_PAGES": "many"})
 
