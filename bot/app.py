@@ -10,13 +10,13 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -35,6 +35,16 @@ REDIS_CONNECTIONS = 64
 REDIS_WAIT_SECONDS = 10.0
 # What a refused message is told to wait when the inbound backlog is full.
 BUSY_SECONDS = 10
+# The chat page loads nothing from elsewhere and runs no inline script. It is framed by the NGOs'
+# sites that embed the widget, so no frame-ancestors yet (issue 14: the registered sites only).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +111,20 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning("refused a message: %s", error)
         headers = {"Retry-After": str(BUSY_SECONDS)}
         return JSONResponse({"detail": "busy, try again later"}, status_code=503, headers=headers)
+
+    headers = dict(SECURITY_HEADERS)
+    if settings.public_url.startswith("https:"):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """The same headers on every answer (the console sets its own, stricter ones)."""
+        response = await call_next(request)
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
 
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     return app

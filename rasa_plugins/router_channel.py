@@ -1,9 +1,10 @@
 """The input channel the gateway's router uses: Rasa's REST channel, made safe to repeat.
 
 Each message carries the router's `message_id` (the inbound stream entry). The replies are kept in
-Redis under that id for a day, so when the router crashed after Rasa answered and sends the message
-again, Rasa does not see it twice: the kept replies come back instead. A failure is a 500 (the REST
-channel answers 200 with whatever was collected), so the router retries.
+Redis under that id, encrypted with MESSAGE_KEY, for a quarter of an hour (a crashed worker's
+entries are taken over after seconds), so when the router crashed after Rasa answered and sends the
+message again, Rasa does not see it twice: the kept replies come back instead. A failure is a
+500 (the REST channel answers 200 with whatever was collected), so the router retries.
 
 The message is parsed here, once, and the parse handed to Rasa with it; the replies end with a
 custom payload `{"understood": {...}}` (hotline/understood.py) that the router keeps with the
@@ -14,7 +15,6 @@ in any piece makes the whole message `in_danger`.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -25,11 +25,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from hotline.sealer import Sealer
 from hotline.understood import DANGER, pieces, summary
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "rasa:replies:"
+KEEP_SECONDS = 900
 UNDERSTOOD = "understood"
 
 
@@ -43,18 +45,27 @@ class RouterInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RouterInput:
-        """Redis host, port and how long replies are kept, from credentials.yml."""
+        """Redis host, port, the key replies are kept encrypted with and for how long, from
+        credentials.yml."""
         credentials = credentials or {}
+        message_key = str(credentials.get("message_key") or "").strip()
+        if not message_key:
+            raise ValueError(
+                "the router channel needs message_key (MESSAGE_KEY in the environment; `make run` "
+                "makes one in var/secrets.env)"
+            )
         return cls(
             host=str(credentials.get("redis_host") or "127.0.0.1"),
             port=int(credentials.get("redis_port") or 6379),
-            keep_seconds=int(credentials.get("keep_seconds") or 86400),
+            keep_seconds=int(credentials.get("keep_seconds") or KEEP_SECONDS),
+            sealer=Sealer(message_key.encode()),
         )
 
-    def __init__(self, host: str, port: int, keep_seconds: int) -> None:
+    def __init__(self, host: str, port: int, keep_seconds: int, sealer: Sealer) -> None:
         """Connects lazily to the Redis that keeps the replies."""
         self.redis = aioredis.Redis(host=host, port=port, decode_responses=True)
         self.keep_seconds = keep_seconds
+        self.sealer = sealer
 
     def blueprint(self, on_new_message: Any) -> Blueprint:
         """The webhook."""
@@ -74,7 +85,10 @@ class RouterInput(InputChannel):
             key = f"{KEY_PREFIX}{sender}:{message_id}"
             kept = await self.redis.get(key)
             if kept is not None:
-                return response.json(json.loads(kept))
+                try:
+                    return response.json(self.sealer.open(kept))
+                except ValueError:
+                    log.warning("router channel: kept replies of %s unreadable", message_id)
             collector = CollectingOutputChannel()
             text = str(body.get("message") or "")
             try:
@@ -95,7 +109,7 @@ class RouterInput(InputChannel):
                 log.exception("router channel: handling message %s failed", message_id)
                 return response.json({"error": "the message could not be handled"}, status=500)
             replies = [*collector.messages, {"custom": {UNDERSTOOD: summary(parse)}}]
-            await self.redis.set(key, json.dumps(replies), ex=self.keep_seconds)
+            await self.redis.set(key, self.sealer.seal(replies), ex=self.keep_seconds)
             return response.json(replies)
 
         @webhook.route("/parse", methods=["POST"])

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import redis
 
+from hotline.sealer import Sealer
+from tests.servers import MESSAGE_KEY
 from tests.test_understood import THAI_STORY
 
 pytestmark = pytest.mark.servers
@@ -51,3 +53,16 @@ def test_danger_inside_a_long_story_is_found(rasa_url: str) -> None:
     assert found["danger"] and found["intent"] == "in_danger"
     calm = THAI_STORY.replace("เมื่อคืนหัวหน้าเอาไม้ตีผมแล้วล็อกห้องไว้ ", "")
     assert not post(rasa_url, "parse", {"message": calm})["danger"], "the rest is no danger"
+
+
+def test_kept_replies_are_encrypted_and_kept_minutes(
+    rasa_url: str, redis_client: redis.Redis
+) -> None:
+    body = {"sender": "te-kept", "message": "ขอคุยกับเจ้าหน้าที่", "message_id": "k1", "metadata": {}}
+    replies = post(rasa_url, "webhook", body)
+    assert any("handoff" in (r.get("custom") or {}) for r in replies)
+    [key] = redis_client.keys("rasa:replies:te-kept:*")
+    stored = str(redis_client.get(key))
+    assert "handoff" not in stored and "request_human" not in stored, "sealed"
+    assert Sealer(MESSAGE_KEY.encode()).open(stored) == replies
+    assert 0 < redis_client.ttl(key) <= 900, "minutes, not a day"

@@ -229,3 +229,12 @@ def _expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: f
     for client in clients:
         answered = [int(f["reply_to"]) for _, f in stack.redis.xrange(web_key(stack.conv(client)))]
         assert answered == list(range(1, count + 1))
+
+
+def test_every_answer_carries_the_security_headers(stack: Stack) -> None:
+    for path in ("/", "/widget.js", "/static/chat.js", "/health"):
+        headers = httpx.get(f"{stack.url}{path}").headers
+        assert "default-src 'self'" in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        assert "strict-transport-security" not in headers, "not over plain http"
