@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ async def create(
     if language not in CONSOLE_LANGUAGES:
         raise AccountError(f"the console speaks {' and '.join(CONSOLE_LANGUAGES)}")
     fields = {
-        "hash": _hasher.hash(password),
+        "hash": await asyncio.to_thread(_hasher.hash, password),
         "role": role.value,
         "language": language,
         "reads": ",".join(reads),
@@ -100,16 +101,17 @@ async def find(redis: aioredis.Redis, name: str) -> Account | None:
 
 
 async def verify(redis: aioredis.Redis, name: str, password: str) -> Account | None:
-    """The account when the password is right, else None (same cost either way)."""
+    """The account when the password is right, else None (same cost either way). Argon2 runs in
+    a thread: on the event loop it would hold up every webhook and page of the process."""
     stored = await redis.hget(user_key(name), "hash") if name else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None:
         return None
     if _hasher.check_needs_rehash(stored):
-        await redis.hset(user_key(name), "hash", _hasher.hash(password))
+        await redis.hset(user_key(name), "hash", await asyncio.to_thread(_hasher.hash, password))
     return await find(redis, name)
 
 

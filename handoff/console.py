@@ -134,14 +134,13 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
             response = render(request, "login.html", {"csrf": expected, "error": error}, status)
             return response
 
-        if await sessions.login_blocked(redis, name, address):
+        if not await sessions.login_attempt(redis, name, address):
             return again("login_blocked", 429)
         account = await accounts.verify(redis, name, password)
         if account is None:
-            await sessions.login_failed(redis, name, address)
             await store.audit(name[:64], "login_failed", detail=address)
             return again("login_failed", 401)
-        await sessions.login_succeeded(redis, name)
+        await sessions.login_succeeded(redis, name, address)
         session = await sessions.start(redis, account)
         await store.audit(account.name, "login")
         response = RedirectResponse(PREFIX, status_code=303)

@@ -17,7 +17,7 @@ from handoff.accounts import Account
 COOKIE = "hl_console"
 # A session ends after this long without a request (a shift with breaks fits in it).
 IDLE_SECONDS = 12 * 3600
-# Failed logins allowed per user name and per address within the window.
+# Logins without a success allowed per user name, and logins per address, within the window.
 FAILURES_PER_NAME = 5
 FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW_SECONDS = 15 * 60
@@ -71,22 +71,30 @@ def csrf_ok(session: Session, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(session.csrf, str(given))
 
 
-async def login_blocked(redis: aioredis.Redis, name: str, address: str) -> bool:
-    """Whether too many logins failed lately for this name or from this address."""
-    by_name, by_address = await redis.mget(
-        login_failures_key(f"name:{name}"), login_failures_key(f"addr:{address}")
-    )
-    return int(by_name or 0) >= FAILURES_PER_NAME or int(by_address or 0) >= FAILURES_PER_ADDRESS
+# KEYS: the name's counter, the address's. ARGV: the window in seconds, attempts allowed per name,
+# per address. Counts the attempt first, then checks: parallel guesses cannot slip between the two.
+_ATTEMPT = """
+local by_name = redis.call('INCR', KEYS[1])
+if by_name == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local by_address = redis.call('INCR', KEYS[2])
+if by_address == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+if by_name > tonumber(ARGV[2]) or by_address > tonumber(ARGV[3]) then return 0 end
+return 1
+"""
 
 
-async def login_failed(redis: aioredis.Redis, name: str, address: str) -> None:
-    """Counts a failed login against the name and the address."""
-    for who in (f"name:{name}", f"addr:{address}"):
-        # The window starts at the first failure (Redis 6 has no EXPIRE ... NX).
-        if await redis.incr(login_failures_key(who)) == 1:
-            await redis.expire(login_failures_key(who), FAILURE_WINDOW_SECONDS)
+async def login_attempt(redis: aioredis.Redis, name: str, address: str) -> bool:
+    """Counts a login attempt for the name and the address and says whether it may be checked:
+    FAILURES_PER_NAME attempts without a success per name, FAILURES_PER_ADDRESS per address, in
+    FAILURE_WINDOW_SECONDS, however many come at once (a success gives its attempt back)."""
+    keys = [login_failures_key(f"name:{name}"), login_failures_key(f"addr:{address}")]
+    args = [FAILURE_WINDOW_SECONDS, FAILURES_PER_NAME, FAILURES_PER_ADDRESS]
+    return bool(await redis.eval(_ATTEMPT, len(keys), *keys, *args))
 
 
-async def login_succeeded(redis: aioredis.Redis, name: str) -> None:
-    """Forgets the failures of a name once its password was given right."""
+async def login_succeeded(redis: aioredis.Redis, name: str, address: str) -> None:
+    """A right password: the name's attempts are forgotten, and this one is not held against the
+    address (an office signs many operators in)."""
     await redis.delete(login_failures_key(f"name:{name}"))
+    if await redis.decr(login_failures_key(f"addr:{address}")) < 0:
+        await redis.delete(login_failures_key(f"addr:{address}"))

@@ -4,6 +4,7 @@ conversation. (The browser walk-through is in test_console_browser.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -139,6 +140,23 @@ def test_logins_are_rate_limited(stack: Stack) -> None:
         "/console/login", data={"user": "nobody", "password": "wrong password!", "csrf": csrf}
     )
     assert "Wrong user name or password." in unknown.text, "an unknown name reads the same"
+
+
+def test_parallel_guesses_get_no_more_tries_than_one_at_a_time(stack: Stack) -> None:
+    name = make_user(stack)
+
+    async def guesses() -> list[int]:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+            csrf = _csrf((await client.get("/console/login")).text)
+
+            async def guess(n: int) -> int:
+                data = {"user": name, "password": f"guess number {n:04d}", "csrf": csrf}
+                return (await client.post("/console/login", data=data)).status_code
+
+            return list(await asyncio.gather(*(guess(n) for n in range(12))))
+
+    statuses = asyncio.run(guesses())
+    assert sorted(statuses) == [401] * 5 + [429] * 7, statuses
 
 
 def test_a_second_claim_fails_clearly(stack: Stack, waiting_conv: str) -> None:
