@@ -42,11 +42,12 @@ def reminder(country: str | None, language: str | None) -> list[dict[str, Any]]:
 
 
 async def remind_due(store: Store, first_after: float, every: float = REPEAT_SECONDS) -> int:
-    """Sends the reminders that are due; how many went."""
+    """Sends the reminders that are due; how many went. The queue holds only waiting
+    conversations, and the store checks the state again in the same step as the send."""
     now = time.time()
     sent = 0
     for conv, found in await store.waiting():
-        if found.get("state") != "waiting" or not due(found, now, first_after, every):
+        if not due(found, now, first_after, every):
             continue
         replies = reminder(found.get("country") or None, found.get("language") or None)
         sent += await store.remind(conv, first_after, every, replies)

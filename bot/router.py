@@ -191,11 +191,7 @@ class Router:
         texts = console_texts()["notes"]["withdrawn"]
         note = "\n".join(texts[lang].format(minutes=minutes) for lang in ("en", "th"))
         await self.store.withdraw(conv, seq, note)
-        metadata = {
-            "channel": fields["channel"],
-            "language": language,
-            "referral": conversation.get("referral", ""),
-        }
+        metadata = _metadata(fields, language, conversation)
         menu = await self.rasa.send(conv, SHOW_MENU, entry_id, metadata)
         replies = [{"text": _say("withdrawn", language)}]
         replies += [reply for reply in map(_for_person, menu) if reply]
@@ -267,11 +263,7 @@ class Router:
         notes = []
         if fields.get("cut"):
             notes.append({"text": _say("cut", detect(text) or language)})
-        metadata = {
-            "channel": fields["channel"],
-            "language": language,
-            "referral": conversation.get("referral", ""),
-        }
+        metadata = _metadata(fields, language, conversation)
         async with self._fair(text):
             replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
         payloads = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
@@ -319,6 +311,17 @@ def _tally(
     followed = fields["channel"] == LINE and text == FOLLOWED
     opening = [] if followed else counts.fields("conversations", referral, known)
     return counts.Tally(referral, tuple(counted), tuple(opening))
+
+
+def _metadata(
+    fields: dict[str, str], language: str, conversation: dict[str, str]
+) -> dict[str, str]:
+    """What Rasa is told with a message: its channel, the language, the NGO it came through."""
+    return {
+        "channel": fields["channel"],
+        "language": language,
+        "referral": conversation.get("referral", ""),
+    }
 
 
 def _given(payload: dict[str, Any]) -> dict[str, str]:

@@ -3,16 +3,14 @@ that tells a person about them."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from hotline.content import gateway_texts
-from hotline.language import LANGUAGES, fold
+from hotline.language import EDGES, LANGUAGES, fold
 
 EXIT_COMMAND = "/exit"
 # Telegram's quick-exit button (a keyboard under the input field): the same in every language.
 EXIT_BUTTON = "✕"
-_EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 
 
 @dataclass(frozen=True)
@@ -51,4 +49,4 @@ class QuickExit:
 
 def _fold(text: str) -> str:
     """Compared form: without outer spaces or punctuation, as the lexicon compares names."""
-    return fold(_EDGES.sub("", text) or text.strip())
+    return fold(EDGES.sub("", text) or text.strip())

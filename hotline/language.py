@@ -20,7 +20,8 @@ _KHMER = re.compile(f"[{KHMER_RANGE}]")
 _LAO = re.compile(r"[\u0e80-\u0eff]")
 _MYANMAR = re.compile(r"[\u1000-\u109f]")
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
-_EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
+# Spaces and punctuation at either end of a message, left out when it is compared with a word.
+EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 # Letters that only Vietnamese, among the Latin-script languages people here write, uses.
 _VIETNAMESE_LETTERS = re.compile(
     "[ăâđêôơưĂÂĐÊÔƠƯ"
@@ -131,7 +132,7 @@ def said_alone(text: str, kind: str) -> str | None:
 
 def _bare(text: str) -> str:
     """Folded, without spaces or punctuation at either end."""
-    return re.sub(r"[\s\u200b]+", "", _EDGES.sub("", fold(text)))
+    return re.sub(r"[\s\u200b]+", "", EDGES.sub("", fold(text)))
 
 
 @cache
