@@ -4,10 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 -include .env
-# Local secrets for the gateway (pseudonymous ids, encryption at rest), made once on first use.
-# In production set ID_SECRET and MESSAGE_KEY in the environment instead.
+# Local secrets (pseudonymous ids, encryption at rest, a Redis password per kind of process), made
+# on first use and completed when a new one appears. In production set them in the environment.
 -include var/secrets.env
-export ID_SECRET MESSAGE_KEY
+export ID_SECRET MESSAGE_KEY REDIS_PASSWORD_WEB REDIS_PASSWORD_WORKER REDIS_PASSWORD_RASA
+export REDIS_PASSWORD_ADMIN REDIS_MAXMEMORY
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6380
 RASA_PORT ?= 5005
@@ -42,7 +43,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean browser
+.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean browser redis
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,12 +71,8 @@ $(VENV)/.installed: requirements/app.in requirements/app.lock
 	echo "$(CURDIR)" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/hotline-project.pth"
 	touch $@
 
-var/secrets.env:
-	@mkdir -p var
-	@umask 077; python3 -c 'import base64, os, secrets; \
-	  print("ID_SECRET=" + secrets.token_hex(32)); \
-	  print("MESSAGE_KEY=" + base64.urlsafe_b64encode(os.urandom(32)).decode())' > $@
-	@echo "== Made local secrets in $@ (keep them: stored messages cannot be read without MESSAGE_KEY)"
+var/secrets.env: bot/local_secrets.py
+	@python3 bot/local_secrets.py $@
 
 train: $(MODEL) ## Train the model if the data changed since the last one
 
@@ -85,7 +82,7 @@ $(MODEL): $(VENV_RASA)/.installed $(RASA_SOURCES)
 	  --out models --fixed-model-name assistant
 	touch $@
 
-run: setup $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the gateway; Ctrl-C stops all
+run: setup redis $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the gateway; Ctrl-C stops all
 	@echo "== Starting: Redis on $(REDIS_HOST):$(REDIS_PORT), actions on 127.0.0.1:$(ACTIONS_PORT), Rasa on http://127.0.0.1:$(RASA_PORT)"
 	@echo "== When Rasa says it is up, open the web chat: http://127.0.0.1:$(BOT_PORT)/"
 	@echo "   (or talk in this terminal: 'make shell' in another one)"
@@ -108,7 +105,7 @@ typecheck: setup
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
 
-unit: setup browser $(MODEL)
+unit: setup browser redis $(MODEL)
 	$(VENV_RASA)/bin/pytest --ignore=tests/gateway
 	$(VENV)/bin/pytest tests/gateway
 
@@ -125,6 +122,20 @@ browser: ## Install Chromium and Thai/Khmer fonts for the browser tests (Debian,
 	  else \
 	    echo "The browser tests need Chromium at $(CHROMIUM) and Thai/Khmer fonts: install the Debian"; \
 	    echo "packages chromium fonts-thai-tlwg fonts-khmeros, or run: make CHROMIUM=/path/to/chromium test"; \
+	    exit 1; \
+	  fi; }
+
+# Redis 7 or newer (bot/redis_server.py): Debian's, installed when missing and running as root.
+redis: ## Install Debian's Redis server (7.0) when redis-server is missing or older (as root)
+	@{ test -n "$$REDIS_SERVER" || redis-server --version 2>/dev/null | grep -Eq 'v=([7-9]|[1-9][0-9])\.'; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== Installing Redis (apt-get redis-server)"; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	           --no-install-recommends redis-server; }; } >/dev/null; \
+	  else \
+	    echo "The project needs Redis 7 or newer: install Debian's redis-server package (as root:"; \
+	    echo "make redis), or point to one with REDIS_SERVER=/path/to/redis-server."; \
 	    exit 1; \
 	  fi; }
 

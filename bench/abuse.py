@@ -3,17 +3,27 @@ the actions, one web process, one worker).
 
 The web process runs with the limits a hotline gets by default (bot/limits.py). Behind a proxy,
 every sender has its own address: the bench plays the proxy and names the attacker's and the
-people's addresses in X-Forwarded-For, which uvicorn takes from 127.0.0.1.
+people's addresses in X-Forwarded-For, which the web process believes from 127.0.0.1 only because
+the bench sets FORWARDED_ALLOW_IPS=127.0.0.1 (the login attack also lies in it).
 
-Attacks measured so far (issue 14 adds the others):
+Attacks:
 - open pages: PAGES web chat pages each holding its event stream open on one web process (from as
   many addresses); while they are open, new people write one after another and each waits for
   its reply. Prints how many pages held, the errors, and the new people's reply p50/p99.
 - flood: FLOOD messages of 20,000 characters from one address, 20 at a time, each from a new
   chat; meanwhile people from other addresses write and wait for replies. Prints how many were
   refused, how much Redis grew, and the people's reply p50/p99.
+- login: GUESSES wrong passwords at one operator's account, 25 at a time, each from a new address
+  and with made-up X-Forwarded-For, X-Real-IP and browser cookies; then the operator signs in from
+  their own browser. Prints how many guesses reached the password check (and so how many an hour
+  can), whether the operator got in, and people's reply p50/p99 meanwhile.
+- erasures: ERASURES chats, each from its own address, say "/forget" at once. Prints how long
+  until all were erased, and people's reply p50/p99 meanwhile.
+- chat flood: CHAT_FLOOD Telegram messages from one chat through the signed webhook. Prints how
+  many were read, and what the chat was told.
 
 Usage: .venv/bin/python bench/abuse.py [--pages 1000] [--people 50] [--flood 300]
+  [--guesses 300] [--erasures 300] [--chat-flood 300]
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
+import secrets
 import sys
 import time
 import uuid
@@ -36,6 +48,14 @@ import redis.asyncio as aioredis  # noqa: E402
 from bench.console import percentile  # noqa: E402
 from bench.stack import running  # noqa: E402
 from bot.limits import DEFAULTS  # noqa: E402
+from bot.privacy import conversation_id  # noqa: E402
+from bot.store import conversation_key  # noqa: E402
+from handoff import accounts, sessions  # noqa: E402
+from handoff.accounts import Role  # noqa: E402
+from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+PASSWORD = "the right one, long enough"
 
 addresses = itertools.count(1)
 
@@ -58,8 +78,14 @@ class Page:
 
     async def hold(self, http: httpx.AsyncClient) -> None:
         """Keeps the stream open until cancelled; notes the first reply and any error."""
-        params = {"client": self.client, "since": "0-0"}
         try:
+            ticket = await http.post(
+                "/chat/tickets", json={"client": self.client}, headers=self.headers
+            )
+            if ticket.status_code != 201:
+                self.error = f"HTTP {ticket.status_code}"
+                return
+            params = {"ticket": ticket.json()["ticket"], "since": "0-0"}
             stream = http.stream(
                 "GET", "/chat/events", params=params, headers=self.headers, timeout=None
             )
@@ -169,12 +195,135 @@ async def flood(url: str, redis_port: int, count: int, people: int) -> None:
     report("people writing from other addresses during it", replies, failed, people)
 
 
+async def sign_in(http: httpx.AsyncClient, name: str, password: str, **headers: str) -> int:
+    """One sign-in at the console, as a browser does it (the form's CSRF token first)."""
+    form = CSRF.search((await http.get("/console/login", headers=headers)).text)
+    assert form, "the login form"
+    data = {"user": name, "password": password, "csrf": form.group(1)}
+    return (await http.post("/console/login", data=data, headers=headers)).status_code
+
+
+async def login(url: str, redis_port: int, guesses: int, people: int) -> None:
+    """Password guesses at one account from everywhere, the operator's own sign-in after them, and
+    people's replies meanwhile."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await accounts.create(client, "bench-op", PASSWORD, Role.OPERATOR)
+    await client.aclose()
+    operator = httpx.AsyncClient(base_url=url, timeout=30, headers=address())
+    first = await sign_in(operator, "bench-op", PASSWORD)
+    operator.cookies.delete(sessions.COOKIE)
+    statuses: list[int] = []
+    senders = asyncio.Semaphore(25)
+
+    async def guess(n: int) -> None:
+        async with senders, httpx.AsyncClient(base_url=url, timeout=60) as attacker:
+            attacker.cookies.set(sessions.DEVICE_COOKIE, secrets.token_urlsafe(32))
+            lies = {**address(), "X-Real-IP": f"203.0.113.{n % 250}"}
+            statuses.append(await sign_in(attacker, "bench-op", f"guess {n}", **lies))
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        started = time.perf_counter()
+        attack = asyncio.gather(*(guess(n) for n in range(guesses)))
+        replies, failed = await new_people(http, people)
+        await attack
+        seconds = time.perf_counter() - started
+    after = await sign_in(operator, "bench-op", PASSWORD)
+    await operator.aclose()
+    checked = statuses.count(401)
+    window = sessions.ATTEMPT_WINDOW_SECONDS
+    print(
+        f"login: {guesses} wrong passwords at one account from {guesses} addresses in "
+        f"{seconds:.1f} s: {checked} reached the password check, {statuses.count(429)} refused "
+        f"(at most {checked * 3600 // window} an hour; target <= 5 per 15 min); the operator's "
+        f"own browser: {'signed in' if after == 303 else f'HTTP {after}'} "
+        f"(first sign-in {'ok' if first == 303 else first})"
+    )
+    report("people writing during it", replies, failed, people)
+
+
+async def erasures(url: str, redis_port: int, id_secret: str, count: int, people: int) -> None:
+    """Many chats asking to be forgotten at once, and people's replies meanwhile."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    chats = [uuid.uuid4().hex for _ in range(count)]
+    convs = [conversation_id(id_secret.encode(), "web", chat) for chat in chats]
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        started = time.perf_counter()
+        statuses = await asyncio.gather(
+            *(
+                http.post(
+                    "/chat/messages", json={"client": chat, "text": "/forget"}, headers=address()
+                )
+                for chat in chats
+            )
+        )
+        replies, failed = await new_people(http, people)
+        while await client.exists(*(conversation_key(conv) for conv in convs)):
+            if time.perf_counter() - started > 300:
+                break
+            await asyncio.sleep(0.2)
+        seconds = time.perf_counter() - started
+        left = await client.exists(*(conversation_key(conv) for conv in convs))
+    await client.aclose()
+    accepted = sum(1 for sent in statuses if sent.status_code == 202)
+    print(
+        f"erasures: {count} chats said /forget at once ({accepted} accepted): "
+        f"{accepted - left} erased in {seconds:.1f} s, {left} left "
+        f"(at most {DEFAULTS['erasures']} a second by design)"
+    )
+    report("people writing during them", replies, failed, people)
+
+
+async def chat_flood(
+    url: str, redis_port: int, id_secret: str, secret: str, telegram: TelegramStandIn, count: int
+) -> None:
+    """One Telegram chat sending many messages through the webhook."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    chat = 990_001
+    conv = conversation_id(id_secret.encode(), "telegram", str(chat))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        started = time.perf_counter()
+        statuses = [
+            (
+                await http.post(
+                    "/telegram/webhook",
+                    json=telegram.text_update(chat, "xin chào"),
+                    headers=headers,
+                )
+            ).status_code
+            for _ in range(count)
+        ]
+        seconds = time.perf_counter() - started
+    await asyncio.sleep(10)
+    read = int(await client.hget(conversation_key(conv), "in_seq") or 0)
+    told = sum(1 for sent in telegram.sent(chat) if "⏳" in str(sent.get("text")))
+    await client.aclose()
+    print(
+        f"chat flood: {count} Telegram messages from one chat in {seconds:.1f} s "
+        f"(answers {sorted(set(statuses))}): {read} read, {count - read} dropped; "
+        f"the chat was told to slow down {told} time(s) "
+        f"(limit {DEFAULTS['chat']} per chat)"
+    )
+
+
 async def bench(args: argparse.Namespace) -> None:
     """Starts the stack, runs the attacks, stops it."""
     limits = {"LIMIT_" + name.upper().replace("-", "_"): value for name, value in DEFAULTS.items()}
-    async with running(settings=limits) as stack:
+    async with running(settings={**limits, "FORWARDED_ALLOW_IPS": "127.0.0.1"}) as stack:
         await open_pages(stack.url, args.pages, args.people)
         await flood(stack.url, stack.redis_port, args.flood, args.people)
+        await login(stack.url, stack.redis_port, args.guesses, args.people)
+        await erasures(
+            stack.url, stack.redis_port, stack.env["ID_SECRET"], args.erasures, args.people
+        )
+        await chat_flood(
+            stack.url,
+            stack.redis_port,
+            stack.env["ID_SECRET"],
+            stack.secret,
+            stack.telegram,
+            args.chat_flood,
+        )
 
 
 def main() -> None:
@@ -183,6 +332,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--flood", type=int, default=300)
+    parser.add_argument("--guesses", type=int, default=300)
+    parser.add_argument("--erasures", type=int, default=300)
+    parser.add_argument("--chat-flood", type=int, default=300)
     args = parser.parse_args()
     asyncio.run(bench(args))
 

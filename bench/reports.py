@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -30,10 +27,10 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import counts  # noqa: E402
-from bot.redis_server import server_args, wait  # noqa: E402
 from bot.store import Store, stats_key, waits_key  # noqa: E402
 from handoff import accounts, console, sessions  # noqa: E402
 from handoff.accounts import Role  # noqa: E402
+from tests.servers import redis_server  # noqa: E402
 
 NGOS = [f"ngo-{n}" for n in range(30)]
 CHOICES = {
@@ -42,13 +39,6 @@ CHOICES = {
     "country": ["th", "vn", "kh", "other", "unknown"],
     "risk": ["immediate", "high", "medium", "low", "unknown"],
 }
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def one_day(
@@ -83,16 +73,8 @@ def percentile(values: list[float], p: float) -> float:
 
 async def main(days: int, per_day: int, runs: int) -> None:
     """Fills a year, then asks for reports and prints the figures."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen(server_args(port, Path(data)), stdout=subprocess.DEVNULL)
-        try:
-            if not wait("127.0.0.1", port, 10):
-                raise SystemExit("Redis did not start")
-            await measure(port, days, per_day, runs)
-        finally:
-            server.terminate()
-            server.wait(10)
+    with redis_server() as port:
+        await measure(port, days, per_day, runs)
 
 
 async def measure(port: int, days: int, per_day: int, runs: int) -> None:

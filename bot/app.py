@@ -24,6 +24,7 @@ from telegram import Bot
 
 from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
+from bot.chat_limits import ChatLimiter
 from bot.page_streams import PageStreams
 from bot.settings import Settings, start_process
 from bot.store import Backlogged, Store
@@ -35,13 +36,9 @@ REDIS_CONNECTIONS = 64
 REDIS_WAIT_SECONDS = 10.0
 # What a refused message is told to wait when the inbound backlog is full.
 BUSY_SECONDS = 10
-# The chat page loads nothing from elsewhere and runs no inline script. It is framed by the NGOs'
-# sites that embed the widget, so no frame-ancestors yet (issue 14: the registered sites only).
+# The chat page sets its own frame-ancestors (bot/webchat.py); nothing else may be framed.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'"
-    ),
+    "Content-Security-Policy": f"{webchat.POLICY}; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -54,8 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Bounded, and waiting for a free connection rather than failing: a busy evening slows the
     # web process down instead of turning its answers into 500s.
     pool = aioredis.BlockingConnectionPool(
-        host=settings.redis_host,
-        port=settings.redis_port,
+        **settings.redis.options(),
         decode_responses=True,
         max_connections=REDIS_CONNECTIONS,
         timeout=REDIS_WAIT_SECONDS,
@@ -65,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     client = aioredis.Redis(connection_pool=pool)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     pages = PageStreams(client)
+    chats = ChatLimiter(store, settings.limits["chat"])
 
     bot = None
     if settings.telegram_token:
@@ -78,7 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
         if bot is not None and await _start_telegram(bot, settings, secret):
             if not settings.public_url:
                 holder = f"{os.uname().nodename}-{os.getpid()}"
-                tasks.append(asyncio.create_task(telegram_channel.poll(store, bot, holder)))
+                tasks.append(asyncio.create_task(telegram_channel.poll(chats, bot, holder)))
         yield
         for task in tasks:
             task.cancel()
@@ -93,9 +90,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pages = pages
     app.include_router(webchat.routes(store, pages, settings.limits))
     if bot is not None:
-        app.include_router(telegram_channel.routes(store, bot, secret))
+        app.include_router(telegram_channel.routes(chats, bot, secret))
     if settings.line:
-        app.include_router(line_channel.routes(store, settings.line_channel_secret))
+        app.include_router(line_channel.routes(chats, settings.line_channel_secret))
         print(f"== LINE: webhook at {line_channel.WEBHOOK_PATH}", flush=True)  # noqa: T201
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
 
@@ -145,9 +142,24 @@ async def _start_telegram(bot: Bot, settings: Settings, secret: str) -> bool:
     return True
 
 
+# Open web chat pages hold their event streams: a restart waits this long for them, then ends them
+# (each page reconnects by itself).
+GRACEFUL_SECONDS = 5
+
+
 def serve(app: FastAPI, settings: Settings) -> None:
-    """Serves the app where the settings say."""
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    """Serves the app where the settings say. A client's address is its connection's, or what
+    X-Forwarded-For says when the connection comes from a proxy of FORWARDED_ALLOW_IPS."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        # Always given: left out, uvicorn would read it from the environment or trust 127.0.0.1.
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
 
 
 def main() -> None:

@@ -33,14 +33,21 @@ class Limit:
 
 # The web chat's limits by default (count/seconds): a person pressing through the screening sends
 # a message every second or two; a flood sends hundreds a second. An NGO's office may share one
-# address. Pages opened (event streams) are counted apart from messages. Each can be set in the
-# environment: LIMIT_WEB_ADDRESS=12/10, and so on.
+# address. Pages opened (event streams) are counted apart from messages. Erasures ("forget me")
+# are counted for the whole service: beyond the limit they wait their turn, so that a flood of them
+# does not take Redis from everyone else. Each can be set in the environment:
+# LIMIT_WEB_ADDRESS=12/10, and so on.
 DEFAULTS = {
     "web-address": "12/10",
     "web-address-minute": "60/60",
     "web-chat": "40/60",
     "web-pages": "120/60",
+    "erasures": "20/1",
+    # Telegram and LINE, per chat (bot/chat_limits.py).
+    "chat": "30/60",
 }
+# The name of everyone, for limits counted for the whole service.
+EVERYONE = "*"
 
 
 class LimitError(ValueError):

@@ -39,8 +39,9 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
+from bot.chat_limits import ChatLimiter
 from bot.senders import RetryLater, Undeliverable
-from bot.store import Inbound, Store
+from bot.store import Inbound
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,8 @@ def _referral(text: str) -> tuple[str, str]:
     return rest or "/greet", found.group(1)
 
 
-def routes(store: Store, channel_secret: str) -> APIRouter:
-    """The webhook LINE calls."""
+def routes(chats: ChatLimiter, channel_secret: str) -> APIRouter:
+    """The webhook LINE calls; `chats` queues its messages."""
     router = APIRouter()
     parser = WebhookParser(channel_secret)
 
@@ -110,7 +111,7 @@ def routes(store: Store, channel_secret: str) -> APIRouter:
         for event in events:
             inbound = to_inbound(event)
             if inbound is not None:
-                await store.accept(inbound)
+                await chats.accept(inbound)
         return JSONResponse({"ok": True})
 
     return router

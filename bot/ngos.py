@@ -1,6 +1,7 @@
 """The NGO registry: the organisations that share the service, each with a referral code (what
-their links carry), languages, a contact and their own operator team. Kept by supervisors in the
-console; read when a hand-off is routed."""
+their links carry), languages, a contact, their own operator team and the sites that show the chat
+widget. Kept by supervisors in the console; read when a hand-off is routed and when the chat page
+is served."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ from hotline.language import LANGUAGES
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_LENGTH = 100
 CONTACT_LENGTH = 200
+MAX_SITES = 5
+# An https address whose host a browser and Python read alike: no user part, no backslash, nothing
+# but a path, query or fragment after the host and port.
+HTTPS_URL = re.compile(
+    r"^(https://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"(?::[0-9]{1,5})?)([/?#][^\x00-\x20\x7f\\]*)?$",
+    re.IGNORECASE,
+)
 
 
 class InvalidNGO(ValueError):
@@ -31,9 +40,17 @@ class NGO:
     languages: tuple[str, ...]
     contact: str = ""
     team: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
 
 
-def parse(code: str, name: str, languages: list[str], contact: str, team: str) -> NGO:
+def origin(url: str) -> str:
+    """The origin of an https address ("https://host[:port]", lower case, without :443); "" for
+    anything else."""
+    found = HTTPS_URL.match(url)
+    return found.group(1).lower().removesuffix(":443") if found else ""
+
+
+def parse(code: str, name: str, languages: list[str], contact: str, team: str, sites: str) -> NGO:
     """An NGO from a form's fields; InvalidNGO names the first wrong one."""
     code, name, contact = code.strip(), " ".join(name.split()), contact.strip()
     if not CODE.match(code):
@@ -46,7 +63,23 @@ def parse(code: str, name: str, languages: list[str], contact: str, team: str) -
     if len(contact) > CONTACT_LENGTH:
         raise InvalidNGO(f"contact: at most {CONTACT_LENGTH} characters")
     members = tuple(sorted({m for m in re.split(r"[\s,]+", team) if m}))
-    return NGO(code, name, chosen, contact, members)
+    return NGO(code, name, chosen, contact, members, _sites(sites))
+
+
+def _sites(typed: str) -> tuple[str, ...]:
+    """The sites that may show the widget: https origins, each once, in the order typed."""
+    sites: list[str] = []
+    for site in (s for s in re.split(r"[\s,]+", typed) if s):
+        found = HTTPS_URL.match(site)
+        if not found:
+            raise InvalidNGO(f"sites: {site} is not an https address such as https://example.org")
+        if (found.group(2) or "/") != "/":
+            raise InvalidNGO(f"sites: {site}: the site's address only, without a path")
+        if origin(site) not in sites:
+            sites.append(origin(site))
+    if len(sites) > MAX_SITES:
+        raise InvalidNGO(f"sites: at most {MAX_SITES}")
+    return tuple(sites)
 
 
 async def save(redis: aioredis.Redis, ngo: NGO) -> None:
@@ -63,6 +96,7 @@ async def save(redis: aioredis.Redis, ngo: NGO) -> None:
                 "languages": ",".join(ngo.languages),
                 "contact": ngo.contact,
                 "team": ",".join(ngo.team),
+                "sites": ",".join(ngo.sites),
             },
         )
         pipe.sadd(NGOS, ngo.code)
@@ -83,6 +117,7 @@ def _ngo(code: str, found: dict[str, str]) -> NGO | None:
         tuple(x for x in found.get("languages", "").split(",") if x),
         found.get("contact", ""),
         tuple(x for x in found.get("team", "").split(",") if x),
+        tuple(x for x in found.get("sites", "").split(",") if x),
     )
 
 

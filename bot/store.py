@@ -39,9 +39,11 @@ ACTIVE = f"{PREFIX}:handoff:active"
 # not ask for a person.
 RECENT = f"{PREFIX}:conversations:recent"
 RECENT_KEPT = 2000
-# Rasa's own keys in the same Redis: endpoints.yml (key_prefix) and rasa_plugins/router_channel.py.
+# Rasa's own keys in the same Redis, each named by the conversation: endpoints.yml (key_prefix)
+# and rasa_plugins/router_channel.py.
 RASA_TRACKER = "rasa:tracker:"
 RASA_REPLIES = "rasa:replies:"
+RASA_LOCK = "rasa:lock:"
 # After "forget me", the web page's stream keeps the confirmation this long, then nothing is left.
 ERASED_WEB_SECONDS = 60
 # Telegram long polling: which process polls (a lease), and the next update to ask for.
@@ -88,6 +90,18 @@ def session_key(digest: str) -> str:
 def login_failures_key(who: str) -> str:
     """Failed logins of one user name or one address, counted for a while."""
     return f"{PREFIX}:login:fail:{who}"
+
+
+def user_devices_key(name: str) -> str:
+    """The browsers one account has signed in with: digests of their device cookies, scored by
+    when they last signed in."""
+    return f"{PREFIX}:devices:{name}"
+
+
+def failed_logins_key(hour: int) -> str:
+    """Failed sign-ins at existing accounts in one hour (hours since 1970): a hash of
+    "wrong:<name>" and "refused:<name>" to counts."""
+    return f"{PREFIX}:login:failed:{hour}"
 
 
 # NGOs that share the service: their codes (a set), and one hash per NGO (bot/ngos.py).
@@ -221,15 +235,90 @@ def web_key(conv: str) -> str:
     return f"{PREFIX}:web:{conv}"
 
 
+def web_ticket_key(digest: str) -> str:
+    """A one-use ticket that opens a web chat's event stream, by its digest: the conversation id."""
+    return f"{PREFIX}:webticket:{digest}"
+
+
+def entries_key(conv: str) -> str:
+    """The conversation's entries on the shared streams ("<stream> <id>", scored by when they
+    were added): messages not yet handled, replies not yet sent, console events. "Forget me"
+    finds them here instead of reading whole streams."""
+    return f"{PREFIX}:entries:{conv}"
+
+
+def audit_index_key(conv: str) -> str:
+    """The audit lines about one conversation (their ids, scored by their order in the log)."""
+    return f"{PREFIX}:audit:of:{conv}"
+
+
+def keys_of(conv: str) -> list[str]:
+    """Every key named by the conversation, Rasa's included (the web page's stream aside)."""
+    return [
+        conversation_key(conv),
+        _address_key(conv),
+        _transcript_key(conv),
+        _messages_key(conv),
+        notes_key(conv),
+        entries_key(conv),
+        audit_index_key(conv),
+        RASA_TRACKER + conv,
+        RASA_REPLIES + conv,
+        RASA_LOCK + conv,
+    ]
+
+
 # A pub/sub channel: the conversation whose web stream just got replies, so that each web process
 # wakes the pages that show it (bot/page_streams.py). A message may be missed; pages look anyway.
 WEB_REPLIED = f"{PREFIX}:webchat:replied"
 
 
-# KEYS: seen, conversation, inbound, address, message ids, NGO codes. ARGV: now, ttl, seen_ttl,
+# Lua shared by the scripts that add to a shared stream: files the entry under its conversation
+# (entries_key), dropping what is older than the conversation's time to live.
+_INDEXED = """
+local function indexed(index, stream, id, now, ttl)
+  redis.call('ZADD', index, now, stream .. ' ' .. id)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', tonumber(now) - tonumber(ttl))
+  redis.call('EXPIRE', index, ttl)
+  return id
+end
+"""
+
+# KEYS: a stream, the conversation's entries. ARGV: now, ttl, the stream's length kept ('' for
+# all), then field, value, ... Adds an entry and files it under the conversation.
+_XADD = (
+    _INDEXED
+    + """
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id
+if ARGV[3] == '' then id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+else id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', unpack(fields)) end
+return indexed(KEYS[2], KEYS[1], id, ARGV[1], ARGV[2])
+"""
+)
+
+# KEYS: the audit log, the conversation's audit index. ARGV: now, how long lines are kept, then
+# field, value, ... The index's score is the entry's id as a number (ms * 1000 + sequence), so
+# pages of one conversation's lines follow the log's order.
+_AUDIT = """
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+local ms, seq = string.match(id, '(%d+)-(%d+)')
+redis.call('ZADD', KEYS[2], tonumber(ms) * 1000 + tonumber(seq), id)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', (tonumber(ARGV[1]) - tonumber(ARGV[2])) * 1000000)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return id
+"""
+
+# KEYS: seen, conversation, inbound, address, message ids, NGO codes, entries. ARGV: now, ttl,
+# seen_ttl,
 # channel, kind, text, referral, address, conversation id, message id, how long a message may be
 # deleted, the inbound backlog that refuses more, '1' when the text was cut.
-_ACCEPT = """
+_ACCEPT = (
+    _INDEXED
+    + """
 if redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[12]) then return -1 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return false end
 local seq = redis.call('HINCRBY', KEYS[2], 'in_seq', 1)
@@ -248,12 +337,14 @@ if ARGV[10] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1] - ARGV[11])
   redis.call('EXPIRE', KEYS[5], ARGV[11])
 end
-return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', ARGV[4],
-                  'kind', ARGV[5], 'text', ARGV[6], 'cut', ARGV[13])
+local id = redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', ARGV[4],
+                      'kind', ARGV[5], 'text', ARGV[6], 'cut', ARGV[13])
+return indexed(KEYS[7], KEYS[3], id, ARGV[1], ARGV[2])
 """
+)
 
 # KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters for
-# everyone, and for the conversation's NGO (the same key when it has none).
+# everyone, and for the conversation's NGO (the same key when it has none), entries.
 # ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
@@ -261,8 +352,12 @@ return redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', seq, 'channel', 
 # recent conversations to keep, quick exit ('1' or ''), sealed address (with forget), counters
 # to add 1 to (joined by newline), how long counters are kept, counters to add 1 to if the
 # conversation was not counted yet. A conversation that is gone (erased
-# or expired) takes nothing more: its entry is dropped.
-_FINISH_INBOUND = """
+# or expired) takes nothing more: its entry is dropped. The confirmation of "forget me" is not filed
+# under the conversation: it is sent after the erasure.
+_FINISH_INBOUND = (
+    _INDEXED
+    + """
+redis.call('ZREM', KEYS[10], KEYS[2] .. ' ' .. ARGV[2])
 local done = tonumber(redis.call('HGET', KEYS[1], 'in_done') or '0')
 if done >= tonumber(ARGV[3]) or redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
@@ -277,9 +372,10 @@ for line in string.gmatch(ARGV[6], '[^\\n]+') do redis.call('RPUSH', KEYS[4], li
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[13]), -1)
 if ARGV[7] ~= '' then
   local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
-  redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', out, 'channel', ARGV[10],
-             'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14], 'exit', ARGV[21],
-             'address', ARGV[22])
+  local id = redis.call('XADD', KEYS[3], '*', 'conv', ARGV[9], 'seq', out, 'channel', ARGV[10],
+                        'reply_to', ARGV[3], 'replies', ARGV[7], 'forget', ARGV[14],
+                        'exit', ARGV[21], 'address', ARGV[22])
+  if ARGV[14] == '' then indexed(KEYS[10], KEYS[3], id, ARGV[4], ARGV[5]) end
 end
 if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'forgetting', '1') end
 if ARGV[8] ~= '' then
@@ -287,11 +383,12 @@ if ARGV[8] ~= '' then
              'handoff', ARGV[15], 'reason', ARGV[16], 'country', ARGV[19])
   redis.call('HDEL', KEYS[1], 'operator', 'claimed_at', 'waited')
   redis.call('ZADD', KEYS[5], ARGV[8], ARGV[9])
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', 'queued', 'conv', ARGV[9],
-             'risk', ARGV[11])
+  indexed(KEYS[10], KEYS[6], redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*',
+          'kind', 'queued', 'conv', ARGV[9], 'risk', ARGV[11]), ARGV[4], ARGV[5])
 end
 if ARGV[17] ~= '' then
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*', 'kind', ARGV[17], 'conv', ARGV[9])
+  indexed(KEYS[10], KEYS[6], redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[18], '*',
+          'kind', ARGV[17], 'conv', ARGV[9]), ARGV[4], ARGV[5])
 end
 local counters = ARGV[23]
 if ARGV[25] ~= '' and redis.call('HSETNX', KEYS[1], 'counted', '1') == 1 then
@@ -312,12 +409,14 @@ redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
+)
 
-# KEYS: conversation, outbound, web stream. ARGV: group, entry id, seq, web entry ('' when the
-# channel is not the web chat), ttl, web backlog, reply_to, how long the web stream of an erased
+# KEYS: conversation, outbound, web stream, entries. ARGV: group, entry id, seq, web entry ('' when
+# the channel is not the web chat), ttl, web backlog, reply_to, how long the web stream of an erased
 # conversation stays (for the page to show the last reply), the channel that tells the web
 # processes, the conversation id.
 _FINISH_OUTBOUND = """
+redis.call('ZREM', KEYS[4], KEYS[2] .. ' ' .. ARGV[2])
 local gone = redis.call('EXISTS', KEYS[1]) == 0
 if not gone then
   local done = tonumber(redis.call('HGET', KEYS[1], 'out_done') or '0')
@@ -338,9 +437,11 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
 
-# KEYS: conversation, queue, console. ARGV: now, seq, conversation id, console backlog, the queue
-# score of an immediate hand-off queued at time 0.
-_RAISE_DANGER = """
+# KEYS: conversation, queue, console, entries. ARGV: now, seq, conversation id, console backlog,
+# the queue score of an immediate hand-off queued at time 0, ttl.
+_RAISE_DANGER = (
+    _INDEXED
+    + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'waiting' and state ~= 'operator' then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'danger_seq') or '0') >= tonumber(ARGV[2]) then return 0 end
@@ -350,16 +451,33 @@ if state == 'waiting' then
   local since = math.floor(tonumber(redis.call('HGET', KEYS[1], 'waiting_since') or ARGV[1]))
   redis.call('ZADD', KEYS[2], tonumber(ARGV[5]) + since, ARGV[3])
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'kind', 'danger', 'conv', ARGV[3],
-           'risk', 'immediate', 'holder', redis.call('HGET', KEYS[1], 'operator') or '',
-           'state', state)
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'kind', 'danger',
+                      'conv', ARGV[3], 'risk', 'immediate',
+                      'holder', redis.call('HGET', KEYS[1], 'operator') or '', 'state', state)
+indexed(KEYS[4], KEYS[3], id, ARGV[1], ARGV[6])
 return 1
 """
+)
 
-# KEYS: conversation, outbound, transcript, console. ARGV: now, seconds before the first reminder,
-# seconds between reminders, replies (sealed), transcript line (sealed), conversation id,
-# transcript length, console backlog.
-_REMIND = """
+# KEYS: conversation, outbound, entries. ARGV: now, replies (sealed), conversation id, ttl.
+_TELL = (
+    _INDEXED
+    + """
+local channel = redis.call('HGET', KEYS[1], 'channel')
+if not channel then return 0 end
+local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
+indexed(KEYS[3], KEYS[2], redis.call('XADD', KEYS[2], '*', 'conv', ARGV[3], 'seq', out,
+        'channel', channel, 'reply_to', '', 'replies', ARGV[2]), ARGV[1], ARGV[4])
+return 1
+"""
+)
+
+# KEYS: conversation, outbound, transcript, console, entries. ARGV: now, seconds before the first
+# reminder, seconds between reminders, replies (sealed), transcript line (sealed), conversation id,
+# transcript length, console backlog, ttl.
+_REMIND = (
+    _INDEXED
+    + """
 if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end
 local now = tonumber(ARGV[1])
 local since = tonumber(redis.call('HGET', KEYS[1], 'waiting_since') or ARGV[1])
@@ -369,13 +487,16 @@ if last >= since then due = math.max(due, last + tonumber(ARGV[3])) end
 if now < due then return 0 end
 redis.call('HSET', KEYS[1], 'reminded_at', ARGV[1])
 local out = redis.call('HINCRBY', KEYS[1], 'out_seq', 1)
-redis.call('XADD', KEYS[2], '*', 'conv', ARGV[6], 'seq', out,
-           'channel', redis.call('HGET', KEYS[1], 'channel'), 'reply_to', '', 'replies', ARGV[4])
+indexed(KEYS[5], KEYS[2], redis.call('XADD', KEYS[2], '*', 'conv', ARGV[6], 'seq', out,
+        'channel', redis.call('HGET', KEYS[1], 'channel'), 'reply_to', '', 'replies', ARGV[4]),
+        ARGV[1], ARGV[9])
 redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[7]), -1)
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*', 'kind', 'reminded', 'conv', ARGV[6])
+indexed(KEYS[5], KEYS[4], redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*',
+        'kind', 'reminded', 'conv', ARGV[6]), ARGV[1], ARGV[9])
 return 1
 """
+)
 
 
 class Store:
@@ -394,6 +515,9 @@ class Store:
         self._finish_outbound = client.register_script(_FINISH_OUTBOUND)
         self._raise_danger = client.register_script(_RAISE_DANGER)
         self._remind = client.register_script(_REMIND)
+        self._tell = client.register_script(_TELL)
+        self._xadd = client.register_script(_XADD)
+        self._audit = client.register_script(_AUDIT)
 
     def conversation_id(self, channel: str, user: str) -> str:
         """The pseudonymous id of a channel's user."""
@@ -416,6 +540,7 @@ class Store:
                 _address_key(conv),
                 _messages_key(conv),
                 NGOS,
+                entries_key(conv),
             ],
             args=[
                 _now(),
@@ -511,6 +636,7 @@ class Store:
                 RECENT,
                 stats_key(day, counts.ALL),
                 stats_key(day, tally.referral or counts.ALL),
+                entries_key(conv),
             ],
             args=[
                 ROUTERS,
@@ -547,7 +673,7 @@ class Store:
         them to the page's stream, in the same step. False when done before."""
         conv = fields["conv"]
         result = await self._finish_outbound(
-            keys=[conversation_key(conv), OUTBOUND, web_key(conv)],
+            keys=[conversation_key(conv), OUTBOUND, web_key(conv), entries_key(conv)],
             args=[
                 SENDERS,
                 entry_id,
@@ -571,48 +697,50 @@ class Store:
 
     async def forget(self, conv: str) -> None:
         """Erases every trace of the conversation now: every key named by it (its hash, address,
-        transcript, notes, message ids, web stream, Rasa's tracker and replies), its places in the
-        queues, its stream entries, and the console's and audit log's lines about it. One audit
-        line, without the conversation's id, records that an erasure happened. Only the reply
-        confirming it is still delivered (its entry carries its address), and a web page's stream
-        of replies stays ERASED_WEB_SECONDS for the page to show it."""
-        web = web_key(conv)
-        named = [k async for k in self.redis.scan_iter(f"*{conv}*", count=1000) if k != web]
-        about = {
-            stream: await self._entries_about(stream, conv)
-            for stream in (INBOUND, OUTBOUND, CONSOLE, AUDIT)
-        }
+        transcript, notes, message ids, Rasa's tracker and replies), its places in the queues, its
+        entries on the shared streams and the audit log's lines about it, all found through the
+        conversation's indexes: the work grows with this conversation, never with all stored data.
+        One audit line, without the conversation's id, records that an erasure happened. Only the
+        reply confirming it is still delivered (it is not indexed and carries its address), and a
+        web page's stream of replies stays ERASED_WEB_SECONDS for the page to show it."""
+        index, audited = entries_key(conv), audit_index_key(conv)
         async with self.redis.pipeline(transaction=True) as pipe:
-            if named:
-                pipe.delete(*named)
-            # The page may not have shown the confirmation yet.
-            pipe.expire(web, ERASED_WEB_SECONDS)
-            for zset in (QUEUE, ACTIVE, RECENT):
-                pipe.zrem(zset, conv)
-            for stream, group in ((INBOUND, ROUTERS), (OUTBOUND, SENDERS)):
-                if about[stream]:
-                    pipe.xack(stream, group, *about[stream])
-            for stream, ids in about.items():
-                if ids:
-                    pipe.xdel(stream, *ids)
-            pipe.xadd(
-                AUDIT, {"at": _now(), "user": "", "action": "erased", "conv": "", "detail": ""}
-            )
-            pipe.xadd(CONSOLE, {"kind": "erased"}, maxlen=CONSOLE_BACKLOG, approximate=True)
-            await pipe.execute()
-
-    async def _entries_about(self, stream: str, conv: str) -> list[str]:
-        """Ids of a stream's entries about the conversation, except a reply that confirms its
-        erasure (still to be delivered)."""
-        found, start = [], "-"
-        while entries := await self.redis.xrange(stream, start, "+", count=1000):
-            found += [
-                entry_id
-                for entry_id, fields in entries
-                if fields.get("conv") == conv and not fields.get("forget")
-            ]
-            start = "(" + entries[-1][0]
-        return found
+            while True:
+                try:
+                    # A message that arrives meanwhile is filed in the index: read it again.
+                    await pipe.watch(index, audited)
+                    filed: list[str] = await pipe.zrange(index, 0, -1)
+                    lines: list[str] = await pipe.zrange(audited, 0, -1)
+                    by_stream: dict[str, list[str]] = {}
+                    for member in filed:
+                        stream, _, entry_id = member.partition(" ")
+                        by_stream.setdefault(stream, []).append(entry_id)
+                    pipe.multi()
+                    pipe.delete(*keys_of(conv))
+                    # The page may not have shown the confirmation yet.
+                    pipe.expire(web_key(conv), ERASED_WEB_SECONDS)
+                    for zset in (QUEUE, ACTIVE, RECENT):
+                        pipe.zrem(zset, conv)
+                    for stream, group in ((INBOUND, ROUTERS), (OUTBOUND, SENDERS)):
+                        if by_stream.get(stream):
+                            pipe.xack(stream, group, *by_stream[stream])
+                    for stream, ids in by_stream.items():
+                        pipe.xdel(stream, *ids)
+                    if lines:
+                        pipe.xdel(AUDIT, *lines)
+                    erased = {
+                        "at": _now(),
+                        "user": "",
+                        "action": "erased",
+                        "conv": "",
+                        "detail": "",
+                    }
+                    pipe.xadd(AUDIT, erased)
+                    pipe.xadd(CONSOLE, {"kind": "erased"}, maxlen=CONSOLE_BACKLOG, approximate=True)
+                    await pipe.execute()
+                    return
+                except aioredis.WatchError:
+                    continue
 
     async def sweep(self) -> int:
         """Retention for what is shared by conversations: drops from the queues and lists the
@@ -662,9 +790,8 @@ class Store:
                     pipe.multi()
                     pipe.hset(key, mapping={"state": new.value, "withdrawn_in": seq})
                     pipe.zrem(QUEUE, conv)
-                    self._note(pipe, conv, "", note)
-                    event = {"kind": "withdraw", "conv": conv, "by": PERSON}
-                    pipe.xadd(CONSOLE, event, maxlen=CONSOLE_BACKLOG, approximate=True)
+                    await self._note(pipe, conv, "", note)
+                    await self._console_event(pipe, conv, {"kind": "withdraw", "by": PERSON})
                     await pipe.execute()
                     return True
                 except aioredis.WatchError:
@@ -677,8 +804,8 @@ class Store:
         immediate until an operator sets the risk or closes. False when there is no hand-off, or
         this message raised it already (a replay)."""
         raised = await self._raise_danger(
-            keys=[conversation_key(conv), QUEUE, CONSOLE],
-            args=[_now(), seq, conv, CONSOLE_BACKLOG, queue_score("immediate", 0)],
+            keys=[conversation_key(conv), QUEUE, CONSOLE, entries_key(conv)],
+            args=[_now(), seq, conv, CONSOLE_BACKLOG, queue_score("immediate", 0), self.ttl],
         )
         return bool(raised)
 
@@ -691,7 +818,13 @@ class Store:
         now = _now()
         line = self.sealer.seal({"at": now, "from": "bot", "replies": replies, "reminder": True})
         sent = await self._remind(
-            keys=[conversation_key(conv), OUTBOUND, _transcript_key(conv), CONSOLE],
+            keys=[
+                conversation_key(conv),
+                OUTBOUND,
+                _transcript_key(conv),
+                CONSOLE,
+                entries_key(conv),
+            ],
             args=[
                 now,
                 first_after,
@@ -701,9 +834,19 @@ class Store:
                 conv,
                 TRANSCRIPT_LENGTH,
                 CONSOLE_BACKLOG,
+                self.ttl,
             ],
         )
         return bool(sent)
+
+    async def tell(self, conv: str, replies: list[dict[str, Any]]) -> bool:
+        """Sends the person something outside the conversation (not kept in its transcript), after
+        what is already queued for them. False when there is no such conversation."""
+        told = await self._tell(
+            keys=[conversation_key(conv), OUTBOUND, entries_key(conv)],
+            args=[_now(), self.sealer.seal(replies), conv, self.ttl],
+        )
+        return bool(told)
 
     async def remember_messages(self, conv: str, ids: list[str]) -> None:
         """Keeps the ids of messages sent to the chat while the channel lets a bot delete them."""
@@ -792,19 +935,17 @@ class Store:
                     if say:
                         line = {"at": now, "from": "operator", "by": by, "text": say}
                         pipe.rpush(_transcript_key(conv), self.sealer.seal(line))
-                        pipe.xadd(
-                            OUTBOUND,
-                            {
-                                "conv": conv,
-                                "seq": int(found.get("out_seq") or 0) + 1,
-                                "channel": found.get("channel", ""),
-                                "reply_to": "",
-                                "replies": self.sealer.seal([{"text": say}]),
-                            },
-                        )
+                        reply = {
+                            "conv": conv,
+                            "seq": int(found.get("out_seq") or 0) + 1,
+                            "channel": found.get("channel", ""),
+                            "reply_to": "",
+                            "replies": self.sealer.seal([{"text": say}]),
+                        }
+                        await self._filed(pipe, OUTBOUND, conv, reply)
                         pipe.hset(key, "out_seq", int(found.get("out_seq") or 0) + 1)
-                    event_fields = {"kind": event, "conv": conv, "by": by, "to": to, "risk": risk}
-                    pipe.xadd(CONSOLE, event_fields, maxlen=CONSOLE_BACKLOG, approximate=True)
+                    event_fields = {"kind": event, "by": by, "to": to, "risk": risk}
+                    await self._console_event(pipe, conv, event_fields)
                     await pipe.execute()
                     return new
                 except aioredis.WatchError:
@@ -835,19 +976,26 @@ class Store:
     async def add_note(self, conv: str, by: str, text: str) -> None:
         """A private note of an operator on the conversation (never sent to the person)."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            self._note(pipe, conv, by, text)
+            await self._note(pipe, conv, by, text)
             await pipe.execute()
 
-    def _note(self, pipe: Any, conv: str, by: str, text: str) -> None:
+    async def _note(self, pipe: Any, conv: str, by: str, text: str) -> None:
         """Adds a note in a transaction."""
         key = notes_key(conv)
         pipe.rpush(key, self.sealer.seal({"at": _now(), "by": by, "text": text}))
         pipe.expire(key, self.ttl)
-        pipe.xadd(
-            CONSOLE,
-            {"kind": "note", "conv": conv, "by": by},
-            maxlen=CONSOLE_BACKLOG,
-            approximate=True,
+        await self._console_event(pipe, conv, {"kind": "note", "by": by})
+
+    async def _console_event(self, pipe: Any, conv: str, fields: dict[str, str]) -> None:
+        """Tells the console about the conversation, in a transaction."""
+        await self._filed(pipe, CONSOLE, conv, {"kind": fields["kind"], "conv": conv, **fields})
+
+    async def _filed(self, pipe: Any, stream: str, conv: str, fields: dict[str, Any]) -> None:
+        """Adds a stream entry about the conversation and files it under it, in a transaction."""
+        backlog = CONSOLE_BACKLOG if stream == CONSOLE else ""
+        pairs = [str(part) for item in fields.items() for part in item]
+        await self._xadd(
+            keys=[stream, entries_key(conv)], args=[_now(), self.ttl, backlog, *pairs], client=pipe
         )
 
     async def notes(self, conv: str) -> list[dict[str, Any]]:
@@ -898,10 +1046,37 @@ class Store:
         return set(found)
 
     async def audit(self, user: str, action: str, conv: str = "", detail: str = "") -> None:
-        """Records who did or saw what; the log is only ever appended to."""
-        await self.redis.xadd(
-            AUDIT, {"at": _now(), "user": user, "action": action, "conv": conv, "detail": detail}
+        """Records who did or saw what, filed under the conversation it is about; the log is only
+        ever appended to."""
+        now = _now()
+        fields = {"at": now, "user": user, "action": action, "conv": conv, "detail": detail}
+        if not conv:
+            await self.redis.xadd(AUDIT, fields)
+            return
+        pairs = [str(part) for item in fields.items() for part in item]
+        await self._audit(
+            keys=[AUDIT, audit_index_key(conv)], args=[now, AUDIT_KEPT_SECONDS, *pairs]
         )
+
+    async def audit_page(
+        self, conv: str = "", before: str = "", size: int = 100
+    ) -> list[tuple[str, dict[str, str]]]:
+        """A page of the audit log, newest first: lines older than the id `before` (from the
+        newest when empty), of one conversation or of all."""
+        if not conv:
+            found: list[tuple[str, dict[str, str]]] = await self.redis.xrevrange(
+                AUDIT, max=f"({before}" if before else "+", count=size
+            )
+            return found
+        top = f"({_audit_score(before)}" if before else "+inf"
+        ids: list[str] = await self.redis.zrevrangebyscore(
+            audit_index_key(conv), top, "-inf", start=0, num=size
+        )
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.xrange(AUDIT, entry_id, entry_id)
+            lines: list[list[tuple[str, dict[str, str]]]] = await pipe.execute()
+        return [line[0] for line in lines if line]
 
 
 # KEYS: the key. ARGV: its type, the list index or hash field, the value read, the value to write.
@@ -954,6 +1129,12 @@ async def rotate(
             if progress:
                 progress(keys, values)
     return keys, values
+
+
+def _audit_score(entry_id: str) -> int:
+    """An audit line's id as its score in a conversation's index (see _AUDIT)."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms) * 1000 + int(seq or 0)
 
 
 def _now() -> float:

@@ -30,6 +30,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
+from bot.chat_limits import ChatLimiter
 from bot.senders import RetryLater, Undeliverable
 from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Backlogged, Inbound, Store
 from bot.telegram_request import AiohttpRequest
@@ -145,8 +146,8 @@ async def set_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
-def routes(store: Store, bot: Bot, secret: str) -> APIRouter:
-    """The webhook Telegram calls when PUBLIC_URL is set."""
+def routes(chats: ChatLimiter, bot: Bot, secret: str) -> APIRouter:
+    """The webhook Telegram calls when PUBLIC_URL is set; `chats` queues its messages."""
     router = APIRouter()
 
     @router.post(WEBHOOK_PATH, status_code=200)
@@ -169,7 +170,7 @@ def routes(store: Store, bot: Bot, secret: str) -> APIRouter:
         found = to_inbound(update)
         if found is not None:
             inbound, query_id = found
-            await store.accept(inbound)
+            await chats.accept(inbound)
             if query_id:
                 background.add_task(_answer_query, bot, query_id)
         return JSONResponse({"ok": True})
@@ -194,9 +195,10 @@ async def use_webhook(bot: Bot, public_url: str, secret: str) -> None:
     )
 
 
-async def poll(store: Store, bot: Bot, holder: str) -> None:
-    """Long polling, when there is no public URL: one process at a time polls (a Redis lease).
-    Runs until cancelled."""
+async def poll(chats: ChatLimiter, bot: Bot, holder: str) -> None:
+    """Long polling, when there is no public URL: one process at a time polls (a Redis lease);
+    `chats` queues the messages. Runs until cancelled."""
+    store = chats.store
     await bot.delete_webhook()
     pause = 1.0
     try:
@@ -215,7 +217,7 @@ async def poll(store: Store, bot: Bot, holder: str) -> None:
                     found = to_inbound(update)
                     if found is not None:
                         inbound, query_id = found
-                        await store.accept(inbound)
+                        await chats.accept(inbound)
                         if query_id:
                             await _answer_query(bot, query_id)
                     await store.redis.set(TELEGRAM_OFFSET, update.update_id + 1)

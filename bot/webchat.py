@@ -1,22 +1,30 @@
 """The web chat: a page, an embeddable widget, an endpoint that receives messages and a stream of
-replies (server-sent events) that a reconnecting page resumes where it stopped."""
+replies (server-sent events) that a reconnecting page resumes where it stopped.
+
+The page's random client id is the chat's only credential (whoever has it reads the replies), so
+it never goes into a URL, where proxies and servers log it: the page posts it for a one-use ticket
+that opens the stream once, within TICKET_SECONDS, and asks for a new one to reconnect."""
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import math
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot import ngos
 from bot.limits import Limit, Limiter
 from bot.page_streams import PageStreams
-from bot.store import Inbound, Store, web_key
+from bot.store import Inbound, Store, web_key, web_ticket_key
 
 STATIC = Path(__file__).parent / "static"
 CHANNEL = "web"
@@ -24,6 +32,17 @@ CLIENT_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 REFERRAL_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
 # What a page may send in one message; the first 4,000 characters are kept (bot/store.py).
 MAX_TEXT = 20_000
+TICKET_SECONDS = 60
+TICKET_PATTERN = r"^[A-Za-z0-9_-]{43}$"
+# The page loads nothing from elsewhere and runs no inline script. Only the chat page may be framed
+# (by the widget), and only by the sites registered for the NGO whose code it carries.
+POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+# Where "leave quickly" goes unless the widget of a registered site names a page of that site.
+DEFAULT_EXIT = "https://www.google.com/"
+PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
 
 
 class WebMessage(BaseModel):
@@ -33,6 +52,12 @@ class WebMessage(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     ref: str = Field(default="", pattern=REFERRAL_PATTERN, description="the NGO's referral code")
+
+
+class TicketRequest(BaseModel):
+    """A page asking to open (or reopen) its chat's stream of replies."""
+
+    client: str = Field(pattern=CLIENT_PATTERN, description="the page's random id for this chat")
 
 
 def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRouter:
@@ -52,9 +77,18 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
         return None
 
     @router.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        """The chat page (also what the widget shows in its frame)."""
-        return FileResponse(STATIC / "index.html")
+    async def page(
+        ref: str = "", embed: str = "", exit_to: Annotated[str, Query(alias="exit")] = ""
+    ) -> HTMLResponse:
+        """The chat page, also what the widget shows in its frame: only the sites registered for
+        the NGO of `ref` may frame it, and "leave quickly" goes to the widget's `exit` only when
+        that is a page of one of them."""
+        ngo = await ngos.find(store.redis, ref) if ngos.CODE.match(ref) else None
+        sites = ngo.sites if ngo else ()
+        leave = exit_to if embed == "1" and ngos.origin(exit_to) in sites else DEFAULT_EXIT
+        body = PAGE.replace(f'data-exit="{DEFAULT_EXIT}"', f'data-exit="{html.escape(leave)}"')
+        policy = f"{POLICY}; frame-ancestors " + " ".join(("'self'", *sites))
+        return HTMLResponse(body, headers={"Content-Security-Policy": policy})
 
     @router.get("/widget.js", include_in_schema=False)
     async def widget() -> FileResponse:
@@ -84,24 +118,38 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
         )
         return JSONResponse({"queued": accepted is not None}, status_code=202)
 
-    @router.get("/chat/events")
-    async def events(
-        request: Request,
-        client: Annotated[str, Query(pattern=CLIENT_PATTERN)],
-        since: Annotated[str, Query(pattern=r"^\d+-\d+$")] = "0-0",
-        last_event_id: Annotated[str | None, Header(pattern=r"^\d+-\d+$")] = None,
-    ) -> Response:
-        """The replies of this chat as server-sent events, from after `since` (or Last-Event-ID);
-        429 when this address opened too many lately."""
+    @router.post("/chat/tickets", status_code=201)
+    async def ticket(request: Request, asked: TicketRequest) -> JSONResponse:
+        """A ticket that opens this chat's stream of replies once, within TICKET_SECONDS; only
+        its digest is stored. 429 when this address opened too many pages lately."""
         address = request.client.host if request.client else ""
         limited = await refused(("web-pages", address))
         if limited is not None:
             return limited
-        conv = store.conversation_id(CHANNEL, client)
+        given = secrets.token_urlsafe(32)
+        conv = store.conversation_id(CHANNEL, asked.client)
+        await store.redis.set(web_ticket_key(_digest(given)), conv, ex=TICKET_SECONDS)
+        headers = {"Cache-Control": "no-store"}
+        return JSONResponse({"ticket": given}, status_code=201, headers=headers)
+
+    @router.get("/chat/events")
+    async def events(
+        request: Request,
+        ticket: Annotated[str, Query(pattern=TICKET_PATTERN)],
+        since: Annotated[str, Query(pattern=r"^\d+-\d+$")] = "0-0",
+        last_event_id: Annotated[str | None, Header(pattern=r"^\d+-\d+$")] = None,
+    ) -> Response:
+        """The replies of the ticket's chat as server-sent events, from after `since` (or
+        Last-Event-ID); 403 when the ticket is unknown, used or expired."""
+        conv = await store.redis.getdel(web_ticket_key(_digest(ticket)))
+        if conv is None:
+            body = {"detail": "unknown, used or expired ticket: ask for a new one"}
+            return JSONResponse(body, status_code=403)
         start = last_event_id or since
 
         async def stream() -> AsyncIterator[str]:
-            yield "retry: 2000\n\n"
+            # At once, so that the page (and any proxy on the way) sees the stream open.
+            yield ": open\n\n"
             async for found in pages.replies(web_key(conv), conv, start):
                 if await request.is_disconnected():
                     return
@@ -118,3 +166,7 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
     return router
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 import uvloop
 from redis.exceptions import RedisError
 
-from bot import line_channel, reminders, telegram_channel
+from bot import line_channel, memory, reminders, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.router import Router
@@ -34,9 +34,7 @@ SWEEP_SECONDS = 60.0
 
 async def serve(settings: Settings, name: str) -> None:
     """Runs the router and the senders until SIGTERM or SIGINT."""
-    client = aioredis.Redis(
-        host=settings.redis_host, port=settings.redis_port, decode_responses=True
-    )
+    client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     rasa = RasaClient(settings.rasa_urls)
     channels: dict[str, ChannelSender] = {}
@@ -50,9 +48,8 @@ async def serve(settings: Settings, name: str) -> None:
     if settings.line:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         channels[line_channel.CHANNEL] = line_channel.LineSender(api)
-    router = Consumer(
-        client, INBOUND, ROUTERS, name, Router(store, rasa, QuickExit(settings.safe_word)).handle
-    )
+    route = Router(store, rasa, QuickExit(settings.safe_word), settings.limits["erasures"])
+    router = Consumer(client, INBOUND, ROUTERS, name, route.handle)
     senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, channels).handle)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -69,6 +66,9 @@ async def serve(settings: Settings, name: str) -> None:
                 partial(reminders.remind_due, store, settings.wait_reminder_minutes * 60),
                 reminders.CHECK_SECONDS,
                 stop,
+            ),
+            periodically(
+                "Redis memory high", partial(memory.check, client), memory.CHECK_SECONDS, stop
             ),
         )
     finally:
@@ -98,7 +98,7 @@ async def periodically(
 
 def main() -> None:
     """Reads the settings and runs."""
-    settings = start_process("worker")
+    settings = start_process("worker", user="worker")
     # A stable name per host and slot, so a restarted worker picks up what it had read before.
     name = os.environ.get("WORKER_NAME") or f"{socket.gethostname()}-1"
     uvloop.run(serve(settings, name))

@@ -1,16 +1,19 @@
 """The console's accounts page (supervisors only): every account with its role and console
-language, and the languages of the people each one reads, which a supervisor sets here."""
+language, the languages of the people each one reads and its failed sign-ins of the last day; a
+supervisor sets what it reads, disables or enables it, or gives it a new password here."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from handoff import accounts
+from handoff import accounts, sessions
 from handoff.pages import PREFIX, Checked, Supervisor, render, store_of
+from handoff.sessions import Session
 
 Name = Annotated[str, PathParam(pattern=accounts.NAME_PATTERN)]
 
@@ -19,26 +22,94 @@ def routes() -> APIRouter:
     """The accounts page's routes."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
+    async def changed(
+        request: Request,
+        session: Session,
+        name: str,
+        change: Callable[[], Awaitable[None]],
+        event: str,
+    ) -> bool:
+        """Makes the change and audits it; False when there is no such account."""
+        try:
+            await change()
+        except accounts.AccountError:
+            return False
+        await store_of(request).audit(session.account.name, event, detail=name)
+        return True
+
+    def unknown(request: Request, session: Session) -> HTMLResponse:
+        return render(request, "error.html", {"session": session, "key": "account_unknown"}, 404)
+
+    def back() -> Response:
+        return RedirectResponse(f"{PREFIX}/accounts", status_code=303)
+
     @router.get("/accounts")
     async def account_list(request: Request, session: Supervisor) -> HTMLResponse:
-        """Every account and what it reads."""
-        everyone = await accounts.everyone(store_of(request).redis)
-        return render(request, "accounts.html", {"session": session, "accounts": everyone})
+        """Every account, disabled ones too: what it reads, its failed sign-ins."""
+        redis = store_of(request).redis
+        context = {
+            "session": session,
+            "accounts": await accounts.roster(redis),
+            "failures": await sessions.failed_logins(redis),
+        }
+        return render(request, "accounts.html", context)
 
     @router.post("/accounts/{name}/reads")
     async def set_reads(
         request: Request, session: Supervisor, form: Checked, name: Name
     ) -> Response:
         """Sets the languages of the people an account reads."""
-        store = store_of(request)
-        chosen = tuple(str(x) for x in form.getlist("reads"))
-        try:
-            await accounts.set_reads(store.redis, name, accounts.parse_reads(" ".join(chosen)))
-        except accounts.AccountError:
-            return render(
-                request, "error.html", {"session": session, "key": "account_unknown"}, 404
-            )
-        await store.audit(session.account.name, "account_saved", detail=name)
-        return RedirectResponse(f"{PREFIX}/accounts", status_code=303)
+        redis = store_of(request).redis
+        chosen = " ".join(str(x) for x in form.getlist("reads"))
+
+        async def change() -> None:
+            await accounts.set_reads(redis, name, accounts.parse_reads(chosen))
+
+        if not await changed(request, session, name, change, "account_saved"):
+            return unknown(request, session)
+        return back()
+
+    @router.post("/accounts/{name}/disable")
+    async def disable(request: Request, session: Supervisor, form: Checked, name: Name) -> Response:
+        """Disables an account: it cannot sign in, and its open sessions stop at once. Not one's
+        own, so that supervisors cannot lock every supervisor out."""
+        if name == session.account.name:
+            context = {"session": session, "key": "account_not_yourself"}
+            return render(request, "error.html", context, 409)
+        redis = store_of(request).redis
+        if not await changed(
+            request, session, name, lambda: accounts.disable(redis, name), "account_disabled"
+        ):
+            return unknown(request, session)
+        return back()
+
+    @router.post("/accounts/{name}/enable")
+    async def enable(request: Request, session: Supervisor, form: Checked, name: Name) -> Response:
+        """Lets a disabled account sign in again, with its password."""
+        redis = store_of(request).redis
+        if not await changed(
+            request, session, name, lambda: accounts.enable(redis, name), "account_enabled"
+        ):
+            return unknown(request, session)
+        return back()
+
+    @router.post("/accounts/{name}/password")
+    async def new_password(
+        request: Request, session: Supervisor, form: Checked, name: Name
+    ) -> HTMLResponse:
+        """Gives an account a new password, made here and shown this once, and ends its
+        sessions."""
+        redis = store_of(request).redis
+        password = accounts.new_password()
+        if not await changed(
+            request,
+            session,
+            name,
+            lambda: accounts.set_password(redis, name, password),
+            "password_reset",
+        ):
+            return unknown(request, session)
+        context = {"session": session, "name": name, "password": password}
+        return render(request, "password.html", context)
 
     return router

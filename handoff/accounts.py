@@ -1,9 +1,11 @@
-"""Console accounts: operators and supervisors, passwords hashed with argon2."""
+"""Console accounts: operators and supervisors, passwords hashed with argon2. An account can be
+disabled, enabled again and given a new password; each of these ends its sessions."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,7 +14,7 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.store import USERS, user_key
+from bot.store import USERS, user_devices_key, user_key
 from hotline.language import LANGUAGES
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,31}$"
@@ -21,6 +23,8 @@ CONSOLE_LANGUAGES = ("en", "th")
 _hasher = PasswordHasher()
 # Checked when the user name is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
+# What a password made for someone is written with: no letters that look alike.
+_READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 class Role(StrEnum):
@@ -44,6 +48,9 @@ class Account:
     # The languages of the people this operator can read (th, vi, km): hand-offs in them reach
     # this operator first.
     reads: tuple[str, ...] = ()
+    disabled: bool = False
+    # Goes up each time the account's sessions are ended; a session of an older one is refused.
+    generation: int = 0
 
     @property
     def supervisor(self) -> bool:
@@ -91,41 +98,116 @@ async def create(
     return Account(name, role, language, reads)
 
 
-async def find(redis: aioredis.Redis, name: str) -> Account | None:
-    """The account of that name, if there is one."""
-    found: dict[str, str] = await redis.hgetall(user_key(name))
+def _account(name: str, found: dict[str, str]) -> Account | None:
     if not found.get("hash"):
         return None
     reads = tuple(x for x in found.get("reads", "").split(",") if x in LANGUAGES)
-    return Account(name, Role(found["role"]), found.get("language", "en"), reads)
+    return Account(
+        name,
+        Role(found["role"]),
+        found.get("language", "en"),
+        reads,
+        disabled=bool(found.get("disabled")),
+        generation=int(found.get("generation", 0)),
+    )
+
+
+async def _any(redis: aioredis.Redis, name: str) -> Account | None:
+    found: dict[str, str] = await redis.hgetall(user_key(name))
+    return _account(name, found)
+
+
+async def find(redis: aioredis.Redis, name: str) -> Account | None:
+    """The account of that name, if there is one and it is not disabled."""
+    account = await _any(redis, name)
+    return None if account is None or account.disabled else account
+
+
+# KEYS: the account. ARGV: the hash the password was checked against, the new hash. A password
+# set meanwhile (reset-password) is not overwritten with the old one.
+_REHASH = """
+if redis.call('HGET', KEYS[1], 'hash') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'hash', ARGV[2])
+end
+"""
 
 
 async def verify(redis: aioredis.Redis, name: str, password: str) -> Account | None:
-    """The account when the password is right, else None (same cost either way). Argon2 runs in
-    a thread: on the event loop it would hold up every webhook and page of the process."""
-    stored = await redis.hget(user_key(name), "hash") if name else None
+    """The account when the password is right and the account not disabled, else None (same
+    cost either way). Argon2 runs in a thread: on the event loop it would hold up every webhook
+    and page of the process. The account is as it was read before the check, so a session
+    started with it is refused if the account's sessions were ended during the check."""
+    possible = re.fullmatch(NAME_PATTERN, name)
+    found: dict[str, str] = await redis.hgetall(user_key(name)) if possible else {}
+    stored = found.get("hash")
     try:
         await asyncio.to_thread(_hasher.verify, stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    if stored is None:
+    account = _account(name, found)
+    if stored is None or account is None or account.disabled:
         return None
     if _hasher.check_needs_rehash(stored):
-        await redis.hset(user_key(name), "hash", await asyncio.to_thread(_hasher.hash, password))
-    return await find(redis, name)
+        rehashed = await asyncio.to_thread(_hasher.hash, password)
+        await redis.eval(_REHASH, 1, user_key(name), stored, rehashed)
+    return account
 
 
 async def everyone(redis: aioredis.Redis) -> list[Account]:
-    """All accounts, by name."""
-    names = sorted(await redis.smembers(USERS))
-    found = [await find(redis, name) for name in names]
+    """The accounts that are not disabled, by name."""
+    return [account for account in await roster(redis) if not account.disabled]
+
+
+async def roster(redis: aioredis.Redis) -> list[Account]:
+    """Every account, disabled ones too, by name."""
+    found = [await _any(redis, name) for name in sorted(await redis.smembers(USERS))]
     return [account for account in found if account is not None]
+
+
+async def _existing(redis: aioredis.Redis, name: str) -> None:
+    if not re.fullmatch(NAME_PATTERN, name) or not await redis.hexists(user_key(name), "hash"):
+        raise AccountError(f"there is no user called {name}")
+
+
+async def _end_sessions(redis: aioredis.Redis, name: str, **fields: str) -> None:
+    """Sets the fields and ends the account's sessions, and forgets the browsers it signed in
+    with (they no longer get a sign-in allowance of their own), in one transaction."""
+    async with redis.pipeline(transaction=True) as pipe:
+        if fields:
+            pipe.hset(user_key(name), mapping=fields)
+        pipe.hincrby(user_key(name), "generation", 1)
+        pipe.delete(user_devices_key(name))
+        await pipe.execute()
+
+
+async def disable(redis: aioredis.Redis, name: str) -> None:
+    """The account can no longer sign in, and its open sessions stop working at once."""
+    await _existing(redis, name)
+    await _end_sessions(redis, name, disabled=str(time.time()))
+
+
+async def enable(redis: aioredis.Redis, name: str) -> None:
+    """A disabled account can sign in again (with the password it had)."""
+    await _existing(redis, name)
+    await _end_sessions(redis, name, disabled="")
+
+
+async def set_password(redis: aioredis.Redis, name: str, password: str) -> None:
+    """A new password for the account; its sessions end and the old password stops working."""
+    await _existing(redis, name)
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    await _end_sessions(redis, name, hash=await asyncio.to_thread(_hasher.hash, password))
+
+
+def new_password() -> str:
+    """A random password that is easy to read out: four groups of four letters and digits."""
+    return "-".join("".join(secrets.choice(_READABLE) for _ in range(4)) for _ in range(4))
 
 
 async def set_reads(redis: aioredis.Redis, name: str, reads: tuple[str, ...]) -> None:
     """The languages this account reads; AccountError when there is no such account."""
-    if await find(redis, name) is None:
-        raise AccountError(f"there is no user called {name}")
+    await _existing(redis, name)
     await redis.hset(user_key(name), "reads", ",".join(x for x in LANGUAGES if x in reads))
 
 

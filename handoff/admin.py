@@ -4,13 +4,20 @@ account and no default password.
   python -m handoff.admin create-user NAME [--role operator|supervisor] [--language en|th]
                                       [--reads th,vi,km]
   python -m handoff.admin list-users
+  python -m handoff.admin disable-user NAME
+  python -m handoff.admin enable-user NAME
+  python -m handoff.admin reset-password NAME
 
 --language is the console's language; --reads the languages of the people the operator can read
 (hand-offs in them reach the operator first). Supervisors change both on the console's accounts
 page.
 
-The password is asked twice on the terminal, or read from standard input when that is not a terminal
-(for scripts: `printf '%s\\n' "$PASSWORD" | python -m handoff.admin create-user ...`).
+disable-user stops an account signing in and ends its open sessions at once; enable-user lets it
+sign in again with its password; reset-password gives it a new one and ends its sessions.
+Supervisors can do the same on the console's accounts page.
+
+A new password is asked twice on the terminal, or read from standard input when that is not a
+terminal (for scripts: `printf '%s\\n' "$PASSWORD" | python -m handoff.admin create-user ...`).
 """
 
 from __future__ import annotations
@@ -18,13 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import os
 import sys
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.settings import SettingsError, redis_address
+from bot.settings import SettingsError, local_env, redis_login
 from handoff import accounts
 from handoff.accounts import AccountError, Role
 
@@ -41,8 +47,7 @@ def read_password() -> str:
 
 async def run(args: argparse.Namespace) -> None:
     """Carries out the command."""
-    host, port = redis_address(dict(os.environ))
-    client = aioredis.Redis(host=host, port=port, decode_responses=True)
+    client = aioredis.Redis(**redis_login(local_env(), "admin").options(), decode_responses=True)
     try:
         if args.command == "create-user":
             reads = accounts.parse_reads(args.reads)
@@ -53,10 +58,26 @@ async def run(args: argparse.Namespace) -> None:
             print(  # noqa: T201
                 f"Made {account.role} {account.name} (console in {account.language}; reads {said})."
             )
+        elif args.command == "disable-user":
+            await accounts.disable(client, args.name)
+            print(  # noqa: T201
+                f"Disabled {args.name}: the account cannot sign in, and its open sessions have "
+                f"ended. To undo: python -m handoff.admin enable-user {args.name}"
+            )
+        elif args.command == "enable-user":
+            await accounts.enable(client, args.name)
+            print(f"Enabled {args.name}: the account can sign in again with its password.")  # noqa: T201
+        elif args.command == "reset-password":
+            await accounts.set_password(client, args.name, read_password())
+            print(  # noqa: T201
+                f"New password set for {args.name}; the account's open sessions have ended."
+            )
         else:
-            for account in await accounts.everyone(client):
+            for account in await accounts.roster(client):
                 listed = ",".join(account.reads) or "-"
-                print(f"{account.name}\t{account.role}\t{account.language}\t{listed}")  # noqa: T201
+                state = "disabled" if account.disabled else "active"
+                line = [account.name, account.role, account.language, listed, state]
+                print("\t".join(line))  # noqa: T201
     finally:
         await client.aclose()
 
@@ -74,15 +95,26 @@ def main() -> None:
     create.add_argument(
         "--reads", default="", help="languages of the people this operator reads, e.g. th,km"
     )
-    commands.add_parser("list-users", help="list the console accounts")
+    commands.add_parser(
+        "list-users", help="list the console accounts: name, role, console, reads, active or not"
+    )
+    for command, said in (
+        ("disable-user", "stop an account signing in and end its sessions"),
+        ("enable-user", "let a disabled account sign in again"),
+        ("reset-password", "give an account a new password and end its sessions"),
+    ):
+        commands.add_parser(command, help=said).add_argument("name")
     args = parser.parse_args()
     try:
         asyncio.run(run(args))
     except (AccountError, SettingsError) as error:
         sys.exit(f"handoff.admin: {error}")
     except RedisConnectionError:
-        host, port = redis_address(dict(os.environ))
-        sys.exit(f"handoff.admin: Redis is not running at {host}:{port} (start it with `make run`)")
+        where = redis_login(local_env(), "admin")
+        sys.exit(
+            f"handoff.admin: Redis is not running at {where.host}:{where.port} "
+            "(start it with `make run`)"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ a small script of our own for live updates. Mounted at /console by `install`."""
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,8 +15,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import ngos
-from bot.store import AUDIT, CONSOLE, NotAllowed, State, Store
+from bot import memory, ngos
+from bot.store import CONSOLE, NotAllowed, State, Store
 from handoff import account_pages, accounts, ngo_pages, reports, sessions
 from handoff.alerts import Alerts, danger_alerts
 from handoff.console_feed import ConsoleFeed
@@ -36,7 +37,7 @@ from handoff.views import Preview, conversation_view, queue_rows, reply_text
 
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 LOGIN_COOKIE = "hl_login"
-AUDIT_PAGE = 500
+AUDIT_PAGE = 100
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -123,28 +124,37 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         password: Annotated[str, Form(max_length=1024)],
         csrf: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        """Signs in; too many failures for a name or an address block it for a while."""
+        """Signs in. Too many attempts at an account or from an address are refused for a while,
+        but not from a browser that has signed in to that account before."""
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, csrf):
             raise FormExpired
-        address = request.client.host if request.client else "unknown"
+        address = request.client.host if request.client else ""
         name = user.strip().lower()
-
-        def again(error: str, status: int) -> HTMLResponse:
-            response = render(request, "login.html", {"csrf": expected, "error": error}, status)
-            return response
-
-        if not await sessions.login_attempt(redis, name, address):
-            return again("login_blocked", 429)
+        device = request.cookies.get(sessions.DEVICE_COOKIE)
+        attempt = await sessions.login_attempt(redis, name, address, device)
+        if attempt.wait:
+            context = {
+                "csrf": expected,
+                "error": "login_blocked",
+                "minutes": math.ceil(attempt.wait / 60),
+            }
+            refused = render(request, "login.html", context, 429)
+            refused.headers["Retry-After"] = str(attempt.wait)
+            return refused
         account = await accounts.verify(redis, name, password)
         if account is None:
-            await store.audit(name[:64], "login_failed", detail=address)
-            return again("login_failed", 401)
-        await sessions.login_succeeded(redis, name, address)
+            await sessions.login_failed(redis, name)
+            context = {"csrf": expected, "error": "login_failed"}
+            return render(request, "login.html", context, 401)
+        device = await sessions.login_succeeded(redis, account, attempt, device)
         session = await sessions.start(redis, account)
         await store.audit(account.name, "login")
         response = RedirectResponse(PREFIX, status_code=303)
         _set_cookie(response, COOKIE, session.token, sessions.IDLE_SECONDS, secure_cookies)
+        _set_cookie(
+            response, sessions.DEVICE_COOKIE, device, sessions.DEVICE_SECONDS, secure_cookies
+        )
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
         return response
 
@@ -295,17 +305,20 @@ def routes(store: Store, secure_cookies: bool) -> APIRouter:
         return await act(request, session, conv, "risk", risk=str(form.get("risk") or ""))
 
     @router.get("/audit")
-    async def audit(request: Request, session: Supervisor, conv: str = "") -> HTMLResponse:
-        """Who did or saw what (supervisors only), newest first; one conversation with ?conv=."""
-        entries = []
-        for entry_id, fields in await redis.xrevrange(AUDIT, count=AUDIT_PAGE * 20):
-            if conv and fields.get("conv") != conv:
-                continue
-            entries.append({"id": entry_id, **fields})
-            if len(entries) >= AUDIT_PAGE:
-                break
+    async def audit(
+        request: Request,
+        session: Supervisor,
+        conv: Annotated[str, Query(pattern=CONV_PATTERN + "|^$")] = "",
+        before: Annotated[str, Query(pattern=r"^(\d+-\d+)?$")] = "",
+    ) -> HTMLResponse:
+        """Who did or saw what (supervisors only), newest first, a page at a time (older ones
+        `before` an entry); one conversation's lines with ?conv=, from its own index."""
+        found = await store.audit_page(conv, before, AUDIT_PAGE)
+        entries = [{"id": entry_id, **fields} for entry_id, fields in found]
+        older = entries[-1]["id"] if len(entries) == AUDIT_PAGE else ""
         await store.audit(session.account.name, "audit_read", conv)
-        return render(request, "audit.html", {"session": session, "entries": entries, "conv": conv})
+        context = {"session": session, "entries": entries, "conv": conv, "older": older}
+        return render(request, "audit.html", context)
 
     @router.get("/events")
     async def events(
@@ -371,6 +384,7 @@ async def _queue_context(store: Store, session: Session) -> dict[str, Any]:
         "online": len(online),
         "readers": await accounts.who_reads(store.redis, online),
         "states": State,
+        "memory": await memory.alert(store.redis) if account.supervisor else None,
     }
 
 

@@ -57,7 +57,7 @@ def routes() -> APIRouter:
     async def ngo_save(request: Request, session: Supervisor, form: Checked) -> Response:
         """Adds or changes an NGO; a wrong field shows the form again, as typed, with why."""
         store = store_of(request)
-        fields = {k: str(form.get(k) or "") for k in ("code", "name", "contact", "team")}
+        fields = {k: str(form.get(k) or "") for k in ("code", "name", "contact", "team", "sites")}
         languages = [str(x) for x in form.getlist("languages")]
         try:
             ngo = ngos.parse(languages=languages, **fields)

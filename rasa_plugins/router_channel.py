@@ -1,10 +1,13 @@
 """The input channel the gateway's router uses: Rasa's REST channel, made safe to repeat.
 
-Each message carries the router's `message_id` (the inbound stream entry). The replies are kept in
-Redis under that id, encrypted with MESSAGE_KEY, for a quarter of an hour (a crashed worker's
-entries are taken over after seconds), so when the router crashed after Rasa answered and sends the
-message again, Rasa does not see it twice: the kept replies come back instead. A failure is a
-500 (the REST channel answers 200 with whatever was collected), so the router retries.
+Each message carries the router's `message_id` (the inbound stream entry). The replies of the
+conversation's latest message are kept in Redis with that id, encrypted with MESSAGE_KEY, for a
+quarter of an hour (a crashed worker's entries are taken over after seconds), so when the router
+crashed after Rasa answered and sends the message again, Rasa does not see it twice: the kept
+replies come back instead. The router sends a conversation's messages one after the other, so only
+the latest can come again; one key per conversation is what "forget me" deletes (bot/store.py).
+A failure is a 500 (the REST channel answers 200 with whatever was collected), so the router
+retries.
 
 The message is parsed here, once, and the parse handed to Rasa with it; the replies end with a
 custom payload `{"understood": {...}}` (hotline/understood.py) that the router keeps with the
@@ -45,8 +48,8 @@ class RouterInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RouterInput:
-        """Redis host, port, the key replies are kept encrypted with and for how long, from
-        credentials.yml."""
+        """Redis host, port, user and password, the key replies are kept encrypted with and for how
+        long, from credentials.yml."""
         credentials = credentials or {}
         message_key = str(credentials.get("message_key") or "").strip()
         if not message_key:
@@ -55,15 +58,20 @@ class RouterInput(InputChannel):
                 "makes one in var/secrets.env)"
             )
         return cls(
-            host=str(credentials.get("redis_host") or "127.0.0.1"),
-            port=int(credentials.get("redis_port") or 6379),
+            aioredis.Redis(
+                host=str(credentials.get("redis_host") or "127.0.0.1"),
+                port=int(credentials.get("redis_port") or 6379),
+                username=str(credentials.get("redis_username") or "") or None,
+                password=str(credentials.get("redis_password") or "") or None,
+                decode_responses=True,
+            ),
             keep_seconds=int(credentials.get("keep_seconds") or KEEP_SECONDS),
             sealer=Sealer(message_key.encode()),
         )
 
-    def __init__(self, host: str, port: int, keep_seconds: int, sealer: Sealer) -> None:
-        """Connects lazily to the Redis that keeps the replies."""
-        self.redis = aioredis.Redis(host=host, port=port, decode_responses=True)
+    def __init__(self, redis: aioredis.Redis, keep_seconds: int, sealer: Sealer) -> None:
+        """Keeps replies in `redis` (it connects on first use)."""
+        self.redis = redis
         self.keep_seconds = keep_seconds
         self.sealer = sealer
 
@@ -81,13 +89,14 @@ class RouterInput(InputChannel):
             sender, message_id = body.get("sender"), body.get("message_id")
             if not isinstance(sender, str) or not isinstance(message_id, str):
                 return response.json({"error": "sender and message_id are required"}, status=400)
-            # By conversation, so that "forget me" can find and delete them (bot/store.py).
-            key = f"{KEY_PREFIX}{sender}:{message_id}"
+            key = f"{KEY_PREFIX}{sender}"
             kept = await self.redis.get(key)
             if kept is not None:
                 try:
-                    return response.json(self.sealer.open(kept))
-                except ValueError:
+                    latest = self.sealer.open(kept)
+                    if latest.get("message_id") == message_id:
+                        return response.json(latest["replies"])
+                except (ValueError, AttributeError, KeyError):
                     log.warning("router channel: kept replies of %s unreadable", message_id)
             collector = CollectingOutputChannel()
             text = str(body.get("message") or "")
@@ -109,7 +118,8 @@ class RouterInput(InputChannel):
                 log.exception("router channel: handling message %s failed", message_id)
                 return response.json({"error": "the message could not be handled"}, status=500)
             replies = [*collector.messages, {"custom": {UNDERSTOOD: summary(parse)}}]
-            await self.redis.set(key, self.sealer.seal(replies), ex=self.keep_seconds)
+            latest = {"message_id": message_id, "replies": replies}
+            await self.redis.set(key, self.sealer.seal(latest), ex=self.keep_seconds)
             return response.json(replies)
 
         @webhook.route("/parse", methods=["POST"])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.redis_server import server_args, wait
+from bot.redis_server import USERS, password_setting, server_args, wait
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -57,7 +57,9 @@ class RedisProcess:
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(server_args(self.port, self.data), stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            test_server_args(self.port, self.data), stdout=subprocess.DEVNULL
+        )
         if not wait("127.0.0.1", self.port, 20):
             raise RuntimeError("Redis did not start")
         return process
@@ -78,7 +80,7 @@ def redis_server() -> Iterator[int]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         server = subprocess.Popen(
-            server_args(port, Path(data)),
+            test_server_args(port, Path(data)),
             stdout=subprocess.DEVNULL,
         )
         try:
@@ -91,8 +93,16 @@ def redis_server() -> Iterator[int]:
 
 # A throw-away key for the servers of the tests and benchmarks (Rasa's trackers, the gateway).
 MESSAGE_KEY = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
+# Throw-away Redis passwords: the processes under test sign in as their users (web, worker, rasa),
+# so that the server's rules are tried; the harness itself uses the default user.
+REDIS_PASSWORDS = {kind: f"test-password-{kind}" for kind in USERS}
 TELEGRAM_BOT = "hotline_test_bot"
 LINE_ACCOUNT = "@hotline-test"
+
+
+def test_server_args(port: int, data: Path) -> list[str]:
+    """A Redis server like `make run`'s, whose default user the harness may use."""
+    return server_args(port, data, REDIS_PASSWORDS, open_default=True)
 
 
 def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dict[str, str]:
@@ -105,6 +115,7 @@ def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dic
         "TRACKER_MAX_EVENTS": str(max_events),
         "TRACKER_EXPIRY_SECONDS": "3600",
         "MESSAGE_KEY": MESSAGE_KEY,
+        **{password_setting(kind): password for kind, password in REDIS_PASSWORDS.items()},
         "SANIC_HOST": "127.0.0.1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

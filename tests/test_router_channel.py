@@ -61,8 +61,11 @@ def test_kept_replies_are_encrypted_and_kept_minutes(
     body = {"sender": "te-kept", "message": "ขอคุยกับเจ้าหน้าที่", "message_id": "k1", "metadata": {}}
     replies = post(rasa_url, "webhook", body)
     assert any("handoff" in (r.get("custom") or {}) for r in replies)
-    [key] = redis_client.keys("rasa:replies:te-kept:*")
+    key = "rasa:replies:te-kept"
     stored = str(redis_client.get(key))
     assert "handoff" not in stored and "request_human" not in stored, "sealed"
-    assert Sealer(MESSAGE_KEY.encode()).open(stored) == replies
+    assert Sealer(MESSAGE_KEY.encode()).open(stored) == {"message_id": "k1", "replies": replies}
+    assert post(rasa_url, "webhook", body) == replies, "a repeat gets the kept replies"
+    tracker = Sealer(MESSAGE_KEY.encode()).open(str(redis_client.get("rasa:tracker:te-kept")))
+    assert [e["event"] for e in tracker["events"]].count("user") == 1, "Rasa saw it once"
     assert 0 < redis_client.ttl(key) <= 900, "minutes, not a day"

@@ -1,13 +1,14 @@
 // The web chat page: sends what the person types, shows the replies from the server's event stream.
-// The chat id lives in sessionStorage: closing the tab forgets it on a shared phone.
+// The chat id lives in sessionStorage: closing the tab forgets it on a shared phone. It is the chat's
+// only credential, so it goes in request bodies only, never in a URL (proxies log URLs).
 (function () {
   "use strict";
   var params = new URLSearchParams(location.search);
   var ref = (params.get("ref") || "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
-  // Where "leave quickly" goes: an https site the NGO chose (widget data-exit), else a search page.
-  var exit = /^https:\/\/[^\s"'<>]+$/.test(params.get("exit") || "") ? params.get("exit")
-    : "https://www.google.com/";
-  var store = window.sessionStorage;
+  // Where "leave quickly" goes, as the server decided: a search page, or the widget's data-exit
+  // when that is a page of a site registered for the NGO.
+  var exit = document.body.getAttribute("data-exit");
+  var store = tabStorage();
   var client = store.getItem("chat.client");
   if (!client) {
     client = randomId();
@@ -59,6 +60,21 @@
     }
   });
 
+  // In a frame on another site the browser may deny storage (third-party storage blocked): the
+  // chat then lives in this page's memory only.
+  function tabStorage() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      var kept = {};
+      return {
+        getItem: function (key) { return key in kept ? kept[key] : null; },
+        setItem: function (key, value) { kept[key] = String(value); },
+        clear: function () { kept = {}; },
+      };
+    }
+  }
+
   function randomId() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
@@ -100,12 +116,35 @@
     }
   }
 
+  // The stream opens with a one-use ticket; to reconnect, the page asks for a new one and resumes
+  // after the last reply it showed.
   function listen() {
+    fetch("/chat/tickets", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ client: client }),
+    }).then(function (response) {
+      if (response.status === 201) {
+        return response.json().then(function (answer) { openStream(answer.ticket); });
+      }
+      var seconds = parseInt(response.headers.get("Retry-After") || "2", 10);
+      setTimeout(listen, seconds * 1000);
+    }).catch(function () { setTimeout(listen, 2000); });
+  }
+
+  function openStream(ticket) {
     var since = store.getItem("chat.since") || "0-0";
-    events = new EventSource("/chat/events?client=" + client + "&since=" + since);
-    events.onopen = function () { status.textContent = ""; };
-    events.onerror = function () { status.textContent = "…"; };
-    events.onmessage = function (event) {
+    var source = new EventSource("/chat/events?ticket=" + encodeURIComponent(ticket) +
+      "&since=" + encodeURIComponent(since));
+    events = source;
+    source.onopen = function () { status.textContent = ""; };
+    source.onerror = function () {
+      // The browser would reconnect with the used ticket: reconnect with a new one instead.
+      source.close();
+      status.textContent = "…";
+      setTimeout(listen, 2000);
+    };
+    source.onmessage = function (event) {
       var data = JSON.parse(event.data);
       store.setItem("chat.since", event.lastEventId);
       // Buttons belong to the latest answer: an operator's reply takes away the waiting ones.

@@ -1,6 +1,7 @@
 // The embeddable web chat. An NGO pastes one tag into its page:
 //   <script src="https://HOTLINE-HOST/widget.js" data-ref="YOUR-CODE" defer></script>
-// It adds a round button that opens the chat in a frame served by the hotline (no other site).
+// It adds a round button that opens the chat in a frame served by the hotline (no other site). The
+// hotline lets only the sites registered for the NGO's code frame the chat.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -8,7 +9,8 @@
   var origin = new URL(script.src).origin;
   var ref = (script.getAttribute("data-ref") || "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 64);
   var label = script.getAttribute("data-label") || "💬";
-  // Where the chat's "leave quickly" button takes the whole page (https only; default: a search page).
+  // Where the chat's "leave quickly" button takes the whole page: honoured by the hotline only for a
+  // page of a site registered for the NGO (default: a search page).
   var exit = script.getAttribute("data-exit") || "";
 
   var button = document.createElement("button");

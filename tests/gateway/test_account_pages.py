@@ -1,17 +1,28 @@
 """Who reads what: an account lists the languages of the people its operator reads (the admin
 command's --reads, and the supervisors' accounts page); a hand-off alerts the online operators
-who read its language first, and everyone when none of them is online."""
+who read its language first, and everyone when none of them is online. And supervisors disable,
+enable and give new passwords to accounts on that page."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
 import pytest
 
 from bot.store import ONLINE, QUEUE
+from handoff import accounts
 from tests.gateway.conftest import Stack
-from tests.gateway.test_console import _csrf, admin, login, make_user, names
+from tests.gateway.test_console import (
+    PASSWORD,
+    WRONG,
+    _csrf,
+    admin,
+    login,
+    make_user,
+    names,
+)
 from tests.gateway.test_handed_off import event_for, newest_event
 
 pytestmark = pytest.mark.servers
@@ -23,7 +34,7 @@ def test_the_admin_command_records_what_an_operator_reads(stack: Stack) -> None:
     assert made.returncode == 0, made.stderr
     assert "reads th, km" in made.stdout
     listed = admin(stack, "list-users").stdout
-    assert f"{name}\toperator\ten\tth,km" in listed.splitlines()
+    assert f"{name}\toperator\ten\tth,km\tactive" in listed.splitlines()
     wrong = admin(stack, "create-user", f"reader{next(names)}", "--reads", "th,lo")
     assert wrong.returncode != 0 and "lo is not one of th, vi, km" in wrong.stderr
 
@@ -45,6 +56,58 @@ def test_supervisors_set_what_each_account_reads(stack: Stack) -> None:
     unknown = supervisor.post("/console/accounts/nobody-here/reads", data={"csrf": _csrf(page)})
     assert unknown.status_code == 404
     assert "changed an account" in supervisor.get("/console/audit").text
+
+
+def test_supervisors_disable_enable_and_reset_an_account(stack: Stack) -> None:
+    name, boss = make_user(stack), make_user(stack, "supervisor")
+    operator, supervisor = login(stack, name), login(stack, boss)
+    page = supervisor.get("/console/accounts").text
+    csrf = _csrf(page)
+    mine = page.split(f'data-account="{boss}"')[1].split("</tr>")[0]
+    assert "/disable" not in mine, "no button to disable oneself"
+    other = login(stack, make_user(stack))
+    other_csrf = _csrf(other.get("/console").text)
+    refused = other.post(f"/console/accounts/{name}/disable", data={"csrf": other_csrf})
+    assert refused.status_code == 403, "operators cannot"
+
+    assert (
+        supervisor.post(f"/console/accounts/{name}/disable", data={"csrf": "x"}).status_code == 403
+    )
+    assert operator.get("/console").status_code == 200, "a forged form changes nothing"
+    assert supervisor.post(f"/console/accounts/{name}/disable", data={"csrf": csrf}).is_redirect
+    assert operator.get("/console").status_code == 303, "its open session stops at once"
+    stranger = httpx.Client(base_url=stack.url, timeout=10)
+    form = _csrf(stranger.get("/console/login").text)
+    tried = stranger.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": form})
+    assert tried.status_code == 401 and WRONG in tried.text
+    row = supervisor.get("/console/accounts").text.split(f'data-account="{name}"')[1]
+    assert "Disabled" in row.split("</tr>")[0] and "/enable" in row.split("</tr>")[0]
+
+    itself = supervisor.post(f"/console/accounts/{boss}/disable", data={"csrf": csrf})
+    assert itself.status_code == 409 and "cannot disable your own account" in itself.text
+    assert supervisor.get("/console/accounts").status_code == 200
+
+    assert supervisor.post(f"/console/accounts/{name}/enable", data={"csrf": csrf}).is_redirect
+    operator = login(stack, name)
+    assert operator.get("/console").status_code == 200
+
+    made = supervisor.post(f"/console/accounts/{name}/password", data={"csrf": csrf})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    found = re.search(r'<code class="password">([a-z0-9-]+)</code>', made.text)
+    assert found and len(found.group(1)) >= accounts.MIN_PASSWORD
+    assert operator.get("/console").status_code == 303, "a new password ends the sessions"
+    old = httpx.Client(base_url=stack.url, timeout=10)
+    form = _csrf(old.get("/console/login").text)
+    tried = old.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": form})
+    assert tried.status_code == 401
+    assert login(stack, name, found.group(1)).get("/console").status_code == 200
+
+    unknown = supervisor.post("/console/accounts/nobody-here/disable", data={"csrf": csrf})
+    assert unknown.status_code == 404
+    audit = supervisor.get("/console/audit").text
+    for said in ("disabled an account", "enabled an account", "gave an account a new password"):
+        assert re.search(rf"{said}</td>.*?<td>{name}</td>", audit, re.S), said
+    assert found.group(1) not in audit
 
 
 def test_a_handoff_alerts_those_who_read_its_language_first(stack: Stack) -> None:

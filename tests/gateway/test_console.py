@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -17,8 +18,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from bot.store import CONSOLE, QUEUE, Store, conversation_key
+from bot.store import AUDIT, CONSOLE, QUEUE, Store, conversation_key
 from handoff import console
+from handoff.console import AUDIT_PAGE
 from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY, Stack
 from tests.servers import ROOT
 
@@ -124,6 +126,9 @@ def test_a_form_without_the_csrf_token_changes_nothing(stack: Stack, waiting_con
     assert login_form.status_code == 403, "the login form has its own token"
 
 
+WRONG = "Wrong user name or password, or the account is disabled."
+
+
 def test_logins_are_rate_limited(stack: Stack) -> None:
     name = make_user(stack)
     client = httpx.Client(base_url=stack.url, timeout=10)
@@ -133,30 +138,39 @@ def test_logins_are_rate_limited(stack: Stack) -> None:
             "/console/login", data={"user": name, "password": "wrong password!", "csrf": csrf}
         )
         assert wrong.status_code == 401
-        assert "Wrong user name or password." in wrong.text
+        assert WRONG in wrong.text
     right = client.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": csrf})
-    assert right.status_code == 429, "blocked for a while, even with the right password"
+    assert right.status_code == 429, "refused for a while, even with the right password"
+    assert 840 < int(right.headers["retry-after"]) <= 900
+    assert "Try again in 15 min" in right.text
     unknown = client.post(
         "/console/login", data={"user": "nobody", "password": "wrong password!", "csrf": csrf}
     )
-    assert "Wrong user name or password." in unknown.text, "an unknown name reads the same"
+    assert WRONG in unknown.text, "an unknown name reads the same"
 
 
 def test_parallel_guesses_get_no_more_tries_than_one_at_a_time(stack: Stack) -> None:
     name = make_user(stack)
 
     async def guesses() -> list[int]:
-        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60) as client:
             csrf = _csrf((await client.get("/console/login")).text)
 
             async def guess(n: int) -> int:
+                # Headers an attacker may vary: none of them buys another try.
+                headers = {
+                    "X-Forwarded-For": f"198.51.100.{n}",
+                    "X-Real-IP": f"198.51.100.{n}",
+                    "Cookie": f"hl_login={csrf}; hl_device={secrets.token_urlsafe(32)}",
+                }
                 data = {"user": name, "password": f"guess number {n:04d}", "csrf": csrf}
-                return (await client.post("/console/login", data=data)).status_code
+                response = await client.post("/console/login", data=data, headers=headers)
+                return response.status_code
 
-            return list(await asyncio.gather(*(guess(n) for n in range(12))))
+            return list(await asyncio.gather(*(guess(n) for n in range(50))))
 
     statuses = asyncio.run(guesses())
-    assert sorted(statuses) == [401] * 5 + [429] * 7, statuses
+    assert sorted(statuses) == [401] * 5 + [429] * 45, statuses
 
 
 def test_a_second_claim_fails_clearly(stack: Stack, waiting_conv: str) -> None:
@@ -179,6 +193,19 @@ def test_operators_cannot_read_the_audit_log(stack: Stack) -> None:
     supervisor = login(stack, make_user(stack, role="supervisor"))
     page = supervisor.get("/console/audit")
     assert page.status_code == 200 and "signed in" in page.text
+    assert supervisor.get("/console/audit?conv=../x").status_code == 422
+
+
+def test_the_audit_log_is_paged(stack: Stack) -> None:
+    for n in range(AUDIT_PAGE + 1):
+        stack.redis.xadd(AUDIT, {"at": time.time(), "user": "x", "action": "viewed", "detail": n})
+    supervisor = login(stack, make_user(stack, role="supervisor"))
+    first = supervisor.get("/console/audit").text
+    assert first.count("<tr>") == AUDIT_PAGE + 1, "a page of lines under the header"
+    older = re.search(r'href="/console/audit\?before=([0-9-]+)"', first)
+    assert older, "a link to the older lines"
+    second = supervisor.get(f"/console/audit?before={older.group(1)}").text
+    assert f"<td>{AUDIT_PAGE - 1}</td>" in first and f"<td>{AUDIT_PAGE - 1}</td>" not in second
 
 
 def test_the_admin_command_refuses_a_short_password(stack: Stack) -> None:

@@ -9,8 +9,11 @@ import uuid
 import httpx
 import pytest
 
+from bot.chat_limits import ChatLimiter
 from bot.limits import Limit, Limiter, LimitError, from_env
-from bot.store import INBOUND, MAX_TEXT, Backlogged, Inbound, Store
+from bot.store import INBOUND, MAX_TEXT, OUTBOUND, Backlogged, Inbound, Store
+from hotline.content import gateway_texts
+from hotline.hotlines import emergency
 from tests.gateway.conftest import Stack
 
 
@@ -80,3 +83,21 @@ def test_a_chat_that_sends_too_much_is_told_to_wait_and_others_are_not(stack: St
     assert sent.status_code == 429 and int(sent.headers["Retry-After"]) >= 1
     body = {"client": other, "text": "xin chào"}
     assert httpx.post(f"{stack.url}/chat/messages", json=body).status_code == 202
+
+
+@pytest.mark.asyncio
+async def test_a_flooding_chat_is_read_up_to_its_limit_and_told_once(store: Store) -> None:
+    chats = ChatLimiter(store, Limit("chat", 3, 60))
+    sent = [
+        Inbound("telegram", "777", f"u{n}", "ช่วยด้วย ตอนนี้ผมโดนขังอยู่", address={"chat": 777})
+        for n in range(6)
+    ]
+    accepted = [await chats.accept(message) for message in sent]
+    assert accepted == [True, True, True, False, False, False]
+    assert await store.redis.xlen(INBOUND) == 3, "the rest never stored"
+    [(_, told)] = await store.redis.xrange(OUTBOUND)
+    [reply] = store.sealer.open(told["replies"])
+    assert reply["text"].startswith(gateway_texts()["slow_down"]["th"]), "in the chat's language"
+    assert emergency(None, "th") in reply["text"], "with the emergency numbers"
+    other = Inbound("telegram", "888", "o1", "สวัสดี", address={"chat": 888})
+    assert await chats.accept(other), "another chat has its own count"

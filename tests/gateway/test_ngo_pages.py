@@ -26,11 +26,11 @@ pytestmark = pytest.mark.servers
 PHONE = re.compile(r'<span class="number">☎ ([^<]+)</span>')
 
 
-def add_ngo(client: httpx.Client, code: str, languages: list[str]) -> None:
+def add_ngo(client: httpx.Client, code: str, languages: list[str], sites: str = "") -> None:
     """Registers an NGO through the console's form."""
     csrf = _csrf(client.get("/console/ngos").text)
     form = {"csrf": csrf, "code": code, "name": f"NGO {code}", "languages": languages}
-    assert client.post("/console/ngos", data=form).status_code == 303
+    assert client.post("/console/ngos", data={**form, "sites": sites}).status_code == 303
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,37 @@ def test_a_supervisor_sees_the_kit_with_every_channels_link(
     assert "default-src 'self'" in page.headers["content-security-policy"]
     viewed = [f for _, f in stack.redis.xrevrange(AUDIT, count=50) if f["action"] == "kit_viewed"]
     assert viewed and viewed[0]["detail"] == "kit-ngo"
+
+
+def test_an_ngos_sites_are_kept_shown_and_listed_in_its_kit(supervisor: httpx.Client) -> None:
+    typed = "https://Sites.example/ https://sites.example:8443"
+    add_ngo(supervisor, "sites-ngo", ["vi"], typed)
+    listed = supervisor.get("/console/ngos").text
+    assert "<td>https://sites.example https://sites.example:8443</td>" in listed
+    editing = supervisor.get("/console/ngos", params={"code": "sites-ngo"}).text
+    assert 'name="sites" value="https://sites.example https://sites.example:8443"' in editing
+    kit = supervisor.get("/console/ngos/sites-ngo/kit").text
+    assert "<code>https://sites.example</code> · <code>https://sites.example:8443</code>" in kit
+    assert "opens on no site" in supervisor.get("/console/ngos/kit-ngo/kit").text
+
+
+@pytest.mark.parametrize(
+    ("sites", "said"),
+    [
+        ("http://plain.example", "http://plain.example is not an https address"),
+        ("https://plain.example/chat", "https://plain.example/chat: the site&#39;s address only"),
+    ],
+)
+def test_the_form_refuses_a_site_that_is_not_an_https_origin(
+    supervisor: httpx.Client, sites: str, said: str
+) -> None:
+    page = supervisor.get("/console/ngos").text
+    form = {"csrf": _csrf(page), "code": "plain-ngo", "name": "Plain", "languages": ["th"]}
+    refused = supervisor.post("/console/ngos", data={**form, "sites": sites})
+    assert refused.status_code == 400
+    assert said in refused.text
+    assert f'name="sites" value="{sites}"' in refused.text, "shown again as typed"
+    assert "plain-ngo" not in supervisor.get("/console/ngos").text, "nothing saved"
 
 
 def test_operators_may_not_see_a_kit(stack: Stack, supervisor: httpx.Client) -> None:

@@ -29,7 +29,8 @@ class OpenPage:
         self.opened = asyncio.Event()
 
     async def listen(self, http: httpx.AsyncClient) -> None:
-        params = {"client": self.client, "since": "0-0"}
+        ticket = await http.post("/chat/tickets", json={"client": self.client})
+        params = {"ticket": ticket.json()["ticket"], "since": "0-0"}
         async with http.stream("GET", "/chat/events", params=params, timeout=None) as response:
             assert response.status_code == 200
             self.opened.set()

@@ -44,3 +44,15 @@ def test_message_keys_are_newest_first_separated_by_commas() -> None:
 def test_a_missing_secret_says_where_secrets_come_from() -> None:
     with pytest.raises(SettingsError, match="var/secrets.env"):
         Settings.from_env({"ID_SECRET": "x"})
+
+
+def test_no_proxy_is_trusted_unless_named() -> None:
+    assert Settings.from_env(SECRETS).forwarded_allow_ips == ()
+    env = {**SECRETS, "FORWARDED_ALLOW_IPS": "127.0.0.1, 10.0.0.0/24,::1"}
+    assert Settings.from_env(env).forwarded_allow_ips == ("127.0.0.1/32", "10.0.0.0/24", "::1/128")
+
+
+@pytest.mark.parametrize("value", ["*", "proxy.example.org", "10.0.0.300", "127.0.0.1;10.0.0.1"])
+def test_a_proxy_that_is_not_an_address_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_IPS must list the reverse proxy's"):
+        Settings.from_env({**SECRETS, "FORWARDED_ALLOW_IPS": value})

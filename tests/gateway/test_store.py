@@ -250,7 +250,7 @@ async def test_forget_leaves_nothing_of_the_conversation_but_an_audit_line(store
     (entry_id, fields), (other_id, other) = entries
     conv = fields["conv"]
     await store.redis.set(f"rasa:tracker:{conv}", "{}")
-    await store.redis.set(f"rasa:replies:{conv}:{entry_id}", "[]")
+    await store.redis.set(f"rasa:replies:{conv}", "[]")
     await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
     await store.finish_inbound(other_id, other, "y", [{"text": "ok"}], None, "th")
     await store.change(conv, "claim", "anna")
@@ -272,6 +272,36 @@ async def test_forget_leaves_nothing_of_the_conversation_but_an_audit_line(store
     # A message that arrives now starts a new conversation, from the first message again.
     assert await store.accept(message("hello again", "u3", user="forgetful")) == conv
     assert (await store.conversation(conv))["in_seq"] == "1"
+
+
+async def calls(store: Store) -> dict[str, int]:
+    stats = await store.redis.info("commandstats")
+    return {name.removeprefix("cmdstat_"): found["calls"] for name, found in stats.items()}
+
+
+async def work_of_forgetting(store: Store, user: str, others: int) -> dict[str, int]:
+    """Redis commands "forget me" runs for a conversation, with `others` messages of other people
+    waiting in the inbound stream."""
+    await store.accept(message("นายจ้างยึดพาสปอร์ต", f"{user}-1", user=user))
+    [(entry_id, fields)] = await received(store)
+    conv = fields["conv"]
+    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.add_note(conv, "anna", "called back")
+    await store.audit("anna", "viewed", conv)
+    for n in range(others):
+        await store.accept(message(f"hello {n}", f"{user}-o{n}", user=f"{user}-other-{n}"))
+        await store.audit("anna", "viewed", f"{user}-other-{n}")
+    before = await calls(store)
+    await store.forget(conv)
+    after = await calls(store)
+    return {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name)}
+
+
+async def test_forget_does_the_same_work_however_much_else_is_stored(store: Store) -> None:
+    alone = await work_of_forgetting(store, "alone", 0)
+    crowded = await work_of_forgetting(store, "crowded", 300)
+    assert crowded == alone, "the work grows with the conversation, not with all stored data"
+    assert not {"scan", "keys", "xrange", "xrevrange"} & alone.keys(), alone
 
 
 async def test_an_operator_may_take_a_conversation_from_the_recent_ones(store: Store) -> None:
@@ -420,3 +450,25 @@ async def test_a_reminder_goes_once_when_due_then_after_the_pause(store: Store) 
     await store.change(conv, "claim", "anna")
     await store.redis.hincrbyfloat(conversation_key(conv), "reminded_at", -1801)
     assert not await store.remind(conv, 600, 1800, replies), "taken: no more reminders"
+
+
+async def test_the_audit_log_is_read_a_page_at_a_time_for_everyone_or_one_conversation(
+    store: Store,
+) -> None:
+    for n in range(230):
+        await store.audit("anna", "viewed", "th-aaa" if n % 2 else "th-bbb", detail=str(n))
+
+    async def every_page(conv: str, size: int) -> list[str]:
+        seen: list[str] = []
+        before = ""
+        while page := await store.audit_page(conv, before, size):
+            assert len(page) <= size
+            seen += [fields["detail"] for _, fields in page]
+            before = page[-1][0]
+        return seen
+
+    assert await every_page("th-aaa", 50) == [str(n) for n in range(229, 0, -2)]
+    assert await every_page("", 100) == [str(n) for n in range(229, -1, -1)]
+    await store.forget("th-aaa")
+    assert await every_page("th-aaa", 50) == []
+    assert len(await every_page("", 100)) == 115 + 1, "the other's lines and one erasure line"

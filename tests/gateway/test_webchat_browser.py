@@ -1,20 +1,105 @@
-"""The web chat in a real browser (Playwright driving Debian's Chromium): leaving quickly, and the
-button that takes a waiting hand-off back."""
+"""The web chat in a real browser (Playwright driving Debian's Chromium): leaving quickly, the
+button that takes a waiting hand-off back, the chat's id kept out of every URL, and the widget on
+an NGO's site (registered or not)."""
 
 from __future__ import annotations
 
+import contextlib
+import html
+import socket
+import threading
+from typing import Any
+
 import pytest
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from hotline.content import gateway_texts
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
+from tests.gateway.test_ngo_pages import add_ngo
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.servers
 
 NEUTRAL = "https://www.google.com/"
 SHOTS = ROOT / "results" / "webchat"
+NGO_SITE = "https://ngo.example"
+ELSEWHERE = "https://elsewhere.example"
+CODE = "widget-ngo"
+
+
+def site(page: Page, origin: str, body: str) -> None:
+    """Answers for a site (this machine has no network): `body` at its root, "left" elsewhere."""
+
+    def answer(route: Route) -> None:
+        served = body if route.request.url == f"{origin}/" else "<title>left</title>"
+        route.fulfill(body=served, content_type="text/html")
+
+    page.route(f"{origin}/**", answer)
+
+
+def widget_page(stack: Stack, exit_to: str) -> str:
+    """An NGO's page with the widget tag from its share kit, and a data-exit."""
+    return (
+        f'<!doctype html><title>NGO</title><script src="{stack.url}/widget.js" '
+        f'data-ref="{CODE}" data-exit="{html.escape(exit_to)}" defer></script>'
+    )
+
+
+def visitor(browser: Browser, **options: Any) -> Page:
+    """A visitor's tab on an NGO's site. The hotline of the tests is on this machine: a public
+    site's page may load from it only with Chromium's local network permission (a real hotline is
+    a public site as well)."""
+    return browser.new_context(permissions=["local-network-access"], **options).new_page()
+
+
+class Cable:
+    """The network between the browser and the web process: it forwards connections to `port`,
+    and the test can cut the open ones, as a phone loses its network for a moment."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: list[socket.socket] = []
+
+    def __enter__(self) -> Cable:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        self.cut()
+
+    def cut(self) -> None:
+        """Breaks every open connection; new ones go through."""
+        for end in self.open:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+        self.open.clear()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(("127.0.0.1", self.target))
+            self.open += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+
+@pytest.fixture(scope="module")
+def registered(stack: Stack) -> None:
+    """The NGO of the widget tests, with its site registered by a supervisor."""
+    add_ngo(login(stack, make_user(stack, "supervisor")), CODE, ["vi"], NGO_SITE)
 
 
 def test_leave_quickly_clears_the_chat_and_its_history_entry(
@@ -45,12 +130,92 @@ def test_leave_quickly_clears_the_chat_and_its_history_entry(
     assert page.evaluate("sessionStorage.getItem('chat.client')") != before, "a new chat"
 
 
-def test_an_exit_address_that_is_not_https_is_ignored(stack: Stack, browser: Browser) -> None:
+@pytest.mark.parametrize(
+    "query", ["exit=javascript:alert(1)", f"exit={ELSEWHERE}/", f"ref={CODE}&exit={NGO_SITE}/"]
+)
+def test_a_crafted_exit_on_the_standalone_page_leaves_to_the_default(
+    stack: Stack, browser: Browser, registered: None, query: str
+) -> None:
     page = browser.new_page()
     page.route(f"{NEUTRAL}**", lambda route: route.fulfill(body="ok", content_type="text/html"))
-    page.goto(f"{stack.url}/?exit=javascript:alert(1)")
+    site(page, ELSEWHERE, "elsewhere")
+    site(page, NGO_SITE, "ngo")
+    page.goto(f"{stack.url}/?{query}")
     page.click("#leave")
     page.wait_for_url(NEUTRAL)
+
+
+def test_the_chats_id_is_in_no_url_and_the_page_reconnects_with_a_new_ticket(
+    stack: Stack, browser: Browser
+) -> None:
+    port = int(stack.url.rsplit(":", 1)[1])
+    page = browser.new_page()
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    notice = page.locator("#messages li.bot", has_text="/forget")
+    with Cable(port) as cable:
+        page.goto(f"http://127.0.0.1:{cable.port}/")
+        page.fill("#text", "xin chào")
+        page.keyboard.press("Enter")
+        expect(notice).to_have_count(1, timeout=15_000)
+        shown = page.locator("#messages li.bot").count()
+        cable.cut()
+        expect(page.locator("#status")).to_have_text("…")
+        expect(page.locator("#status")).to_have_text("", timeout=15_000)
+        page.fill("#text", "hoa hồng")
+        page.keyboard.press("Enter")
+        expect(page.locator("#messages li.bot")).not_to_have_count(shown, timeout=15_000)
+        expect(notice).to_have_count(1)  # resumed after the last reply shown: none shown twice
+        client = page.evaluate("sessionStorage.getItem('chat.client')")
+        page.close()
+
+    assert client and not [url for url in urls if client in url]
+    streams = [url for url in urls if "/chat/events?" in url]
+    assert len(streams) >= 2 and all("ticket=" in url for url in streams)
+    assert len(set(streams)) == len(streams), "a new ticket for each stream"
+
+
+def test_the_widget_on_a_registered_site_chats_and_leaves_to_its_exit(
+    stack: Stack, browser: Browser, registered: None
+) -> None:
+    page = visitor(browser, viewport={"width": 390, "height": 800})
+    site(page, NGO_SITE, widget_page(stack, f"{NGO_SITE}/news"))
+    page.goto(f"{NGO_SITE}/")
+    page.click("button[aria-label^='Chat']")
+    chat = page.frame_locator("iframe")
+    chat.locator("#text").fill("xin chào")
+    chat.locator("#text").press("Enter")
+    expect(chat.locator("#messages li.bot").first).to_be_visible(timeout=15_000)
+    chat.locator("#leave").click()
+    page.wait_for_url(f"{NGO_SITE}/news")
+
+
+def test_the_widget_leaves_to_the_default_when_its_exit_is_another_site(
+    stack: Stack, browser: Browser, registered: None
+) -> None:
+    page = visitor(browser)
+    page.route(f"{NEUTRAL}**", lambda route: route.fulfill(body="ok", content_type="text/html"))
+    site(page, ELSEWHERE, "elsewhere")
+    site(page, NGO_SITE, widget_page(stack, f"{ELSEWHERE}/"))
+    page.goto(f"{NGO_SITE}/")
+    page.click("button[aria-label^='Chat']")
+    page.frame_locator("iframe").locator("#leave").click()
+    page.wait_for_url(NEUTRAL)
+
+
+def test_a_site_that_is_not_registered_cannot_show_the_chat(
+    stack: Stack, browser: Browser, registered: None
+) -> None:
+    page = visitor(browser)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    site(page, ELSEWHERE, widget_page(stack, f"{ELSEWHERE}/"))
+    page.goto(f"{ELSEWHERE}/")
+    page.click("button[aria-label^='Chat']")
+    expect(page.locator("iframe")).to_have_count(1)
+    page.wait_for_timeout(1000)
+    assert any("frame-ancestors" in text for text in refused), refused
+    assert page.frame_locator("iframe").locator("#text").count() == 0
 
 
 def test_the_safe_word_typed_in_the_chat_leaves_like_the_button(

@@ -1,0 +1,39 @@
+"""The limit per chat for the channels that call a webhook (Telegram, LINE): a person pressing
+through the screening sends a message every second or two; a flood sends hundreds. Past the limit a
+message is dropped but acknowledged (a channel that gets an error sends the same update again, and
+holds back everyone's updates meanwhile), and the person is told once per window, in their
+language, with the emergency numbers: nobody in danger meets silence."""
+
+from __future__ import annotations
+
+from bot.limits import Limit, Limiter
+from bot.store import Inbound, Store
+from hotline.content import gateway_texts
+from hotline.hotlines import emergency
+from hotline.language import LANGUAGES, detect
+
+
+class ChatLimiter:
+    """Queues a channel's messages, at most `limit` per chat."""
+
+    def __init__(self, store: Store, limit: Limit) -> None:
+        """Counts in the store's Redis, under the conversation's pseudonym."""
+        self.store = store
+        self.limit = limit
+        self.told = Limit(f"{limit.name}-told", 1, limit.seconds)
+        self._limiter = Limiter(store.redis, store.id_secret)
+
+    async def accept(self, message: Inbound) -> bool:
+        """Queues the message (see Store.accept); False when the chat is over its limit."""
+        conv = self.store.conversation_id(message.channel, message.user)
+        if not await self._limiter.wait(self.limit, conv):
+            await self.store.accept(message)
+            return True
+        if not await self._limiter.wait(self.told, conv):
+            found = await self.store.conversation(conv)
+            language = found.get("language") or detect(message.text) or None
+            texts = gateway_texts()["slow_down"]
+            text = texts[language] if language else "\n".join(texts[code] for code in LANGUAGES)
+            numbers = emergency(found.get("country") or None, language)
+            await self.store.tell(conv, [{"text": f"{text}\n\n{numbers}"}])
+        return False
