@@ -6,9 +6,11 @@ SHELL := /bin/bash
 -include .env
 # Local secrets (pseudonymous ids, encryption at rest, a Redis password per kind of process), made
 # on first use and completed when a new one appears. In production set them in the environment.
+# The admin's Redis password stays in the file (bot/redis_server.py and handoff.admin read it there);
+# each process of the Procfile keeps only its own of the others.
 -include var/secrets.env
 export ID_SECRET MESSAGE_KEY REDIS_PASSWORD_WEB REDIS_PASSWORD_WORKER REDIS_PASSWORD_RASA
-export REDIS_PASSWORD_ADMIN REDIS_MAXMEMORY
+export REDIS_MAXMEMORY
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6380
 RASA_PORT ?= 5005
@@ -126,13 +128,18 @@ browser: ## Install Chromium and Thai/Khmer fonts for the browser tests (Debian,
 	  fi; }
 
 # Redis 7 or newer (bot/redis_server.py): Debian's, installed when missing and running as root.
+# The package's own service (port 6379, no password) is stopped and disabled: make run starts its own.
+REDIS_7 = redis-server --version 2>/dev/null | grep -Eq 'v=([7-9]|[1-9][0-9])\.'
 redis: ## Install Debian's Redis server (7.0) when redis-server is missing or older (as root)
-	@{ test -n "$$REDIS_SERVER" || redis-server --version 2>/dev/null | grep -Eq 'v=([7-9]|[1-9][0-9])\.'; } || { \
+	@{ test -n "$$REDIS_SERVER" || test "$$REDIS_ALLOW_OLD" = 1 || $(REDIS_7); } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "== Installing Redis (apt-get redis-server)"; \
 	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server \
 	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	           --no-install-recommends redis-server; }; } >/dev/null; \
+	    { systemctl disable --now redis-server || service redis-server stop; } >/dev/null 2>&1 || true; \
+	    $(REDIS_7) || { echo "apt-get installed $$(redis-server --version | cut -d' ' -f3), older than 7:"; \
+	      echo "install Redis 7 yourself and set REDIS_SERVER=/path/to/redis-server."; exit 1; }; \
 	  else \
 	    echo "The project needs Redis 7 or newer: install Debian's redis-server package (as root:"; \
 	    echo "make redis), or point to one with REDIS_SERVER=/path/to/redis-server."; \

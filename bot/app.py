@@ -26,6 +26,7 @@ from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
 from bot.page_streams import PageStreams
+from bot.safety import QuickExit
 from bot.settings import Settings, start_process
 from bot.store import Backlogged, Store
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     client = aioredis.Redis(connection_pool=pool)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     pages = PageStreams(client)
-    chats = ChatLimiter(store, settings.limits["chat"])
+    chats = ChatLimiter(store, settings.limits["chat"], QuickExit(settings.safe_word))
 
     bot = None
     if settings.telegram_token:

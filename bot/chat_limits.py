@@ -2,31 +2,45 @@
 through the screening sends a message every second or two; a flood sends hundreds. Past the limit a
 message is dropped but acknowledged (a channel that gets an error sends the same update again, and
 holds back everyone's updates meanwhile), and the person is told once per window, in their
-language, with the emergency numbers: nobody in danger meets silence."""
+language, with the emergency numbers. Danger, the safe word, /exit and /forget are still read past
+the limit (up to URGENT more per window): nobody in danger meets silence."""
 
 from __future__ import annotations
 
 from bot.limits import Limit, Limiter
+from bot.safety import QuickExit
 from bot.store import Inbound, Store
 from hotline.content import gateway_texts
 from hotline.hotlines import emergency
 from hotline.language import LANGUAGES, detect
+from hotline.understood import from_words
+
+URGENT = 10
+FORGET = "/forget"
 
 
 class ChatLimiter:
     """Queues a channel's messages, at most `limit` per chat."""
 
-    def __init__(self, store: Store, limit: Limit) -> None:
-        """Counts in the store's Redis, under the conversation's pseudonym."""
+    def __init__(self, store: Store, limit: Limit, quick_exit: QuickExit) -> None:
+        """Counts in the store's Redis, under the conversation's pseudonym; `quick_exit` says
+        what a person sends to leave quickly."""
         self.store = store
         self.limit = limit
+        self.quick_exit = quick_exit
+        self.urgent = Limit(f"{limit.name}-urgent", URGENT, limit.seconds)
         self.told = Limit(f"{limit.name}-told", 1, limit.seconds)
         self._limiter = Limiter(store.redis, store.id_secret)
 
     async def accept(self, message: Inbound) -> bool:
-        """Queues the message (see Store.accept); False when the chat is over its limit."""
+        """Queues the message (see Store.accept); False when the chat is over its limit and the
+        message was dropped. A channel sending an event again is not counted twice."""
+        if await self.store.seen(message):
+            return True
         conv = self.store.conversation_id(message.channel, message.user)
-        if not await self._limiter.wait(self.limit, conv):
+        if not await self._limiter.wait(self.limit, conv) or (
+            self._urgent(message.text) and not await self._limiter.wait(self.urgent, conv)
+        ):
             await self.store.accept(message)
             return True
         if not await self._limiter.wait(self.told, conv):
@@ -37,3 +51,8 @@ class ChatLimiter:
             numbers = emergency(found.get("country") or None, language)
             await self.store.tell(conv, [{"text": f"{text}\n\n{numbers}"}])
         return False
+
+    def _urgent(self, text: str) -> bool:
+        """Danger, leaving quickly or erasing: read even past the limit."""
+        command = text.strip().split("@")[0].lower()
+        return command == FORGET or self.quick_exit.asked(text) or from_words(text)["danger"]

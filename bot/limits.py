@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -33,21 +34,30 @@ class Limit:
 
 # The web chat's limits by default (count/seconds): a person pressing through the screening sends
 # a message every second or two; a flood sends hundreds a second. An NGO's office may share one
-# address. Pages opened (event streams) are counted apart from messages. Erasures ("forget me")
-# are counted for the whole service: beyond the limit they wait their turn, so that a flood of them
-# does not take Redis from everyone else. Each can be set in the environment:
-# LIMIT_WEB_ADDRESS=12/10, and so on.
+# address. Pages opened (event streams) are counted apart from messages. Each can be set in the
+# environment: LIMIT_WEB_ADDRESS=12/10, and so on.
 DEFAULTS = {
     "web-address": "12/10",
     "web-address-minute": "60/60",
     "web-chat": "40/60",
     "web-pages": "120/60",
-    "erasures": "20/1",
     # Telegram and LINE, per chat (bot/chat_limits.py).
     "chat": "30/60",
 }
-# The name of everyone, for limits counted for the whole service.
-EVERYONE = "*"
+
+
+def address_group(host: str) -> str:
+    """Who an address is counted as: an IPv4 address as it is, an IPv6 address by its /64 (a home
+    or a phone is given a whole /64), anything else as one "other"."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return "other"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 class LimitError(ValueError):

@@ -1,6 +1,7 @@
-"""Makes this machine's secrets for `make run` in var/secrets.env, adding what is missing to a file
-made before (the values already there are kept: stored messages cannot be read without
-MESSAGE_KEY). Standard library only: make runs it before any environment exists.
+"""This machine's secrets for `make run`, in var/secrets.env: made with what is missing added to a
+file made before (the values already there are kept: stored messages cannot be read without
+MESSAGE_KEY), and read by the commands run by hand. Standard library only: make runs it before any
+environment exists.
 
 Run: python3 bot/local_secrets.py var/secrets.env  (make does it).
 """
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+# What `make run` keeps for this machine.
+LOCAL_SECRETS = Path(__file__).resolve().parent.parent / "var" / "secrets.env"
 # Each secret and how it is made: the pseudonymous ids' key, the encryption key of stored messages,
 # and a password per kind of process for Redis (bot/redis_server.py).
 MADE: dict[str, Callable[[], str]] = {
@@ -38,7 +41,20 @@ def complete(path: Path) -> list[str]:
         prefix = "" if not text or text.endswith("\n") else "\n"
         path.write_text(text + prefix + "\n".join(lines) + "\n")
     path.touch()
+    path.chmod(0o600)
     return missing
+
+
+def local_env() -> dict[str, str]:
+    """The environment over what var/secrets.env holds: for commands run by hand on the machine
+    where `make run` runs (the admin's Redis password is only there)."""
+    found: dict[str, str] = {}
+    if LOCAL_SECRETS.exists():
+        for line in LOCAL_SECRETS.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.startswith("#"):
+                found[name.strip()] = value.strip()
+    return found | dict(os.environ)
 
 
 def main() -> None:

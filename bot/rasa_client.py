@@ -20,6 +20,10 @@ WEBHOOK = "/webhooks/router/webhook"
 PARSE = "/webhooks/router/parse"
 
 
+class AlreadyAnswered(RuntimeError):
+    """Rasa answered a later message of the conversation: this one was handled before."""
+
+
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer after every retry."""
 
@@ -76,6 +80,8 @@ class RasaClient:
             url = self.bases[(first + attempt - 1) % len(self.bases)] + path
             try:
                 async with self._session.post(url, json=body, timeout=timeout) as response:
+                    if response.status == 409:
+                        raise AlreadyAnswered(str(body.get("message_id")))
                     if response.status < 500:
                         response.raise_for_status()
                         return await response.json()

@@ -21,17 +21,20 @@ import sys
 import time
 from pathlib import Path
 
+from bot.local_secrets import local_env
+
 DATA_DIR = Path("var/redis")
 ROOT = Path(__file__).resolve().parent.parent
 OLDEST = (7, 0)
 MAXMEMORY = "1gb"
 # Who may do what, one user per kind of process: the web process (gateway and console) and the
 # worker touch the gateway's keys (the worker also Rasa's, to erase a conversation); Rasa only its
-# own; the admin commands everything. Nobody may FLUSHALL, CONFIG, KEYS, DEBUG, ... but the admin.
+# own; the admin commands (accounts, key rotation) everything. Nobody but the admin may FLUSHALL,
+# CONFIG, KEYS, DEBUG, ... or list key names (SCAN, RANDOMKEY).
 USERS = {
-    "web": "~hl:* &hl:* +@all -@dangerous",
-    "worker": "~hl:* ~rasa:* &hl:* +@all -@dangerous +info",
-    "rasa": "~rasa:* resetchannels +@all -@dangerous",
+    "web": "~hl:* &hl:* +@all -@dangerous -scan -randomkey",
+    "worker": "~hl:* ~rasa:* &hl:* +@all -@dangerous -scan -randomkey +info",
+    "rasa": "~rasa:* resetchannels +@all -@dangerous -scan -randomkey",
     "admin": "~* &* +@all",
 }
 
@@ -181,9 +184,11 @@ def main() -> None:
             sys.exit(f"Redis did not answer on {host}:{port} within {args.seconds:.0f} s.")
         return
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    passwords = {kind: os.environ.get(password_setting(kind), "") for kind in USERS}
+    # The admin's password is not in the environment of `make run`'s processes: read from the file.
+    found = local_env()
+    passwords = {kind: found.get(password_setting(kind), "") for kind in USERS}
     try:
-        maxmemory = os.environ.get("REDIS_MAXMEMORY", MAXMEMORY)
+        maxmemory = os.environ.get("REDIS_MAXMEMORY") or MAXMEMORY
         command = server_args(port, DATA_DIR, passwords, maxmemory=maxmemory)
     except RedisSetupError as error:
         sys.exit(f"redis: {error}")

@@ -14,6 +14,7 @@ import sys
 
 import redis.asyncio as aioredis
 
+from bot.local_secrets import local_env
 from bot.settings import start_process
 from bot.store import rotate
 from hotline.sealer import Sealer
@@ -32,7 +33,7 @@ async def run(client: aioredis.Redis, sealer: Sealer) -> None:
 
 def main() -> None:
     """Reads the settings and rotates."""
-    settings = start_process("rotate-keys", user="admin")
+    settings = start_process("rotate-keys", user="admin", env=local_env())
     client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
     try:
         asyncio.run(run(client, Sealer(settings.message_key)))

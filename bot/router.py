@@ -12,10 +12,9 @@ from typing import Any
 import aiohttp
 
 from bot import counts
-from bot.limits import EVERYONE, Limit, Limiter
 from bot.line_channel import CHANNEL as LINE
 from bot.line_channel import FOLLOWED
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.store import State, Store, Turn
 from hotline.content import console_texts, gateway_texts
@@ -59,15 +58,11 @@ class Router:
         store: Store,
         rasa: RasaClient,
         quick_exit: QuickExit,
-        erasures: Limit,
     ) -> None:
-        """Needs the store, a Rasa client, what counts as leaving quickly and how many erasures
-        the whole service does at most (bot/limits.py)."""
+        """Needs the store, a Rasa client and what counts as leaving quickly."""
         self.store = store
         self.rasa = rasa
         self.quick_exit = quick_exit
-        self.erasures = erasures
-        self._limiter = Limiter(store.redis, store.id_secret)
         self._long = asyncio.Semaphore(LONG_AT_ONCE)
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
@@ -77,12 +72,24 @@ class Router:
         if turn is Turn.LATER:
             return
         text = str(self.store.sealer.open(fields["text"]))
-        if turn is Turn.DONE:
-            await self.store.finish_inbound(entry_id, fields, text, [], None, "")
-            if await self.store.forgetting(conv):
-                await self._erase(conv)
-            return
+        if turn is Turn.GO:
+            try:
+                await self._handle(entry_id, fields, text)
+                return
+            except AlreadyAnswered:
+                log.info("entry %s was answered by another worker meanwhile", entry_id)
+        await self.store.finish_inbound(entry_id, fields, text, [], None, "")
+        if await self.store.forgetting(conv):
+            await self.store.forget(conv)
+
+    async def _handle(self, entry_id: str, fields: dict[str, str], text: str) -> None:
+        """Handles a message whose turn has come."""
+        conv, seq = fields["conv"], int(fields["seq"])
         conversation = await self.store.conversation(conv)
+        if conversation.get("forgetting"):
+            # "Forget me" was said and a crash came before the erasure: this message goes with it.
+            await self.store.forget(conv)
+            return
         language = conversation.get("language", "")
         state = State(conversation.get("state") or State.BOT)
         if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
@@ -122,13 +129,7 @@ class Router:
         )
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
-            await self._erase(conv)
-
-    async def _erase(self, conv: str) -> None:
-        """Erases the conversation, after waiting its turn when many are erased at once."""
-        while wait := await self._limiter.wait(self.erasures, EVERYONE):
-            await asyncio.sleep(wait)
-        await self.store.forget(conv)
+            await self.store.forget(conv)
 
     async def _handed_off(
         self,

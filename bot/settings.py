@@ -8,7 +8,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bot import limits
@@ -110,22 +109,6 @@ class RedisLogin:
             "username": self.username,
             "password": self.password,
         }
-
-
-# What `make run` keeps for this machine (made by bot/local_secrets.py).
-LOCAL_SECRETS = Path(__file__).resolve().parent.parent / "var" / "secrets.env"
-
-
-def local_env() -> dict[str, str]:
-    """The environment over what var/secrets.env holds: for commands run by hand on the machine
-    where `make run` runs."""
-    found: dict[str, str] = {}
-    if LOCAL_SECRETS.exists():
-        for line in LOCAL_SECRETS.read_text().splitlines():
-            name, sep, value = line.partition("=")
-            if sep and not name.startswith("#"):
-                found[name.strip()] = value.strip()
-    return found | dict(os.environ)
 
 
 def redis_login(env: dict[str, str], user: str) -> RedisLogin:
@@ -248,13 +231,13 @@ def _line_account(env: dict[str, str]) -> str:
     return raw.lower()
 
 
-def start_process(name: str, user: str = "web") -> Settings:
+def start_process(name: str, user: str = "web", env: dict[str, str] | None = None) -> Settings:
     """What every gateway process does first: set up logging and read the settings (signing in
-    to Redis as `user`). A wrong setting is one line on stderr, naming the process, and exit
-    code 2."""
+    to Redis as `user`) from `env`, by default the environment. A wrong setting is one line on
+    stderr, naming the process, and exit code 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        return Settings.from_env(user=user)
+        return Settings.from_env(env, user=user)
     except SettingsError as error:
         print(f"{name}: {error}", file=sys.stderr)  # noqa: T201
         sys.exit(2)

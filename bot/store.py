@@ -16,6 +16,7 @@ States: bot (the assistant answers) -> waiting (a hand-off is queued; the bot is
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from bot import counts
 from bot.privacy import conversation_id
 from hotline.sealer import Sealer
 from hotline.understood import Understood
+
+log = logging.getLogger(__name__)
 
 PREFIX = "hl"
 INBOUND = f"{PREFIX}:inbound"
@@ -46,6 +49,12 @@ RASA_REPLIES = "rasa:replies:"
 RASA_LOCK = "rasa:lock:"
 # After "forget me", the web page's stream keeps the confirmation this long, then nothing is left.
 ERASED_WEB_SECONDS = 60
+# Conversations whose erasure was asked and is not done yet (a crash in between): the sweep does it.
+FORGETTING = f"{PREFIX}:forgetting"
+SWEEP_ERASURES = 100
+# An erasure starts again when the conversation changed while it read the indexes; it gives up
+# after this many tries (only the conversation's own messages, many a second, could cause that).
+FORGET_TRIES = 20
 # Telegram long polling: which process polls (a lease), and the next update to ask for.
 TELEGRAM_POLLER = f"{PREFIX}:telegram:poller"
 TELEGRAM_OFFSET = f"{PREFIX}:telegram:offset"
@@ -298,13 +307,16 @@ return indexed(KEYS[2], KEYS[1], id, ARGV[1], ARGV[2])
 """
 )
 
-# KEYS: the audit log, the conversation's audit index. ARGV: now, how long lines are kept, then
-# field, value, ... The index's score is the entry's id as a number (ms * 1000 + sequence), so
-# pages of one conversation's lines follow the log's order.
+# KEYS: the audit log, the conversation's audit index, the conversation. ARGV: now, how long lines
+# are kept, the conversation id, then field, value, ... The index's score is the entry's id as a
+# number (ms * 1000 + sequence), so pages of one conversation's lines follow the log's order. A
+# conversation that is gone (erased, or expired) is not named: nothing of it comes back.
 _AUDIT = """
-local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local fields = {'conv', ''}
+if redis.call('EXISTS', KEYS[3]) == 1 then fields[2] = ARGV[3] end
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
 local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+if fields[2] == '' then return id end
 local ms, seq = string.match(id, '(%d+)-(%d+)')
 redis.call('ZADD', KEYS[2], tonumber(ms) * 1000 + tonumber(seq), id)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', (tonumber(ARGV[1]) - tonumber(ARGV[2])) * 1000000)
@@ -344,7 +356,8 @@ return indexed(KEYS[7], KEYS[3], id, ARGV[1], ARGV[2])
 )
 
 # KEYS: conversation, inbound, outbound, transcript, queue, console, recent, the day's counters for
-# everyone, and for the conversation's NGO (the same key when it has none), entries.
+# everyone, and for the conversation's NGO (the same key when it has none), entries, the
+# conversations to erase.
 # ARGV: group, entry id, seq,
 # now, ttl, transcript lines (sealed, joined by newline), replies (sealed or ''), handoff score
 # or '', conversation id, channel, risk, language, transcript length, forget ('1' or ''),
@@ -377,7 +390,10 @@ if ARGV[7] ~= '' then
                         'exit', ARGV[21], 'address', ARGV[22])
   if ARGV[14] == '' then indexed(KEYS[10], KEYS[3], id, ARGV[4], ARGV[5]) end
 end
-if ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'forgetting', '1') end
+if ARGV[14] ~= '' then
+  redis.call('HSET', KEYS[1], 'forgetting', '1')
+  redis.call('SADD', KEYS[11], ARGV[9])
+end
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4],
              'handoff', ARGV[15], 'reason', ARGV[16], 'country', ARGV[19])
@@ -532,9 +548,7 @@ class Store:
         text = message.text[:MAX_TEXT]
         entry = await self._accept(
             keys=[
-                # The event id may hold the user's id (the web chat's client id lets one read
-                # its replies): only a keyed hash of it is stored.
-                f"{PREFIX}:seen:{self.conversation_id(message.channel, message.event_id)}",
+                self._seen_key(message),
                 conversation_key(conv),
                 INBOUND,
                 _address_key(conv),
@@ -561,6 +575,15 @@ class Store:
         if entry == -1:
             raise Backlogged(f"{INBOUND_BACKLOG} messages are waiting to be handled")
         return conv if entry else None
+
+    def _seen_key(self, message: Inbound) -> str:
+        # The event id may hold the user's id (the web chat's client id lets one read its
+        # replies): only a keyed hash of it is stored.
+        return f"{PREFIX}:seen:{self.conversation_id(message.channel, message.event_id)}"
+
+    async def seen(self, message: Inbound) -> bool:
+        """Whether this event was accepted before (a channel sending it again)."""
+        return bool(await self.redis.exists(self._seen_key(message)))
 
     async def conversation(self, conv: str) -> dict[str, str]:
         """The conversation's hash (empty when unknown or expired)."""
@@ -637,6 +660,7 @@ class Store:
                 stats_key(day, counts.ALL),
                 stats_key(day, tally.referral or counts.ALL),
                 entries_key(conv),
+                FORGETTING,
             ],
             args=[
                 ROUTERS,
@@ -702,10 +726,11 @@ class Store:
         conversation's indexes: the work grows with this conversation, never with all stored data.
         One audit line, without the conversation's id, records that an erasure happened. Only the
         reply confirming it is still delivered (it is not indexed and carries its address), and a
-        web page's stream of replies stays ERASED_WEB_SECONDS for the page to show it."""
+        web page's stream of replies stays ERASED_WEB_SECONDS for the page to show it. Only
+        deletions: it works even when Redis is full (the audit line is then left out)."""
         index, audited = entries_key(conv), audit_index_key(conv)
         async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
+            for _ in range(FORGET_TRIES):
                 try:
                     # A message that arrives meanwhile is filed in the index: read it again.
                     await pipe.watch(index, audited)
@@ -728,26 +753,32 @@ class Store:
                         pipe.xdel(stream, *ids)
                     if lines:
                         pipe.xdel(AUDIT, *lines)
-                    erased = {
-                        "at": _now(),
-                        "user": "",
-                        "action": "erased",
-                        "conv": "",
-                        "detail": "",
-                    }
-                    pipe.xadd(AUDIT, erased)
-                    pipe.xadd(CONSOLE, {"kind": "erased"}, maxlen=CONSOLE_BACKLOG, approximate=True)
+                    pipe.srem(FORGETTING, conv)
                     await pipe.execute()
-                    return
+                    break
                 except aioredis.WatchError:
                     continue
+            else:
+                raise RuntimeError(f"the conversation kept changing: not erased in {FORGET_TRIES}")
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                erased = {"at": _now(), "user": "", "action": "erased", "conv": "", "detail": ""}
+                pipe.xadd(AUDIT, erased)
+                pipe.xadd(CONSOLE, {"kind": "erased"}, maxlen=CONSOLE_BACKLOG, approximate=True)
+                await pipe.execute()
+        except aioredis.ResponseError as error:
+            log.warning("an erasure was done but not recorded: %s", error)
 
     async def sweep(self) -> int:
-        """Retention for what is shared by conversations: drops from the queues and lists the
-        conversations whose keys have expired, console events older than the retention time and
-        audit lines older than AUDIT_KEPT_SECONDS; how many entries went. Every process may run it
-        (it changes nothing twice)."""
+        """Retention for what is shared by conversations: erases the conversations whose erasure a
+        crash interrupted, drops from the queues and lists the conversations whose keys have
+        expired, console events older than the retention time and audit lines older than
+        AUDIT_KEPT_SECONDS; how many entries went. Every process may run it (it changes nothing
+        twice)."""
         removed = 0
+        for conv in await self.redis.srandmember(FORGETTING, SWEEP_ERASURES) or []:
+            await self.forget(conv)
+            removed += 1
         for zset in (QUEUE, ACTIVE, RECENT):
             members: list[str] = await self.redis.zrange(zset, 0, -1)
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -974,7 +1005,10 @@ class Store:
         return [counts.Day.read(day, found[2 * i], found[2 * i + 1]) for i, day in enumerate(days)]
 
     async def add_note(self, conv: str, by: str, text: str) -> None:
-        """A private note of an operator on the conversation (never sent to the person)."""
+        """A private note of an operator on the conversation (never sent to the person); none on
+        a conversation that no longer exists."""
+        if not await self.redis.exists(conversation_key(conv)):
+            return
         async with self.redis.pipeline(transaction=True) as pipe:
             await self._note(pipe, conv, by, text)
             await pipe.execute()
@@ -1046,16 +1080,17 @@ class Store:
         return set(found)
 
     async def audit(self, user: str, action: str, conv: str = "", detail: str = "") -> None:
-        """Records who did or saw what, filed under the conversation it is about; the log is only
-        ever appended to."""
+        """Records who did or saw what, filed under the conversation it is about (one that no
+        longer exists is not named); the log is only ever appended to."""
         now = _now()
-        fields = {"at": now, "user": user, "action": action, "conv": conv, "detail": detail}
+        fields = {"at": now, "user": user, "action": action, "detail": detail}
         if not conv:
-            await self.redis.xadd(AUDIT, fields)
+            await self.redis.xadd(AUDIT, {**fields, "conv": ""})
             return
         pairs = [str(part) for item in fields.items() for part in item]
         await self._audit(
-            keys=[AUDIT, audit_index_key(conv)], args=[now, AUDIT_KEPT_SECONDS, *pairs]
+            keys=[AUDIT, audit_index_key(conv), conversation_key(conv)],
+            args=[now, AUDIT_KEPT_SECONDS, conv, *pairs],
         )
 
     async def audit_page(

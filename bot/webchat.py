@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from bot import ngos
-from bot.limits import Limit, Limiter
+from bot.limits import Limit, Limiter, address_group
 from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key, web_ticket_key
 
@@ -78,14 +78,19 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
 
     @router.get("/", include_in_schema=False)
     async def page(
-        ref: str = "", embed: str = "", exit_to: Annotated[str, Query(alias="exit")] = ""
+        ref: str = "",
+        embed: str = "",
+        exit_to: Annotated[str, Query(alias="exit")] = "",
+        sec_fetch_dest: Annotated[str, Header()] = "",
     ) -> HTMLResponse:
         """The chat page, also what the widget shows in its frame: only the sites registered for
         the NGO of `ref` may frame it, and "leave quickly" goes to the widget's `exit` only when
-        that is a page of one of them."""
+        that is a page of one of them and the browser says the page is loaded in a frame (a link
+        cannot say so)."""
         ngo = await ngos.find(store.redis, ref) if ngos.CODE.match(ref) else None
         sites = ngo.sites if ngo else ()
-        leave = exit_to if embed == "1" and ngos.origin(exit_to) in sites else DEFAULT_EXIT
+        framed = embed == "1" and sec_fetch_dest == "iframe"
+        leave = exit_to if framed and ngos.origin(exit_to) in sites else DEFAULT_EXIT
         body = PAGE.replace(f'data-exit="{DEFAULT_EXIT}"', f'data-exit="{html.escape(leave)}"')
         policy = f"{POLICY}; frame-ancestors " + " ".join(("'self'", *sites))
         return HTMLResponse(body, headers={"Content-Security-Policy": policy})
@@ -99,7 +104,7 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
     async def receive(request: Request, message: WebMessage) -> JSONResponse:
         """Queues a message; sending the same id again changes nothing. 429 when this address or
         this chat sent too much lately (the page sends it again after Retry-After)."""
-        address = request.client.host if request.client else ""
+        address = address_group(request.client.host if request.client else "")
         limited = await refused(
             ("web-chat", message.client),
             ("web-address", address),
@@ -122,7 +127,7 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
     async def ticket(request: Request, asked: TicketRequest) -> JSONResponse:
         """A ticket that opens this chat's stream of replies once, within TICKET_SECONDS; only
         its digest is stored. 429 when this address opened too many pages lately."""
-        address = request.client.host if request.client else ""
+        address = address_group(request.client.host if request.client else "")
         limited = await refused(("web-pages", address))
         if limited is not None:
             return limited

@@ -48,7 +48,7 @@ async def serve(settings: Settings, name: str) -> None:
     if settings.line:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         channels[line_channel.CHANNEL] = line_channel.LineSender(api)
-    route = Router(store, rasa, QuickExit(settings.safe_word), settings.limits["erasures"])
+    route = Router(store, rasa, QuickExit(settings.safe_word))
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle)
     senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, channels).handle)
     stop = asyncio.Event()

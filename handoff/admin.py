@@ -30,7 +30,8 @@ import sys
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.settings import SettingsError, local_env, redis_login
+from bot.local_secrets import local_env
+from bot.settings import SettingsError, redis_login
 from handoff import accounts
 from handoff.accounts import AccountError, Role
 

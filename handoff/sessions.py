@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 import time
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from bot.limits import address_group
 from bot.store import (
     failed_logins_key,
     login_failures_key,
@@ -120,20 +120,6 @@ async def end(redis: aioredis.Redis, token: str) -> None:
 def csrf_ok(session: Session, given: str | None) -> bool:
     """Whether a request echoed the session's CSRF token."""
     return bool(given) and hmac.compare_digest(session.csrf, str(given))
-
-
-def address_group(host: str) -> str:
-    """Who an address is counted as: an IPv4 address as it is, an IPv6 address by its /64 (a home
-    or a phone is given a whole /64), anything else as one "other"."""
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return "other"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
 
 
 # KEYS: the account, its attempts, the address's, the account's known browsers, this browser's

@@ -5,7 +5,8 @@ conversation's latest message are kept in Redis with that id, encrypted with MES
 quarter of an hour (a crashed worker's entries are taken over after seconds), so when the router
 crashed after Rasa answered and sends the message again, Rasa does not see it twice: the kept
 replies come back instead. The router sends a conversation's messages one after the other, so only
-the latest can come again; one key per conversation is what "forget me" deletes (bot/store.py).
+the latest can come again; one key per conversation is what "forget me" deletes (bot/store.py). A
+message older than the one kept (a worker that took over late) is answered 409: it was handled.
 A failure is a 500 (the REST channel answers 200 with whatever was collected), so the router
 retries.
 
@@ -96,6 +97,9 @@ class RouterInput(InputChannel):
                     latest = self.sealer.open(kept)
                     if latest.get("message_id") == message_id:
                         return response.json(latest["replies"])
+                    if _older(message_id, str(latest.get("message_id"))):
+                        body = {"error": "a later message of this conversation was answered"}
+                        return response.json(body, status=409)
                 except (ValueError, AttributeError, KeyError):
                     log.warning("router channel: kept replies of %s unreadable", message_id)
             collector = CollectingOutputChannel()
@@ -157,3 +161,12 @@ async def understand(agent: Agent, text: str) -> dict[str, Any]:
                 "danger_guard": reason,
             }
     return parse
+
+
+def _older(message_id: str, than: str) -> bool:
+    """Whether one stream entry id ("<ms>-<n>") comes before another; False for other ids."""
+    try:
+        mine, theirs = (tuple(int(part) for part in i.split("-")) for i in (message_id, than))
+    except ValueError:
+        return False
+    return mine < theirs

@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.limits import address_group
 from bot.store import AUDIT, login_failures_key, session_key
 from handoff import sessions
-from handoff.sessions import address_group
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import PASSWORD, WRONG, _csrf, admin, login, make_user, names
 from tests.servers import free_port, gateway

@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from bot.chat_limits import ChatLimiter
+from bot.chat_limits import URGENT, ChatLimiter
 from bot.limits import Limit, Limiter, LimitError, from_env
+from bot.safety import QuickExit
 from bot.store import INBOUND, MAX_TEXT, OUTBOUND, Backlogged, Inbound, Store
 from hotline.content import gateway_texts
 from hotline.hotlines import emergency
@@ -87,17 +88,34 @@ def test_a_chat_that_sends_too_much_is_told_to_wait_and_others_are_not(stack: St
 
 @pytest.mark.asyncio
 async def test_a_flooding_chat_is_read_up_to_its_limit_and_told_once(store: Store) -> None:
-    chats = ChatLimiter(store, Limit("chat", 3, 60))
+    chats = ChatLimiter(store, Limit("chat", 3, 60), QuickExit())
     sent = [
-        Inbound("telegram", "777", f"u{n}", "ช่วยด้วย ตอนนี้ผมโดนขังอยู่", address={"chat": 777})
+        Inbound("telegram", "777", f"u{n}", "สวัสดีครับ ขอถามหน่อย", address={"chat": 777})
         for n in range(6)
     ]
     accepted = [await chats.accept(message) for message in sent]
     assert accepted == [True, True, True, False, False, False]
     assert await store.redis.xlen(INBOUND) == 3, "the rest never stored"
+    assert await chats.accept(sent[0]), "a channel sending an event again is not counted"
+    assert await store.redis.xlen(INBOUND) == 3, "nor stored twice"
     [(_, told)] = await store.redis.xrange(OUTBOUND)
     [reply] = store.sealer.open(told["replies"])
     assert reply["text"].startswith(gateway_texts()["slow_down"]["th"]), "in the chat's language"
     assert emergency(None, "th") in reply["text"], "with the emergency numbers"
     other = Inbound("telegram", "888", "o1", "สวัสดี", address={"chat": 888})
     assert await chats.accept(other), "another chat has its own count"
+
+
+@pytest.mark.asyncio
+async def test_danger_and_leaving_are_read_past_the_chat_limit(store: Store) -> None:
+    chats = ChatLimiter(store, Limit("chat", 1, 60), QuickExit())
+
+    def said(n: int, text: str) -> Inbound:
+        return Inbound("telegram", "555", f"e{n}", text, address={"chat": 555})
+
+    assert await chats.accept(said(0, "hello"))
+    assert not await chats.accept(said(1, "hello again")), "over the limit"
+    for n, text in enumerate(["ช่วยด้วย โดนขังอยู่", "/exit", "/forget"], start=2):
+        assert await chats.accept(said(n, text)), text
+    floods = [await chats.accept(said(n, "cứu tôi")) for n in range(10, 30)]
+    assert floods.count(True) == URGENT - 3, "danger words do not open the gate for a flood"

@@ -1,16 +1,10 @@
-"""What the router sends the assistant for commands typed in any channel; erasures in turn."""
+"""What the router sends the assistant for commands typed in any channel."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from bot.limits import Limit
-from bot.rasa_client import RasaClient
-from bot.router import Router, as_command
-from bot.safety import QuickExit
-from bot.store import Inbound, Store, conversation_key
+from bot.router import as_command
 
 
 @pytest.mark.parametrize(
@@ -28,21 +22,3 @@ from bot.store import Inbound, Store, conversation_key
 )
 def test_typed_commands(typed: str, read: str) -> None:
     assert as_command(typed) == read
-
-
-@pytest.mark.asyncio
-async def test_erasures_beyond_the_limit_wait_their_turn(store: Store) -> None:
-    convs = []
-    for n in range(3):
-        conv = await store.accept(Inbound("telegram", f"person-{n}", f"e{n}", "/forget"))
-        assert conv is not None
-        convs.append(conv)
-    router = Router(
-        store, RasaClient(("http://127.0.0.1:9",)), QuickExit(), Limit("erasures", 1, 1)
-    )
-    erasing = asyncio.gather(*(router._erase(conv) for conv in convs))
-    await asyncio.sleep(0.3)
-    left = [conv for conv in convs if await store.redis.exists(conversation_key(conv))]
-    assert len(left) == 2, "one erasure per second: the others wait"
-    await asyncio.wait_for(erasing, 10)
-    assert not await store.redis.exists(*(conversation_key(conv) for conv in convs)), "all done"

@@ -21,6 +21,7 @@ from bot.store import (
     Store,
     Turn,
     conversation_key,
+    keys_of,
     queue_score,
     rotate,
     transition,
@@ -455,6 +456,8 @@ async def test_a_reminder_goes_once_when_due_then_after_the_pause(store: Store) 
 async def test_the_audit_log_is_read_a_page_at_a_time_for_everyone_or_one_conversation(
     store: Store,
 ) -> None:
+    for conv in ("th-aaa", "th-bbb"):
+        await store.redis.hset(conversation_key(conv), "state", "bot")
     for n in range(230):
         await store.audit("anna", "viewed", "th-aaa" if n % 2 else "th-bbb", detail=str(n))
 
@@ -472,3 +475,20 @@ async def test_the_audit_log_is_read_a_page_at_a_time_for_everyone_or_one_conver
     await store.forget("th-aaa")
     assert await every_page("th-aaa", 50) == []
     assert len(await every_page("", 100)) == 115 + 1, "the other's lines and one erasure line"
+    await store.audit("anna", "viewed", "th-aaa")
+    await store.add_note("th-aaa", "anna", "too late")
+    assert not await store.redis.exists(*keys_of("th-aaa")), "nothing of it comes back"
+    [(_, line)] = await store.redis.xrevrange(AUDIT, count=1)
+    assert line["action"] == "viewed" and line["conv"] == "", "the line names no one"
+
+
+async def test_an_erasure_cut_short_by_a_crash_is_done_by_the_sweep(store: Store) -> None:
+    await store.accept(message("/forget", "u1", user="crashed"))
+    [(entry_id, fields)] = await received(store)
+    await store.finish_inbound(entry_id, fields, "/forget", [{"text": "gone"}], None, "th", True)
+    conv = fields["conv"]
+    assert await store.forgetting(conv)
+    # The worker died here, before Store.forget.
+    await store.sweep()
+    assert not await store.redis.exists(*keys_of(conv)), "erased by the sweep"
+    assert await store.redis.xlen(OUTBOUND) == 1, "the confirmation is still sent"

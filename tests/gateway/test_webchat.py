@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from bot import ngos
 from bot.app import create_app
@@ -35,6 +36,7 @@ class Edge(NamedTuple):
 
     http: httpx.AsyncClient
     redis: Any
+    app: FastAPI
 
 
 @pytest_asyncio.fixture
@@ -54,13 +56,15 @@ async def edge(redis_port: int) -> AsyncIterator[Edge]:
     await ngos.save(redis, ngos.parse("other", "Other", ["vi"], "", "", "https://other.example"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield Edge(client, redis)
+        yield Edge(client, redis, app)
     await redis.aclose()
 
 
-async def exit_of(http: httpx.AsyncClient, query: dict[str, str]) -> str:
-    """Where the page served for this query sends "leave quickly"."""
-    page = await http.get("/", params=query)
+async def exit_of(http: httpx.AsyncClient, query: dict[str, str], framed: bool = True) -> str:
+    """Where the page served for this query sends "leave quickly"; `framed`: the browser loads it
+    in a frame (and says so)."""
+    headers = {"Sec-Fetch-Dest": "iframe" if framed else "document"}
+    page = await http.get("/", params=query, headers=headers)
     assert page.status_code == 200
     found = re.search(r'<body data-exit="([^"]*)">', page.text)
     assert found, "the page carries its exit"
@@ -101,6 +105,7 @@ async def test_the_widgets_exit_on_a_site_of_its_ngo_is_honoured(edge: Edge) -> 
     for exit_to in (f'{MEKONG}/news?a=1&b="2"', "https://MEKONG.example:8443/", f"{MEKONG}:443"):
         query = {"ref": "mekong", "exit": exit_to, "embed": "1"}
         assert await exit_of(edge.http, query) == exit_to
+        assert await exit_of(edge.http, query, framed=False) == DEFAULT_EXIT, "a link, no frame"
 
 
 @pytest.mark.asyncio
@@ -165,6 +170,20 @@ async def test_tickets_count_as_pages_opened_from_the_address(edge: Edge) -> Non
     assert statuses == [201] * PAGES_ALLOWED + [429]
     refused = await http.post("/chat/tickets", json={"client": uuid.uuid4().hex})
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+
+
+@pytest.mark.asyncio
+async def test_ipv6_addresses_of_one_64_share_their_limit(edge: Edge) -> None:
+
+    async def tickets_from(host: str) -> int:
+        transport = httpx.ASGITransport(app=edge.app, client=(host, 4711))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            body = {"client": uuid.uuid4().hex}
+            return (await http.post("/chat/tickets", json=body)).status_code
+
+    hosts = [f"2001:db8:1:2::{n:x}" for n in range(1, PAGES_ALLOWED + 2)]
+    assert [await tickets_from(host) for host in hosts] == [201] * PAGES_ALLOWED + [429]
+    assert await tickets_from("2001:db8:1:3::1") == 201, "the next /64 is someone else"
 
 
 @pytest.mark.servers
