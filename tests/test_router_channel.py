@@ -5,6 +5,7 @@ danger inside a long story."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -69,3 +70,18 @@ def test_kept_replies_are_encrypted_and_kept_minutes(
     tracker = Sealer(MESSAGE_KEY.encode()).open(str(redis_client.get("rasa:tracker:te-kept")))
     assert [e["event"] for e in tracker["events"]].count("user") == 1, "Rasa saw it once"
     assert 0 < redis_client.ttl(key) <= 900, "minutes, not a day"
+
+
+def test_a_message_older_than_the_one_answered_is_refused(
+    rasa_url: str, redis_client: redis.Redis
+) -> None:
+    def body(message_id: str, text: str) -> dict[str, Any]:
+        return {"sender": "te-late", "message": text, "message_id": message_id, "metadata": {}}
+
+    post(rasa_url, "webhook", body("1700000000000-0", "xin chào"))
+    post(rasa_url, "webhook", body("1700000000001-0", "tôi muốn về nhà"))
+    with pytest.raises(urllib.error.HTTPError) as late:
+        post(rasa_url, "webhook", body("1700000000000-0", "xin chào"))
+    assert late.value.code == 409, "a worker that took it over late is told it was answered"
+    tracker = Sealer(MESSAGE_KEY.encode()).open(str(redis_client.get("rasa:tracker:te-late")))
+    assert [e["event"] for e in tracker["events"]].count("user") == 2, "Rasa saw each once"

@@ -141,3 +141,33 @@ def test_local_secrets_are_completed_never_replaced() -> None:
         again = path.read_text()
         assert again.startswith("ID_SECRET=kept\nMESSAGE_KEY=kept-too\n")
         assert first != again and again.count("REDIS_PASSWORD_") == 4
+
+
+def test_transactions_of_the_append_only_file_come_back_after_a_restart() -> None:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+
+        def start() -> subprocess.Popen[bytes]:
+            args = server_args(port, Path(data), REDIS_PASSWORDS)
+            server = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+            assert wait("127.0.0.1", port, 20)
+            return server
+
+        server = start()
+        try:
+            worker = redis.Redis(port=port, username="worker", password=REDIS_PASSWORDS["worker"])
+            with worker.pipeline(transaction=True) as pipe:
+                pipe.hset("hl:conv:x", "state", "waiting")
+                pipe.zadd("hl:handoff:queue", {"x": 1})
+                pipe.execute()
+            worker.eval("return redis.call('SET', KEYS[1], 'kept')", 1, "hl:lua")
+            server.terminate()
+            server.wait(10)
+            server = start()
+            worker = redis.Redis(port=port, username="worker", password=REDIS_PASSWORDS["worker"])
+            assert worker.hget("hl:conv:x", "state") == b"waiting", "the transaction came back"
+            assert worker.zscore("hl:handoff:queue", "x") == 1
+            assert worker.get("hl:lua") == b"kept"
+        finally:
+            server.terminate()
+            server.wait(10)
