@@ -2,7 +2,11 @@
 different conversations in parallel, and entries left by a crashed consumer taken over.
 
 The handler acknowledges an entry itself, in the same atomic step as its effects; an entry it does
-not acknowledge (an error, or its turn has not come) stays pending and is read again later.
+not acknowledge (an error, or its turn has not come) stays pending and is read again later. While
+a handler works, its entry is claimed again every third of `reclaim_after_ms`, so no other consumer
+takes over an entry that is still being handled, however slow the handler (Rasa may take minutes
+through its retries). Each consumer has its own name; consumers gone for a day with nothing
+pending leave the group.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
+# A consumer that has read nothing for this long and holds no entry is removed from the group.
+GONE_MS = 24 * 3600 * 1000
 
 Entry = tuple[str, dict[str, str]]
 Handler = Callable[[str, dict[str, str]], Awaitable[None]]
@@ -36,6 +42,7 @@ class Consumer:
         handle: Handler,
         concurrency: int = 32,
         reclaim_after_ms: int = 10_000,
+        gone_after_ms: int = GONE_MS,
     ) -> None:
         """`handle(entry_id, fields)` does the work and acknowledges the entry."""
         self.redis = client
@@ -44,6 +51,7 @@ class Consumer:
         self.name = name
         self.handle = handle
         self.reclaim_after_ms = reclaim_after_ms
+        self.gone_after_ms = gone_after_ms
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, deque[Entry]] = defaultdict(deque)
         self._busy: set[str] = set()
@@ -59,6 +67,7 @@ class Consumer:
             try:
                 if first:
                     await self._ensure_group()
+                    await self._forget_gone()
                     await self._take_up_own()
                     first = False
                 if time.monotonic() - last_reclaim > self.reclaim_after_ms / 2000:
@@ -90,6 +99,12 @@ class Consumer:
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
+
+    async def _forget_gone(self) -> None:
+        """Removes from the group the consumers gone for `gone_after_ms` that hold no entry."""
+        for consumer in await self.redis.xinfo_consumers(self.stream, self.group):
+            if consumer["pending"] == 0 and consumer["idle"] > self.gone_after_ms:
+                await self.redis.xgroup_delconsumer(self.stream, self.group, consumer["name"])
 
     async def _take_up_own(self) -> None:
         """What this consumer had read before a crash or restart, oldest first, page by page."""
@@ -138,7 +153,7 @@ class Consumer:
                 entry_id, fields = queue.popleft()
                 try:
                     async with self._slots:
-                        await self.handle(entry_id, fields)
+                        await self._keeping_claim(entry_id, fields)
                 except Exception:
                     # This entry and the conversation's later ones stay pending; they are read
                     # again, in order, after `reclaim_after_ms`.
@@ -151,3 +166,21 @@ class Consumer:
             self._busy.discard(conv)
             if not queue:
                 self._queues.pop(conv, None)
+
+    async def _keeping_claim(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Runs the handler, claiming the entry again while it works."""
+        work = asyncio.ensure_future(self.handle(entry_id, fields))
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=self.reclaim_after_ms / 3000)
+                if done:
+                    work.result()
+                    return
+                try:
+                    await self.redis.xclaim(
+                        self.stream, self.group, self.name, 0, [entry_id], justid=True
+                    )
+                except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                    log.warning("%s: could not keep %s claimed (%s)", self.name, entry_id, error)
+        finally:
+            work.cancel()

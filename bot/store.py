@@ -189,6 +189,11 @@ def queue_score(risk: str, since: float) -> int:
     return PRIORITY.get(risk, len(PRIORITY)) * 10**10 + int(since)
 
 
+def starts_of(event: str) -> list[str]:
+    """The states an event may happen in (for the Lua scripts, which check them in Redis)."""
+    return [state.value for state, happens in TRANSITIONS if happens == event]
+
+
 def transition(state: State, event: str) -> State:
     """The state after an event; NotAllowed when the event is not allowed in that state."""
     try:
@@ -364,9 +369,10 @@ return indexed(KEYS[7], KEYS[3], id, ARGV[1], ARGV[2])
 # hand-off (sealed), reason, console event ('' or 'message'), console backlog, country, how many
 # recent conversations to keep, quick exit ('1' or ''), sealed address (with forget), counters
 # to add 1 to (joined by newline), how long counters are kept, counters to add 1 to if the
-# conversation was not counted yet. A conversation that is gone (erased
-# or expired) takes nothing more: its entry is dropped. The confirmation of "forget me" is not filed
-# under the conversation: it is sent after the erasure.
+# conversation was not counted yet, the states a hand-off may start from (TRANSITIONS, joined by
+# spaces: an operator who took the conversation while the assistant answered keeps it). A
+# conversation that is gone (erased or expired) takes nothing more: its entry is dropped. The
+# confirmation of "forget me" is not filed under the conversation: it is sent after the erasure.
 _FINISH_INBOUND = (
     _INDEXED
     + """
@@ -394,7 +400,8 @@ if ARGV[14] ~= '' then
   redis.call('HSET', KEYS[1], 'forgetting', '1')
   redis.call('SADD', KEYS[11], ARGV[9])
 end
-if ARGV[8] ~= '' then
+local state = redis.call('HGET', KEYS[1], 'state') or 'bot'
+if ARGV[8] ~= '' and string.find(' ' .. ARGV[26] .. ' ', ' ' .. state .. ' ', 1, true) then
   redis.call('HSET', KEYS[1], 'state', 'waiting', 'risk', ARGV[11], 'waiting_since', ARGV[4],
              'handoff', ARGV[15], 'reason', ARGV[16], 'country', ARGV[19])
   redis.call('HDEL', KEYS[1], 'operator', 'claimed_at', 'waited')
@@ -688,6 +695,7 @@ class Store:
                 "\n".join(tally.counted),
                 STATS_KEPT_SECONDS,
                 "\n".join(tally.opening),
+                " ".join(starts_of("handoff")),
             ],
         )
         return bool(result)

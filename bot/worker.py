@@ -99,8 +99,9 @@ async def periodically(
 def main() -> None:
     """Reads the settings and runs."""
     settings = start_process("worker", user="worker")
-    # A stable name per host and slot, so a restarted worker picks up what it had read before.
-    name = os.environ.get("WORKER_NAME") or f"{socket.gethostname()}-1"
+    # Unique: two workers under one name would each take up the other's entries. What a worker
+    # that stopped had read is taken over by the others after a few seconds (bot/consumer.py).
+    name = os.environ.get("WORKER_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     uvloop.run(serve(settings, name))
 
 

@@ -73,9 +73,12 @@ def test_the_downloaded_qr_codes_decode_to_the_telegram_link(
     expect(page.locator("h1")).to_contain_text(f"NGO {CODE}")
     shown = page.locator("img.kit-qr")
     expect(shown).to_have_count(3)
-    for index in range(3):
-        loaded = shown.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
-        assert loaded, "the page's QR images load under the console's CSP"
+    # Waited for: they load after the heading shows; blocked by the CSP, they never would.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.kit-qr')]"
+        ".every(img => img.complete && img.naturalWidth > 0)",
+        timeout=10_000,
+    )
     page.screenshot(path=str(SHOTS / "kit.png"), full_page=True)
     expected = telegram_link(TELEGRAM_BOT, CODE)
 

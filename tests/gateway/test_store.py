@@ -492,3 +492,19 @@ async def test_an_erasure_cut_short_by_a_crash_is_done_by_the_sweep(store: Store
     await store.sweep()
     assert not await store.redis.exists(*keys_of(conv)), "erased by the sweep"
     assert await store.redis.xlen(OUTBOUND) == 1, "the confirmation is still sent"
+
+
+async def test_an_operator_who_takes_a_conversation_while_the_assistant_answers_keeps_it(
+    store: Store,
+) -> None:
+    await store.accept(message("ขอคุยกับเจ้าหน้าที่", "u1"))
+    [(entry_id, fields)] = await received(store)
+    conv = fields["conv"]
+    # Rasa is still answering when an operator takes the conversation from the recent ones.
+    await store.change(conv, "claim", "anna")
+    handoff = {"risk": "high", "reason": "asked"}
+    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], handoff, "th")
+    found = await store.conversation(conv)
+    assert found["state"] == "operator" and found["operator"] == "anna", "not un-assigned"
+    assert await store.redis.zscore(QUEUE, conv) is None, "not queued behind her back"
+    assert [c for c, _ in await store.with_operators()] == [conv]

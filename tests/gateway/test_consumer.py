@@ -1,0 +1,104 @@
+"""Reading a stream in a consumer group (bot/consumer.py) against a real Redis: several consumers
+share the work and handle each entry once; a slow handler keeps its entry; gone consumers leave."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.consumer import GONE_MS, Consumer
+
+pytestmark = pytest.mark.asyncio
+STREAM, GROUP = "test:stream", "test-group"
+
+
+def consumer(
+    client: aioredis.Redis,
+    name: str,
+    handled: Counter[str],
+    pause: float = 0.0,
+    gone: int = GONE_MS,
+) -> Consumer:
+    async def handle(entry_id: str, fields: dict[str, str]) -> None:
+        handled[entry_id] += 1
+        await asyncio.sleep(pause)
+        await client.xack(STREAM, GROUP, entry_id)
+        await client.xdel(STREAM, entry_id)
+
+    return Consumer(client, STREAM, GROUP, name, handle, reclaim_after_ms=300, gone_after_ms=gone)
+
+
+async def run_until_empty(consumers: list[Consumer], client: aioredis.Redis) -> None:
+    stop = asyncio.Event()
+    running = [asyncio.create_task(c.run(stop)) for c in consumers]
+    try:
+        for _ in range(300):
+            await asyncio.sleep(0.05)
+            if await client.xlen(STREAM) == 0:
+                break
+    finally:
+        stop.set()
+        await asyncio.gather(*running)
+
+
+async def test_two_consumers_share_the_work_and_handle_each_entry_once(redis_port: int) -> None:
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    ids = [await client.xadd(STREAM, {"conv": f"c{n % 20}", "n": n}) for n in range(300)]
+    handled: Counter[str] = Counter()
+    await run_until_empty(
+        [consumer(client, "one", handled, 0.001), consumer(client, "two", handled, 0.001)], client
+    )
+    assert set(handled) == set(ids) and set(handled.values()) == {1}
+    await client.aclose()
+
+
+async def test_a_slow_handler_keeps_its_entry_from_the_others(redis_port: int) -> None:
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    [entry] = [await client.xadd(STREAM, {"conv": "slow"})]
+    slow: Counter[str] = Counter()
+    other: Counter[str] = Counter()
+    # The slow one reads first and takes 5 times the time after which entries are taken over;
+    # then it stops reading (it only finishes what it holds), so only its handler keeps the claim.
+    slow_stop, stop = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(consumer(client, "slow", slow, pause=1.5).run(slow_stop))
+    for _ in range(100):
+        if slow:
+            break
+        await asyncio.sleep(0.02)
+    slow_stop.set()
+    second = asyncio.create_task(consumer(client, "other", other).run(stop))
+    for _ in range(200):
+        if not await client.xlen(STREAM):
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.gather(first, second)
+    assert slow[entry] == 1 and other[entry] == 0, "nobody took it over while it was handled"
+    await client.aclose()
+
+
+async def test_consumers_gone_for_a_day_with_nothing_pending_leave_the_group(
+    redis_port: int,
+) -> None:
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    await client.xgroup_createconsumer(STREAM, GROUP, "gone")
+    await client.xadd(STREAM, {"conv": "held"})
+    await client.xreadgroup(GROUP, "holding", {STREAM: ">"})
+    await asyncio.sleep(0.01)
+    stop = asyncio.Event()
+    fresh = asyncio.create_task(consumer(client, "fresh", Counter(), gone=5).run(stop))
+    await asyncio.sleep(0.3)
+    stop.set()
+    await fresh
+    names = {c["name"] for c in await client.xinfo_consumers(STREAM, GROUP)}
+    assert "gone" not in names, "idle with nothing pending: removed"
+    assert "holding" in names, "it still holds an entry: kept"
+    await client.aclose()
