@@ -32,6 +32,8 @@ from bot.store import Backlogged, Store
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
 MAX_BODY = 256 * 1024
+# How long Telegram polling may fail before /health says so.
+UNHEALTHY_SECONDS = 30
 # The web process's Redis connections, and how long a request waits for one when all are busy.
 REDIS_CONNECTIONS = 64
 REDIS_WAIT_SECONDS = 10.0
@@ -76,7 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
         if bot is not None and await _start_telegram(bot, settings, secret):
             if not settings.public_url:
                 holder = f"{os.uname().nodename}-{os.getpid()}"
-                tasks.append(asyncio.create_task(telegram_channel.poll(chats, bot, holder)))
+                polling = telegram_channel.supervised(chats, bot, holder, app.state.polling)
+                tasks.append(asyncio.create_task(polling))
         yield
         for task in tasks:
             task.cancel()
@@ -89,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.pages = pages
+    app.state.polling = telegram_channel.Polling()
     app.include_router(webchat.routes(store, pages, settings.limits))
     if bot is not None:
         app.include_router(telegram_channel.routes(chats, bot, secret))
@@ -98,10 +102,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=webchat.STATIC), name="static")
 
     @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        """200 when Redis answers."""
+    async def health() -> JSONResponse:
+        """200 when Redis answers and Telegram's long polling (if this process polls) works;
+        503 when polling has failed for UNHEALTHY_SECONDS (a process manager may restart it)."""
         await client.ping()
-        return {"status": "ok"}
+        failing = app.state.polling.failing_for()
+        if failing > UNHEALTHY_SECONDS:
+            body = {"status": f"Telegram polling has failed for {failing:.0f} s"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @app.exception_handler(Backlogged)
     async def backlogged(request: Request, error: Backlogged) -> JSONResponse:

@@ -8,16 +8,20 @@ senders (bot/worker.py) send the replies with `TelegramSender`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import re
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from telegram import (
     Bot,
     BotCommand,
@@ -64,6 +68,8 @@ MESSAGE_LIMIT = 4096
 # Messages deleted per deleteMessages request (Bot API limit).
 DELETE_LIMIT = 100
 POLL_SECONDS = 20
+# The longest wait between two tries of polling after failures.
+MAX_PAUSE = 15.0
 # How long polling waits while the inbound backlog is full.
 BUSY = 10
 
@@ -195,9 +201,41 @@ async def use_webhook(bot: Bot, public_url: str, secret: str) -> None:
     )
 
 
-async def poll(chats: ChatLimiter, bot: Bot, holder: str) -> None:
+@dataclass
+class Polling:
+    """Whether long polling works, for /health: since when it has been failing (None: it works)."""
+
+    failing_since: float | None = None
+
+    def worked(self) -> None:
+        """It reached Redis and Telegram (or another process holds the lease)."""
+        self.failing_since = None
+
+    def failed(self) -> None:
+        """It could not reach Redis or Telegram."""
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+
+    def failing_for(self) -> float:
+        """How many seconds it has been failing (0 when it works)."""
+        return 0.0 if self.failing_since is None else time.monotonic() - self.failing_since
+
+
+async def supervised(chats: ChatLimiter, bot: Bot, holder: str, polling: Polling) -> None:
+    """Long polling that starts again whatever stops it, until cancelled."""
+    while True:
+        try:
+            await poll(chats, bot, holder, polling)
+        except Exception:
+            polling.failed()
+            log.exception("Telegram polling stopped; starting it again in %d s", BUSY)
+            await asyncio.sleep(BUSY)
+
+
+async def poll(chats: ChatLimiter, bot: Bot, holder: str, polling: Polling) -> None:
     """Long polling, when there is no public URL: one process at a time polls (a Redis lease);
-    `chats` queues the messages. Runs until cancelled."""
+    `chats` queues the messages, `polling` says whether it works. An outage of Redis or Telegram
+    is waited out. Runs until cancelled."""
     store = chats.store
     await bot.delete_webhook()
     pause = 1.0
@@ -205,6 +243,7 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str) -> None:
         while True:
             try:
                 if not await _hold_lease(store, holder):
+                    polling.worked()
                     await asyncio.sleep(5)
                     continue
                 offset = int(await store.redis.get(TELEGRAM_OFFSET) or 0)
@@ -221,6 +260,7 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str) -> None:
                         if query_id:
                             await _answer_query(bot, query_id)
                     await store.redis.set(TELEGRAM_OFFSET, update.update_id + 1)
+                polling.worked()
                 pause = 1.0
             except RetryAfter as wait:
                 await asyncio.sleep(_seconds(wait.retry_after))
@@ -228,13 +268,15 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str) -> None:
                 # The update stays unacknowledged (its offset not stored): asked again later.
                 log.warning("Telegram polling: the inbound backlog is full; again in %d s", BUSY)
                 await asyncio.sleep(BUSY)
-            except (TelegramError, OSError) as error:
+            except (TelegramError, OSError, RedisError) as error:
+                polling.failed()
                 log.warning("Telegram polling: %s; again in %.0f s", type(error).__name__, pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 60.0)
+                pause = min(pause * 2, MAX_PAUSE)
     finally:
-        if await store.redis.get(TELEGRAM_POLLER) == holder:
-            await store.redis.delete(TELEGRAM_POLLER)
+        with contextlib.suppress(RedisError, OSError):
+            if await store.redis.get(TELEGRAM_POLLER) == holder:
+                await store.redis.delete(TELEGRAM_POLLER)
 
 
 async def _hold_lease(store: Store, holder: str) -> bool:

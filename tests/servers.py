@@ -64,9 +64,10 @@ class RedisProcess:
             raise RuntimeError("Redis did not start")
         return process
 
-    def restart(self) -> None:
-        """Stops it as an operator would (SIGTERM) and starts it again."""
+    def restart(self, down: float = 0.0) -> None:
+        """Stops it as an operator would (SIGTERM) and starts it again, `down` seconds later."""
         _stop(self.process)
+        time.sleep(down)
         self.process = self._start()
 
     def stop(self) -> None:

@@ -209,3 +209,13 @@ def test_the_safe_word_clears_the_chat_and_ends_the_handoff(stack: Stack) -> Non
     assert stack.redis.hget(conversation_key(conv), "state") == "closed"
     notes = stack.redis.lrange(f"hl:notes:{conv}", 0, -1)
     assert len(notes) == 1, "the operators are told why"
+
+
+def test_polling_comes_back_after_a_long_redis_outage(stack: Stack) -> None:
+    # Three times as long as the Redis client's own retries: polling itself must wait it out.
+    stack.server.restart(down=30)
+    deadline = time.monotonic() + 90
+    while httpx.get(f"{stack.url}/health", timeout=20).status_code != 200:
+        assert time.monotonic() < deadline, "the web process never said it was well again"
+        time.sleep(1)
+    assert Chat(stack).say("สวัสดีครับ"), "polling took the message after the outage"
