@@ -45,7 +45,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test lint typecheck validate unit stories bench clean browser redis
+.PHONY: help setup train run shell test test-fast lint typecheck validate unit stories bench clean browser redis
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -152,6 +152,13 @@ stories: $(MODEL)
 
 test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
 	@echo "== All checks passed"
+
+# The tests that need no server but a Redis (no Rasa, no stack, no browser: tests/conftest.py).
+test-fast: setup redis ## Lint and the quick tests, while you work (under a minute)
+	$(VENV)/bin/ruff check .
+	$(VENV_RASA)/bin/pytest -m "not servers" --ignore=tests/gateway -q
+	$(VENV)/bin/pytest -m "not servers" tests/gateway -q
+	@echo "== Quick checks passed (make test runs them all)"
 
 bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, training
 	$(VENV_RASA)/bin/python bench/nlu.py

@@ -10,6 +10,16 @@ import redis
 from tests.servers import ROOT, action_server, environment, free_port, rasa_server, redis_server
 
 MODEL = ROOT / "models" / "assistant.tar.gz"
+# Fixtures that start more than a Redis (Rasa, the whole stack, a browser): the tests that use one
+# are the slow tier, left out by `make test-fast`.
+SLOW_FIXTURES = {"rasa_url", "stack", "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `servers` every test that uses a slow fixture."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
 
 
 @pytest.fixture(scope="session")
