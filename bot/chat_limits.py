@@ -7,6 +7,7 @@ the limit (up to URGENT more per window): nobody in danger meets silence."""
 
 from __future__ import annotations
 
+from bot.commands import FORGET, as_command
 from bot.limits import Limit, Limiter
 from bot.safety import QuickExit
 from bot.store import Inbound, Store
@@ -16,7 +17,6 @@ from hotline.language import LANGUAGES, detect
 from hotline.understood import from_words
 
 URGENT = 10
-FORGET = "/forget"
 
 
 class ChatLimiter:
@@ -54,5 +54,6 @@ class ChatLimiter:
 
     def _urgent(self, text: str) -> bool:
         """Danger, leaving quickly or erasing: read even past the limit."""
-        command = text.strip().split("@")[0].lower()
-        return command == FORGET or self.quick_exit.asked(text) or from_words(text)["danger"]
+        return (
+            as_command(text) == FORGET or self.quick_exit.asked(text) or from_words(text)["danger"]
+        )

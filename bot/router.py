@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot import counts
+from bot.commands import FORGET, SHOW_MENU, as_command
 from bot.line_channel import CHANNEL as LINE
 from bot.line_channel import FOLLOWED
 from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
@@ -27,18 +28,6 @@ from hotline.understood import Understood, from_words
 
 log = logging.getLogger(__name__)
 
-# Commands a person may type in any channel (the consent text tells them about /forget), and what
-# the assistant is sent instead.
-COMMANDS = {
-    "/start": "/greet",
-    "/lang": "/lang",
-    "/help": "/show_menu",
-    "/forget": "/forget_me",
-    # The button under the waiting message, pressed when the person no longer waits.
-    "/withdraw": "/show_menu",
-}
-FORGET = "/forget_me"
-SHOW_MENU = "/show_menu"
 # Messages longer than this reach Rasa at most LONG_AT_ONCE at a time (per worker).
 LONG_TEXT = 1000
 LONG_AT_ONCE = 1
@@ -290,15 +279,6 @@ class Router:
         understood = next((p[UNDERSTOOD] for p in payloads if UNDERSTOOD in p), None)
         shown = [reply for reply in map(_for_person, replies) if reply]
         return notes + shown, handoff, screened, forget, understood
-
-
-def as_command(text: str) -> str:
-    """What the assistant reads for a typed command ("/forget", "/help@hotline_bot",
-    "/start ngo-7"); any other text as it is."""
-    if not text.startswith("/"):
-        return text
-    head = text.split(maxsplit=1)[0].split("@")[0].lower()
-    return COMMANDS.get(head, text)
 
 
 def no_operator(country: str | None, language: str | None) -> str:

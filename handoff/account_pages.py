@@ -5,6 +5,7 @@ supervisor sets what it reads, disables or enables it, or gives it a new passwor
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -28,20 +29,17 @@ def routes() -> APIRouter:
         name: str,
         change: Callable[[], Awaitable[None]],
         event: str,
-    ) -> bool:
-        """Makes the change and audits it; False when there is no such account."""
+        done: Response | None = None,
+    ) -> Response:
+        """Makes the change and audits it, then `done` (by default, back to the list); 404 when
+        there is no such account."""
         try:
             await change()
         except accounts.AccountError:
-            return False
+            context = {"session": session, "key": "account_unknown"}
+            return render(request, "error.html", context, 404)
         await store_of(request).audit(session.account.name, event, detail=name)
-        return True
-
-    def unknown(request: Request, session: Session) -> HTMLResponse:
-        return render(request, "error.html", {"session": session, "key": "account_unknown"}, 404)
-
-    def back() -> Response:
-        return RedirectResponse(f"{PREFIX}/accounts", status_code=303)
+        return done or RedirectResponse(f"{PREFIX}/accounts", status_code=303)
 
     @router.get("/accounts")
     async def account_list(request: Request, session: Supervisor) -> HTMLResponse:
@@ -65,9 +63,7 @@ def routes() -> APIRouter:
         async def change() -> None:
             await accounts.set_reads(redis, name, accounts.parse_reads(chosen))
 
-        if not await changed(request, session, name, change, "account_saved"):
-            return unknown(request, session)
-        return back()
+        return await changed(request, session, name, change, "account_saved")
 
     @router.post("/accounts/{name}/disable")
     async def disable(request: Request, session: Supervisor, form: Checked, name: Name) -> Response:
@@ -77,39 +73,28 @@ def routes() -> APIRouter:
             context = {"session": session, "key": "account_not_yourself"}
             return render(request, "error.html", context, 409)
         redis = store_of(request).redis
-        if not await changed(
-            request, session, name, lambda: accounts.disable(redis, name), "account_disabled"
-        ):
-            return unknown(request, session)
-        return back()
+        change = partial(accounts.disable, redis, name)
+        return await changed(request, session, name, change, "account_disabled")
 
     @router.post("/accounts/{name}/enable")
     async def enable(request: Request, session: Supervisor, form: Checked, name: Name) -> Response:
         """Lets a disabled account sign in again, with its password."""
         redis = store_of(request).redis
-        if not await changed(
-            request, session, name, lambda: accounts.enable(redis, name), "account_enabled"
-        ):
-            return unknown(request, session)
-        return back()
+        change = partial(accounts.enable, redis, name)
+        return await changed(request, session, name, change, "account_enabled")
 
     @router.post("/accounts/{name}/password")
     async def new_password(
         request: Request, session: Supervisor, form: Checked, name: Name
-    ) -> HTMLResponse:
+    ) -> Response:
         """Gives an account a new password, made here and shown this once, and ends its
         sessions."""
         redis = store_of(request).redis
         password = accounts.new_password()
-        if not await changed(
-            request,
-            session,
-            name,
-            lambda: accounts.set_password(redis, name, password),
-            "password_reset",
-        ):
-            return unknown(request, session)
-        context = {"session": session, "name": name, "password": password}
-        return render(request, "password.html", context)
+        shown = render(
+            request, "password.html", {"session": session, "name": name, "password": password}
+        )
+        change = partial(accounts.set_password, redis, name, password)
+        return await changed(request, session, name, change, "password_reset", shown)
 
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.router import as_command
+from bot.commands import as_command
 
 
 @pytest.mark.parametrize(
