@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import running  # noqa: E402
 from bot.privacy import conversation_id  # noqa: E402
-from bot.store import Store, conversation_key  # noqa: E402
+from bot.store import Outcome, Received, Store, conversation_key  # noqa: E402
 from handoff import accounts  # noqa: E402
 from handoff.accounts import Role  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
@@ -193,10 +193,11 @@ async def fill_queue(store: Store, count: int) -> None:
             "country": "th",
             "answers": {"q2_free_to_leave": "no", "q3_documents_kept": "yes"},
         }
-        fields = {"conv": conv, "seq": "1", "channel": "web"}
+        fields = {"conv": conv, "seq": "1", "channel": "web", "text": ""}
         # The store takes nothing for a conversation that does not exist (erased or expired).
         await store.redis.hset(conversation_key(conv), mapping={"channel": "web", "in_done": 0})
-        await store.finish_inbound("0-1", fields, "ជួយខ្ញុំផង", [], handoff, "km")
+        outcome = Outcome("ជួយខ្ញុំផង", [], handoff, "km")
+        await store.finish_inbound(Received.read("0-1", fields), outcome)
 
 
 async def bench(args: argparse.Namespace) -> None:

@@ -12,6 +12,8 @@ COMMANDS = {
     "/withdraw": "/show_menu",
 }
 FORGET = "/forget_me"
+# What the assistant is sent when someone adds the LINE account (a greeting, no message yet).
+FOLLOWED = "/greet"
 SHOW_MENU = "/show_menu"
 
 

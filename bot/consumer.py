@@ -5,8 +5,10 @@ The handler acknowledges an entry itself, in the same atomic step as its effects
 not acknowledge (an error, or its turn has not come) stays pending and is read again later. While
 a handler works, its entry is claimed again every third of `reclaim_after_ms`, so no other consumer
 takes over an entry that is still being handled, however slow the handler (Rasa may take minutes
-through its retries). Each consumer has its own name; consumers gone for a day with nothing
-pending leave the group.
+through its retries). An entry whose handler fails is counted (`failed`): one that keeps failing
+leaves the stream as a dead letter instead of being tried for ever and holding back its
+conversation. Each consumer has its own name; consumers gone for a day with nothing pending leave
+the group.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ GONE_MS = 24 * 3600 * 1000
 
 Entry = tuple[str, dict[str, str]]
 Handler = Callable[[str, dict[str, str]], Awaitable[None]]
+# Told of an entry whose handler raised: True when the entry left the stream (a dead letter).
+Failure = Callable[[str, dict[str, str], Exception], Awaitable[bool]]
 
 
 class Consumer:
@@ -40,16 +44,19 @@ class Consumer:
         group: str,
         name: str,
         handle: Handler,
+        failed: Failure,
         concurrency: int = 32,
         reclaim_after_ms: int = 10_000,
         gone_after_ms: int = GONE_MS,
     ) -> None:
-        """`handle(entry_id, fields)` does the work and acknowledges the entry."""
+        """`handle(entry_id, fields)` does the work and acknowledges the entry; `failed` is told
+        when it raises."""
         self.redis = client
         self.stream = stream
         self.group = group
         self.name = name
         self.handle = handle
+        self.failed = failed
         self.reclaim_after_ms = reclaim_after_ms
         self.gone_after_ms = gone_after_ms
         self._slots = asyncio.Semaphore(concurrency)
@@ -154,18 +161,27 @@ class Consumer:
                 try:
                     async with self._slots:
                         await self._keeping_claim(entry_id, fields)
-                except Exception:
-                    # This entry and the conversation's later ones stay pending; they are read
-                    # again, in order, after `reclaim_after_ms`.
+                except Exception as error:
                     log.exception("%s: entry %s failed", self.name, entry_id)
-                    self._queued.difference_update(e for e, _ in queue)
-                    queue.clear()
+                    if not await self._gone(entry_id, fields, error):
+                        # This entry and the conversation's later ones stay pending; they are
+                        # read again, in order, after `reclaim_after_ms`.
+                        self._queued.difference_update(e for e, _ in queue)
+                        queue.clear()
                 finally:
                     self._queued.discard(entry_id)
         finally:
             self._busy.discard(conv)
             if not queue:
                 self._queues.pop(conv, None)
+
+    async def _gone(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        """Counts the failure; whether the entry left the stream (then the conversation goes on)."""
+        try:
+            return await self.failed(entry_id, fields, error)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as unrecorded:
+            log.warning("%s: failure of %s not counted (%s)", self.name, entry_id, unrecorded)
+            return False
 
     async def _keeping_claim(self, entry_id: str, fields: dict[str, str]) -> None:
         """Runs the handler, claiming the entry again while it works."""

@@ -39,17 +39,17 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
+from bot.channel_names import LINE
 from bot.chat_limits import ChatLimiter
+from bot.commands import FOLLOWED
 from bot.senders import RetryLater, Undeliverable
 from bot.store import Inbound
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "line"
+CHANNEL = LINE
 WEBHOOK_PATH = "/line/webhook"
 DEFAULT_API = "https://api.line.me"
-# What the assistant is sent when a person adds the account (it greets them).
-FOLLOWED = "/greet"
 REFERRAL = re.compile(r"(?:^|\s)ref:([A-Za-z0-9_-]{1,64})(?=\s|$)")
 # A reply token works once, for about a minute after the event; after that, push.
 REPLY_TOKEN_SECONDS = 50

@@ -11,13 +11,52 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
 from bot.local_secrets import local_env
 from bot.settings import start_process
-from bot.store import rotate
+from bot.store.keys import PREFIX, SEALED
+from bot.store.scripts import Scripts
+from hotline.redis_keys import RASA_TRACKER
 from hotline.sealer import Sealer
+
+
+async def rotate(
+    client: aioredis.Redis,
+    sealer: Sealer,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Re-encrypts every sealed value at rest with the newest key (reply addresses, transcripts,
+    notes, hand-off summaries, Rasa's trackers); (keys, values) rewritten. Safe while the gateway
+    and Rasa run."""
+    scripts = Scripts(client)
+    keys = values = 0
+    async for key in client.scan_iter(match="*", count=500):
+        if key.startswith(RASA_TRACKER):
+            kind = "string"
+        elif key.startswith(f"{PREFIX}:"):
+            kind = SEALED.get(key.split(":")[1], "")
+        else:
+            continue
+        found: list[tuple[str, str]] = []
+        if kind == "string":
+            found = [("", await client.get(key) or "")]
+        elif kind == "list":
+            found = [(str(i), v) for i, v in enumerate(await client.lrange(key, 0, -1))]
+        elif kind == "hash":
+            found = [("handoff", await client.hget(key, "handoff") or "")]
+        changed = 0
+        for where, old in found:
+            if old:
+                args = {"kind": kind, "where": where, "old": old, "new": sealer.reseal(old)}
+                changed += await scripts.run("reseal", [key], args)
+        if changed:
+            keys, values = keys + 1, values + changed
+            if progress:
+                progress(keys, values)
+    return keys, values
 
 
 async def run(client: aioredis.Redis, sealer: Sealer) -> None:

@@ -10,14 +10,14 @@ import time
 from typing import Any
 
 import aiohttp
+from redis.exceptions import RedisError
 
 from bot import counts
-from bot.commands import FORGET, SHOW_MENU, as_command
-from bot.line_channel import CHANNEL as LINE
-from bot.line_channel import FOLLOWED
+from bot.channel_names import LINE, TELEGRAM, WEB
+from bot.commands import FOLLOWED, FORGET, SHOW_MENU, as_command
 from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
-from bot.store import State, Store, Turn
+from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn
 from hotline.content import console_texts, gateway_texts
 from hotline.handoff import PAYLOAD_KEY as HANDOFF
 from hotline.handoff import WITHDRAW
@@ -37,6 +37,8 @@ UNDERSTOOD = "understood"
 WITHDRAWN = "withdraw"
 # What a channel shows of a Rasa message; `custom` payloads (hand-off, forget me) stay here.
 PERSON_KEYS = ("text", "buttons", "image")
+# Failures of what the router depends on, not of the message: they never make it a dead letter.
+OUTAGES = (RasaUnavailable, aiohttp.ClientError, RedisError, OSError)
 
 
 class Router:
@@ -56,24 +58,40 @@ class Router:
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Handles one received message once, after the conversation's earlier ones."""
-        conv, seq = fields["conv"], int(fields["seq"])
-        turn = await self.store.wait_turn(conv, seq, "in_done")
+        message = Received.read(entry_id, fields)
+        turn = await self.store.wait_turn(message.conv, message.seq, "in_done")
         if turn is Turn.LATER:
             return
-        text = str(self.store.sealer.open(fields["text"]))
+        text = str(self.store.sealer.open(message.sealed_text))
         if turn is Turn.GO:
             try:
-                await self._handle(entry_id, fields, text)
+                await self._handle(message, text)
                 return
             except AlreadyAnswered:
                 log.info("entry %s was answered by another worker meanwhile", entry_id)
-        await self.store.finish_inbound(entry_id, fields, text, [], None, "")
-        if await self.store.forgetting(conv):
-            await self.store.forget(conv)
+        await self.store.finish_inbound(message, Outcome(text))
+        if await self.store.forgetting(message.conv):
+            await self.store.forget(message.conv)
 
-    async def _handle(self, entry_id: str, fields: dict[str, str], text: str) -> None:
+    async def failed(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        """Counts a failure to handle a message (an outage of Rasa or Redis does not count); True
+        when it became a dead letter, and then the person is told, with the emergency numbers: a
+        message is never met with silence."""
+        if isinstance(error, OUTAGES):
+            return False
+        if not await self.store.failed(INBOUND, ROUTERS, entry_id, fields, error):
+            return False
+        conversation = await self.store.conversation(fields.get("conv", ""))
+        language = conversation.get("language", "")
+        numbers = emergency(conversation.get("country") or None, language or None)
+        await self.store.tell(
+            fields["conv"], [{"text": f"{_say('not_handled', language)}\n{numbers}"}]
+        )
+        return True
+
+    async def _handle(self, message: Received, text: str) -> None:
         """Handles a message whose turn has come."""
-        conv, seq = fields["conv"], int(fields["seq"])
+        conv, seq = message.conv, message.seq
         conversation = await self.store.conversation(conv)
         if conversation.get("forgetting"):
             # "Forget me" was said and a crash came before the erasure: this message goes with it.
@@ -81,19 +99,19 @@ class Router:
             return
         language = conversation.get("language", "")
         state = State(conversation.get("state") or State.BOT)
-        if fields.get("kind", "text") == "text" and self.quick_exit.asked(text):
+        if message.kind == "text" and self.quick_exit.asked(text):
             language = language or detect(text) or ""
-            tally = _tally(fields, text, conversation, language, None, None)
-            await self._leave(entry_id, fields, text, state, language, tally)
+            tally = _tally(message, text, conversation, language, None, None)
+            await self._leave(message, text, state, language, tally)
             return
-        if as_command(text) != FORGET and self._withdrawn(fields, text, state, conversation):
-            await self._withdraw(entry_id, fields, text, conversation)
+        if as_command(text) != FORGET and self._withdrawn(message, text, state, conversation):
+            await self._withdraw(message, text, conversation)
             return
         if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
-            await self._handed_off(entry_id, fields, text, state, conversation)
+            await self._handed_off(message, text, state, conversation)
             return
         replies, handoff, screened, forget, understood = await self._answer(
-            entry_id, fields, text, conversation
+            message, text, conversation
         )
         spoken = _language_of(replies) or language
         if handoff is not None and conversation.get("danger_open"):
@@ -103,60 +121,40 @@ class Router:
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
         if seq == 1 and not forget:
             # After the answer: emergency numbers never wait behind it.
-            replies.append(self._notice(fields["channel"], spoken))
-        tally = _tally(fields, text, conversation, spoken, handoff, screened)
-        await self.store.finish_inbound(
-            entry_id,
-            fields,
-            text,
-            replies,
-            handoff,
-            spoken,
-            forget=forget,
-            tally=tally,
-            understood=understood,
+            replies.append(self._notice(message.channel, spoken))
+        tally = _tally(message, text, conversation, spoken, handoff, screened)
+        outcome = Outcome(
+            text, replies, handoff, spoken, forget, tally=tally, understood=understood
         )
+        await self.store.finish_inbound(message, outcome)
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
             await self.store.forget(conv)
 
     async def _handed_off(
-        self,
-        entry_id: str,
-        fields: dict[str, str],
-        text: str,
-        state: State,
-        conversation: dict[str, str],
+        self, message: Received, text: str, state: State, conversation: dict[str, str]
     ) -> None:
         """A message while a person waits for an operator or talks with one: no dialogue, but
         understood, and kept with what was understood. Danger gets the emergency numbers at once
         and raises the hand-off (CONTRACT.md, "Hand-off")."""
-        conv = fields["conv"]
-        if fields.get("kind", "text") != "text":
+        conv = message.conv
+        if message.kind != "text":
             language = conversation.get("language", "")
             await self.store.finish_inbound(
-                entry_id, fields, text, [], None, language, for_operator=True
+                message, Outcome(text, language=language, for_operator=True)
             )
             return
         understood = await self._understand(conv, text)
         language = understood["language"] or conversation.get("language", "")
         replies: list[dict[str, Any]] = []
         if understood["danger"]:
-            await self.store.raise_danger(conv, int(fields["seq"]))
+            await self.store.raise_danger(conv, message.seq)
             numbers = emergency(conversation.get("country") or None, language or None)
             replies.append({"text": f"{_say('danger_marked', language)}\n{numbers}"})
         elif text.strip() == WITHDRAW and state is State.OPERATOR:
             replies.append({"text": _say("operator_closes", language)})
-        await self.store.finish_inbound(
-            entry_id,
-            fields,
-            text,
-            replies,
-            None,
-            language,
-            for_operator=True,
-            understood=understood,
-        )
+        outcome = Outcome(text, replies, None, language, for_operator=True, understood=understood)
+        await self.store.finish_inbound(message, outcome)
 
     async def _understand(self, conv: str, text: str) -> Understood:
         """What the assistant's model understands of the message; if it cannot be reached, what
@@ -175,30 +173,28 @@ class Router:
         }
 
     def _withdrawn(
-        self, fields: dict[str, str], text: str, state: State, conversation: dict[str, str]
+        self, message: Received, text: str, state: State, conversation: dict[str, str]
     ) -> bool:
         """Whether this message takes a waiting hand-off back (the button under the waiting
         message, or the words alone), or did so before a crash (a replay)."""
-        if conversation.get("withdrawn_in") == fields["seq"]:
+        if conversation.get("withdrawn_in") == str(message.seq):
             return True
-        if state is not State.WAITING or fields.get("kind", "text") != "text":
+        if state is not State.WAITING or message.kind != "text":
             return False
         return text.strip() == WITHDRAW or said_alone(text, "withdraw_words") is not None
 
-    async def _withdraw(
-        self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
-    ) -> None:
+    async def _withdraw(self, message: Received, text: str, conversation: dict[str, str]) -> None:
         """The person goes back to the assistant: the hand-off leaves the queue with a note for
         the operators, and the menu comes back."""
-        conv, seq = fields["conv"], int(fields["seq"])
+        conv, seq = message.conv, message.seq
         language = conversation.get("language") or detect(text) or ""
         since = float(conversation.get("waiting_since") or time.time())
         minutes = int((time.time() - since) // 60)
         texts = console_texts()["notes"]["withdrawn"]
         note = "\n".join(texts[lang].format(minutes=minutes) for lang in ("en", "th"))
         await self.store.withdraw(conv, seq, note)
-        metadata = _metadata(fields, language, conversation)
-        menu = await self.rasa.send(conv, SHOW_MENU, entry_id, metadata)
+        metadata = _metadata(message, language, conversation)
+        menu = await self.rasa.send(conv, SHOW_MENU, message.entry_id, metadata)
         replies = [{"text": _say("withdrawn", language)}]
         replies += [reply for reply in map(_for_person, menu) if reply]
         understood: Understood = {
@@ -207,9 +203,8 @@ class Router:
             "danger": False,
             "language": language,
         }
-        await self.store.finish_inbound(
-            entry_id, fields, text, replies, None, language, understood=understood
-        )
+        outcome = Outcome(text, replies, None, language, understood=understood)
+        await self.store.finish_inbound(message, outcome)
 
     def _fair(self, text: str) -> contextlib.AbstractAsyncContextManager[Any]:
         """Long messages go to Rasa LONG_AT_ONCE at a time: each costs it several parses (its
@@ -218,41 +213,32 @@ class Router:
         return self._long if len(text) > LONG_TEXT else contextlib.nullcontext()
 
     async def _leave(
-        self,
-        entry_id: str,
-        fields: dict[str, str],
-        text: str,
-        state: State,
-        language: str,
-        tally: counts.Tally,
+        self, message: Received, text: str, state: State, language: str, tally: counts.Tally
     ) -> None:
         """A quick exit: ends any hand-off with a note for the operators, and has the channel
         clear what it can (Telegram deletes the chat's messages and leaves a neutral one; LINE
         cannot, so the person is told how; the web page closes)."""
         if state in (State.WAITING, State.OPERATOR):
             notes = console_texts()["notes"]["left_quickly"]
-            await self.store.left(fields["conv"], f"{notes['en']}\n{notes['th']}")
-        channel = fields["channel"]
-        if channel == "web":
+            await self.store.left(message.conv, f"{notes['en']}\n{notes['th']}")
+        channel = message.channel
+        if channel == WEB:
             replies: list[dict[str, Any]] = [{"exit": True}]
         else:
-            replies = [
-                {"text": _say("exit_line" if channel == "line" else "exit_neutral", language)}
-            ]
-        await self.store.finish_inbound(
-            entry_id, fields, text, replies, None, language, leave=True, tally=tally
-        )
+            replies = [{"text": _say("exit_line" if channel == LINE else "exit_neutral", language)}]
+        outcome = Outcome(text, replies, None, language, leave=True, tally=tally)
+        await self.store.finish_inbound(message, outcome)
 
     def _notice(self, channel: str, language: str) -> dict[str, Any]:
         """The first-contact notice, with Telegram's exit button under the input field."""
         days = max(1, round(self.store.ttl / 86400))
         reply: dict[str, Any] = {"text": self.quick_exit.notice(channel, language, days)}
-        if channel == "telegram":
+        if channel == TELEGRAM:
             reply["exit_button"] = EXIT_BUTTON
         return reply
 
     async def _answer(
-        self, entry_id: str, fields: dict[str, str], text: str, conversation: dict[str, str]
+        self, message: Received, text: str, conversation: dict[str, str]
     ) -> tuple[
         list[dict[str, Any]],
         dict[str, Any] | None,
@@ -263,15 +249,15 @@ class Router:
         """The person's replies, and what the bot's custom payloads ask: a hand-off, a screening
         to count, forgetting the conversation; and what the assistant understood."""
         language = conversation.get("language") or detect(text) or ""
-        if fields.get("kind", "text") != "text":
+        if message.kind != "text":
             return [{"text": _say("non_text", language)}], None, None, False, None
         text = as_command(text)
         notes = []
-        if fields.get("cut"):
+        if message.cut:
             notes.append({"text": _say("cut", detect(text) or language)})
-        metadata = _metadata(fields, language, conversation)
+        metadata = _metadata(message, language, conversation)
         async with self._fair(text):
-            replies = await self.rasa.send(fields["conv"], text, entry_id, metadata)
+            replies = await self.rasa.send(message.conv, text, message.entry_id, metadata)
         payloads = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
         handoff = next((p[HANDOFF] for p in payloads if HANDOFF in p), None)
         screened = next((p[SCREENED] for p in payloads if SCREENED in p), None)
@@ -287,7 +273,7 @@ def no_operator(country: str | None, language: str | None) -> str:
 
 
 def _tally(
-    fields: dict[str, str],
+    message: Received,
     text: str,
     conversation: dict[str, str],
     language: str,
@@ -299,23 +285,21 @@ def _tally(
     conversation: who comes through an NGO's pre-filled link may add the account first, and only
     their first message carries the code."""
     referral = conversation.get("referral", "")
-    known = {"channel": fields["channel"], "language": language}
+    known = {"channel": message.channel, "language": language}
     counted = []
     if screened is not None:
         counted += counts.fields("screenings", referral, known | _given(screened))
     if handoff is not None:
         counted += counts.fields("handoffs", referral, known | _given(handoff))
-    followed = fields["channel"] == LINE and text == FOLLOWED
+    followed = message.channel == LINE and text == FOLLOWED
     opening = [] if followed else counts.fields("conversations", referral, known)
     return counts.Tally(referral, tuple(counted), tuple(opening))
 
 
-def _metadata(
-    fields: dict[str, str], language: str, conversation: dict[str, str]
-) -> dict[str, str]:
+def _metadata(message: Received, language: str, conversation: dict[str, str]) -> dict[str, str]:
     """What Rasa is told with a message: its channel, the language, the NGO it came through."""
     return {
-        "channel": fields["channel"],
+        "channel": message.channel,
         "language": language,
         "referral": conversation.get("referral", ""),
     }

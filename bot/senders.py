@@ -6,11 +6,12 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from bot.store import Store, Turn
+from redis.exceptions import RedisError
+
+from bot.channel_names import WEB
+from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
 
 log = logging.getLogger(__name__)
-
-WEB = "web"
 
 
 class RetryLater(Exception):
@@ -55,30 +56,36 @@ class Senders:
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Delivers one entry's replies once, after the conversation's earlier ones."""
-        conv, seq = fields["conv"], int(fields["seq"])
+        reply = Reply.read(entry_id, fields)
+        conv, channel = reply.conv, reply.channel
         # The confirmation of "forget me" is the conversation's last entry, sent after its erasure
         # with the address it carries.
-        erased = bool(fields.get("forget"))
-        turn = Turn.GO if erased else await self.store.wait_turn(conv, seq, "out_done")
+        turn = Turn.GO if reply.forget else await self.store.wait_turn(conv, reply.seq, "out_done")
         if turn is Turn.LATER:
             return
-        channel = fields["channel"]
         if turn is Turn.GO and channel != WEB:
             try:
-                sealed = fields.get("address", "")
-                if erased:
+                if reply.forget:
+                    sealed = reply.sealed_address
                     address = self.store.sealer.open(sealed) if sealed else {}
                 else:
                     address = await self.store.address(conv)
-                if fields.get("exit"):
+                if reply.exit:
                     await self._erase(channel, conv, address)
-                replies = self.store.sealer.open(fields["replies"])
+                replies = self.store.sealer.open(reply.sealed_replies)
                 sent = await self._deliver(channel, replies, entry_id, address)
-                if not erased:
+                if not reply.forget:
                     await self.store.remember_messages(conv, sent)
             except Undeliverable as error:
                 log.warning("%s: replies to %s dropped: %s", channel, conv, error)
-        await self.store.finish_outbound(entry_id, fields, web=channel == WEB)
+        await self.store.finish_outbound(reply, web=channel == WEB)
+
+    async def failed(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        """Counts a failure to deliver (Redis being away does not count); True when the replies
+        became a dead letter."""
+        if isinstance(error, RedisError):
+            return False
+        return await self.store.failed(OUTBOUND, SENDERS, entry_id, fields, error)
 
     async def _erase(self, channel: str, conv: str, address: dict[str, Any]) -> None:
         """Deletes the chat's messages that the channel still allows a bot to delete."""

@@ -34,6 +34,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
+from bot.channel_names import TELEGRAM
 from bot.chat_limits import ChatLimiter
 from bot.senders import RetryLater, Undeliverable
 from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Backlogged, Inbound, Store
@@ -43,7 +44,7 @@ from hotline.language import LANGUAGES
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = TELEGRAM
 WEBHOOK_PATH = "/telegram/webhook"
 DEFAULT_API = "https://api.telegram.org"
 # The commands shown in Telegram's menu (the router turns them into what the assistant reads).

@@ -22,12 +22,13 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from bot import ngos
+from bot.channel_names import WEB
 from bot.limits import Limit, Limiter, address_group
 from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key, web_ticket_key
 
 STATIC = Path(__file__).parent / "static"
-CHANNEL = "web"
+CHANNEL = WEB
 CLIENT_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 REFERRAL_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
 # What a page may send in one message; the first 4,000 characters are kept (bot/store.py).

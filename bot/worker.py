@@ -49,8 +49,9 @@ async def serve(settings: Settings, name: str) -> None:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         channels[line_channel.CHANNEL] = line_channel.LineSender(api)
     route = Router(store, rasa, QuickExit(settings.safe_word))
-    router = Consumer(client, INBOUND, ROUTERS, name, route.handle)
-    senders = Consumer(client, OUTBOUND, SENDERS, name, Senders(store, channels).handle)
+    router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
+    send = Senders(store, channels)
+    senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

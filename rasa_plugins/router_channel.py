@@ -29,12 +29,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from hotline.redis_keys import RASA_REPLIES
 from hotline.sealer import Sealer
 from hotline.understood import DANGER, pieces, summary
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "rasa:replies:"
 KEEP_SECONDS = 900
 UNDERSTOOD = "understood"
 
@@ -90,7 +90,7 @@ class RouterInput(InputChannel):
             sender, message_id = body.get("sender"), body.get("message_id")
             if not isinstance(sender, str) or not isinstance(message_id, str):
                 return response.json({"error": "sender and message_id are required"}, status=400)
-            key = f"{KEY_PREFIX}{sender}"
+            key = f"{RASA_REPLIES}{sender}"
             kept = await self.redis.get(key)
             if kept is not None:
                 try:

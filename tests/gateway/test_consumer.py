@@ -28,7 +28,12 @@ def consumer(
         await client.xack(STREAM, GROUP, entry_id)
         await client.xdel(STREAM, entry_id)
 
-    return Consumer(client, STREAM, GROUP, name, handle, reclaim_after_ms=300, gone_after_ms=gone)
+    async def failed(entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        return False
+
+    return Consumer(
+        client, STREAM, GROUP, name, handle, failed, reclaim_after_ms=300, gone_after_ms=gone
+    )
 
 
 async def run_until_empty(consumers: list[Consumer], client: aioredis.Redis) -> None:

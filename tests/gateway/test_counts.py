@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from bot import counts
-from bot.store import NGOS, Inbound, Store, stats_key, waits_key
+from bot.store import NGOS, Inbound, Outcome, Received, Store, stats_key, waits_key
 from tests.gateway.test_store import received
 
 
@@ -127,13 +127,17 @@ async def test_a_conversation_is_counted_once_and_an_answered_wait_is_kept(
     opening = counts.fields("conversations", "ngo-9", {"channel": "web", "language": "th"})
     (first, second) = await received(store, 2)
     opened = counts.Tally("ngo-9", opening=tuple(opening))
-    await store.finish_inbound(*first, "hi", [{"text": "ok"}], None, "th", tally=opened)
+    await store.finish_inbound(
+        Received.read(*first), Outcome("hi", [{"text": "ok"}], None, "th", tally=opened)
+    )
     entry_id, fields = second
     handoff = {"risk": "high", "reason": "screening", "country": "th"}
     asked = counts.fields("handoffs", "ngo-9", {"channel": "web", **handoff})
     for _ in range(2):  # a replay counts nothing twice
         tally = counts.Tally("ngo-9", tuple(asked), tuple(opening))
-        await store.finish_inbound(entry_id, fields, "help", [], handoff, "th", tally=tally)
+        await store.finish_inbound(
+            Received.read(entry_id, fields), Outcome("help", [], handoff, "th", tally=tally)
+        )
     await store.change(fields["conv"], "claim", "op1")
     today = counts.day(time.time())
     (found,) = await store.statistics([today], "ngo-9")

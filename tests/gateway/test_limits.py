@@ -49,7 +49,7 @@ async def test_a_text_is_cut_before_it_is_stored(store: Store) -> None:
 async def test_a_full_backlog_refuses_new_messages_without_marking_them_seen(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store.INBOUND_BACKLOG", 2)
+    monkeypatch.setattr("bot.store.messages.INBOUND_BACKLOG", 2)
     for n in range(2):
         await store.accept(Inbound(channel="web", user="u" * 20, event_id=f"e{n}", text="hi"))
     late = Inbound(channel="web", user="u" * 20, event_id="late", text="hi")

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.rotate_keys import rotate
 from bot.store import (
     AUDIT,
     CONSOLE,
@@ -17,16 +18,17 @@ from bot.store import (
     SENDERS,
     Inbound,
     NotAllowed,
+    Outcome,
+    Received,
+    Reply,
     State,
     Store,
     Turn,
     conversation_key,
-    keys_of,
-    queue_score,
-    rotate,
-    transition,
     web_key,
 )
+from bot.store.keys import keys_of
+from bot.store.states import queue_score, transition
 from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY
 
 pytestmark = pytest.mark.asyncio
@@ -74,8 +76,12 @@ async def test_finishing_twice_changes_nothing_twice(store: Store) -> None:
     await store.accept(message("hi", "u1"))
     [(entry_id, fields)] = await received(store)
     replies = [{"text": "hello"}]
-    assert await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
-    assert not await store.finish_inbound(entry_id, fields, "hi", replies, None, "th")
+    assert await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("hi", replies, None, "th")
+    )
+    assert not await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("hi", replies, None, "th")
+    )
     assert await store.redis.xlen(OUTBOUND) == 1
     assert await store.redis.xlen(INBOUND) == 0, "a handled message leaves the stream"
     assert len(await store.transcript(fields["conv"])) == 2
@@ -94,7 +100,7 @@ async def test_a_later_message_waits_for_the_earlier_one(store: Store) -> None:
     conv = first["conv"]
     assert await store.wait_turn(conv, 2, "in_done", seconds=0.05) is Turn.LATER
     assert await store.wait_turn(conv, 1, "in_done") is Turn.GO
-    await store.finish_inbound(first_id, first, "m0", [], None, "")
+    await store.finish_inbound(Received.read(first_id, first), Outcome("m0", [], None, ""))
     assert await store.wait_turn(conv, 2, "in_done") is Turn.GO
     assert await store.wait_turn(conv, 1, "in_done") is Turn.DONE
 
@@ -106,7 +112,9 @@ async def test_a_handoff_queues_the_conversation_by_urgency(store: Store) -> Non
     entries = await received(store, 3)
     for (entry_id, fields), risk in zip(entries, risks, strict=True):
         handoff = {"reason": "screening", "risk": risk}
-        await store.finish_inbound(entry_id, fields, "help", [{"text": "ok"}], handoff, "th")
+        await store.finish_inbound(
+            Received.read(entry_id, fields), Outcome("help", [{"text": "ok"}], handoff, "th")
+        )
     queue = await store.redis.zrange(QUEUE, 0, -1)
     by_risk = {f["conv"]: risk for (_, f), risk in zip(entries, risks, strict=True)}
     assert [by_risk[c] for c in queue] == ["immediate", "high", "medium"]
@@ -124,7 +132,9 @@ async def handed_off(store: Store, risk: str = "high", user: str = "12345") -> s
         "country": "th",
         "answers": {"q2_free_to_leave": "no", "q3_documents_kept": "yes"},
     }
-    await store.finish_inbound(entry_id, fields, "help", [{"text": "ok"}], handoff, "km")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("help", [{"text": "ok"}], handoff, "km")
+    )
     return fields["conv"]
 
 
@@ -192,7 +202,8 @@ async def test_messages_while_waiting_reach_the_console(store: Store) -> None:
     await store.accept(message("are you there?", "e2"))
     [(entry_id, fields)] = await received(store)
     await store.finish_inbound(
-        entry_id, fields, "are you there?", [], None, "km", for_operator=True
+        Received.read(entry_id, fields),
+        Outcome("are you there?", [], None, "km", for_operator=True),
     )
     assert (await console_events(store))[-1] == {"kind": "message", "conv": conv}
     assert (await store.transcript(conv))[-1]["text"] == "are you there?"
@@ -215,12 +226,14 @@ async def test_web_replies_are_delivered_once_in_the_same_step(store: Store) -> 
     conv = await store.accept(inbound)
     assert conv is not None
     [(entry_id, fields)] = await received(store)
-    await store.finish_inbound(entry_id, fields, "hi", [{"text": "hello"}], None, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("hi", [{"text": "hello"}], None, "th")
+    )
     await store.redis.xgroup_create(OUTBOUND, SENDERS, id="0")
     found = await store.redis.xreadgroup(SENDERS, "test", {OUTBOUND: ">"})
     out_id, out = found[0][1][0]
-    assert await store.finish_outbound(out_id, out, web=True)
-    assert not await store.finish_outbound(out_id, out, web=True)
+    assert await store.finish_outbound(Reply.read(out_id, out), web=True)
+    assert not await store.finish_outbound(Reply.read(out_id, out), web=True)
     [(_, web)] = await store.redis.xrange(web_key(conv))
     assert store.sealer.open(web["replies"]) == [{"text": "hello"}]
     assert await store.redis.hget(conversation_key(conv), "out_done") == "1"
@@ -252,8 +265,12 @@ async def test_forget_leaves_nothing_of_the_conversation_but_an_audit_line(store
     conv = fields["conv"]
     await store.redis.set(f"rasa:tracker:{conv}", "{}")
     await store.redis.set(f"rasa:replies:{conv}", "[]")
-    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
-    await store.finish_inbound(other_id, other, "y", [{"text": "ok"}], None, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("x", [{"text": "ok"}], {"risk": "high"}, "th")
+    )
+    await store.finish_inbound(
+        Received.read(other_id, other), Outcome("y", [{"text": "ok"}], None, "th")
+    )
     await store.change(conv, "claim", "anna")
     await store.add_note(conv, "anna", "called back")
     await store.audit("anna", "viewed", conv)
@@ -286,7 +303,9 @@ async def work_of_forgetting(store: Store, user: str, others: int) -> dict[str, 
     await store.accept(message("นายจ้างยึดพาสปอร์ต", f"{user}-1", user=user))
     [(entry_id, fields)] = await received(store)
     conv = fields["conv"]
-    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("x", [{"text": "ok"}], {"risk": "high"}, "th")
+    )
     await store.add_note(conv, "anna", "called back")
     await store.audit("anna", "viewed", conv)
     for n in range(others):
@@ -308,7 +327,9 @@ async def test_forget_does_the_same_work_however_much_else_is_stored(store: Stor
 async def test_an_operator_may_take_a_conversation_from_the_recent_ones(store: Store) -> None:
     await store.accept(message("hello", "e1"))
     [(entry_id, fields)] = await received(store)
-    await store.finish_inbound(entry_id, fields, "hello", [{"text": "hi"}], None, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("hello", [{"text": "hi"}], None, "th")
+    )
     conv = fields["conv"]
     assert [c for c, _ in await store.recent()] == [conv]
     assert await store.change(conv, "claim", "anna") is State.OPERATOR
@@ -323,7 +344,9 @@ async def test_rotating_the_key_keeps_old_data_readable_and_rewrites_it(store: S
     await store.accept(message("นายจ้างยึดพาสปอร์ต", "u1"))
     [(entry_id, fields)] = await received(store)
     conv = fields["conv"]
-    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("x", [{"text": "ok"}], {"risk": "high"}, "th")
+    )
     await store.add_note(conv, "anna", "called back")
     await store.redis.set(f"rasa:tracker:{conv}", store.sealer.seal({"events": ["hi"]}))
     new_key = Fernet.generate_key()
@@ -358,13 +381,15 @@ async def test_every_trace_of_a_conversation_expires_after_its_retention_time(
     )
     [(entry_id, fields)] = await received(short)
     conv = fields["conv"]
-    await short.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], {"risk": "high"}, "th")
+    await short.finish_inbound(
+        Received.read(entry_id, fields), Outcome("x", [{"text": "ok"}], {"risk": "high"}, "th")
+    )
     await short.change(conv, "claim", "anna")
     await short.add_note(conv, "anna", "called back")
     await short.remember_messages(conv, ["6"])
     await short.redis.xgroup_create(OUTBOUND, SENDERS, id="0", mkstream=True)
     [(out_id, out)] = (await short.redis.xreadgroup(SENDERS, "t", {OUTBOUND: ">"}))[0][1]
-    await short.finish_outbound(out_id, out, web=False)
+    await short.finish_outbound(Reply.read(out_id, out), web=False)
     assert sum(conv in text or conv in key for key, text in (await everything(short)).items()) >= 8
     assert await short.sweep() == 0, "nothing has expired yet"
 
@@ -485,7 +510,9 @@ async def test_the_audit_log_is_read_a_page_at_a_time_for_everyone_or_one_conver
 async def test_an_erasure_cut_short_by_a_crash_is_done_by_the_sweep(store: Store) -> None:
     await store.accept(message("/forget", "u1", user="crashed"))
     [(entry_id, fields)] = await received(store)
-    await store.finish_inbound(entry_id, fields, "/forget", [{"text": "gone"}], None, "th", True)
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("/forget", [{"text": "gone"}], None, "th", True)
+    )
     conv = fields["conv"]
     assert await store.forgetting(conv)
     # The worker died here, before Store.forget.
@@ -503,7 +530,9 @@ async def test_an_operator_who_takes_a_conversation_while_the_assistant_answers_
     # Rasa is still answering when an operator takes the conversation from the recent ones.
     await store.change(conv, "claim", "anna")
     handoff = {"risk": "high", "reason": "asked"}
-    await store.finish_inbound(entry_id, fields, "x", [{"text": "ok"}], handoff, "th")
+    await store.finish_inbound(
+        Received.read(entry_id, fields), Outcome("x", [{"text": "ok"}], handoff, "th")
+    )
     found = await store.conversation(conv)
     assert found["state"] == "operator" and found["operator"] == "anna", "not un-assigned"
     assert await store.redis.zscore(QUEUE, conv) is None, "not queued behind her back"
