@@ -108,7 +108,7 @@ async def measure(port: int, days: int, per_day: int, runs: int) -> None:
 
     app = FastAPI()
     app.state.store = store
-    console.install(app, store)
+    console.install(app)
     account = await accounts.create(
         redis, "bench", "bench password of the reports", Role.SUPERVISOR
     )

@@ -51,6 +51,12 @@ class ConsoleFeed:
         finally:
             self._open.discard(woken)
 
+    async def newest(self) -> str:
+        """The console stream's newest id, read before a page's data, so that the page's live
+        updates start from there and miss nothing that happened while it loaded."""
+        found = await self.redis.xrevrange(CONSOLE, count=1)
+        return str(found[0][0]) if found else "0-0"
+
     def _wake(self) -> None:
         for woken in self._open:
             woken.set()

@@ -16,12 +16,7 @@ def main() -> None:
     settings = start_process("web")
     app = create_app(settings)
     translator = Translator(settings.translate_url, settings.translate_api_key)
-    console.install(
-        app,
-        app.state.store,
-        secure_cookies=settings.public_url.startswith("https:"),
-        translator=translator if settings.translate_url else None,
-    )
+    console.install(app, translator if settings.translate_url else None)
     base = f"http://{settings.host}:{settings.port}"
     print(f"== Web chat: {base}/   Operator console: {base}{pages.PREFIX}", flush=True)  # noqa: T201
     serve(app, settings)

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 
-from bot.store import AUDIT, CONSOLE, QUEUE, Store, conversation_key
+from bot.store import AUDIT, CONSOLE, QUEUE, conversation_key
 from handoff import console
-from handoff.console import AUDIT_PAGE
-from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY, Stack
+from handoff.routes.audit import AUDIT_PAGE
+from tests.gateway.conftest import Stack
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.servers
@@ -84,9 +83,8 @@ def waiting_conv(stack: Stack) -> Iterator[str]:
 def every_route() -> list[tuple[str, str]]:
     """(method, path) of every console route, read from the console's routers, so a new route is
     walked too. Path parameters get a well-formed value."""
-    store = Store(aioredis.Redis(), ID_SECRET, MESSAGE_KEY, 60)
     found = []
-    for router in console.routers(store, False):
+    for router in console.routers():
         for route in router.routes:
             path = str(getattr(route, "path", "")).replace("{conv}", "te-" + "0" * 40)
             for method in sorted(getattr(route, "methods", None) or []):

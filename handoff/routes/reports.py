@@ -14,12 +14,16 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from bot import counts, ngos
-from handoff.pages import PREFIX, Supervisor, render, store_of
+from bot.store import Store
+from handoff.deps import StoreDep, Supervisor
+from handoff.pages import PREFIX, render
 from handoff.views import Texts
 
 DEFAULT_DAYS = 28
 LONGEST_DAYS = 366
 CSV_TABLES = ("daily", *counts.DIMENSIONS)
+
+router = APIRouter(prefix=f"{PREFIX}/reports", include_in_schema=False)
 
 
 @dataclass(frozen=True)
@@ -71,64 +75,63 @@ def label(t: Texts, dim: str, value: str, names: dict[str, str]) -> str:
     return f"{names[value]} ({value})" if value in names else value
 
 
-def routes() -> APIRouter:
-    """The reports' routes."""
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+async def days(store: Store, report: Asked) -> list[counts.Day]:
+    """The counts of every day of the report's period, for everyone or its NGO."""
+    period = counts.period(report.first, report.last)
+    return await store.statistics(period, report.referral)
 
-    async def days(request: Request, report: Asked) -> list[counts.Day]:
-        period = counts.period(report.first, report.last)
-        return await store_of(request).statistics(period, report.referral)
 
-    @router.get("/reports")
-    async def report_page(request: Request, session: Supervisor, report: Report) -> HTMLResponse:
-        """Counts for a period, for everyone or one NGO: by day, and by each dimension."""
-        found = await days(request, report)
-        registry = await ngos.everyone(store_of(request).redis)
-        names = {ngo.code: ngo.name for ngo in registry}
-        t = Texts(session.account.language)
-        daily = counts.daily(found)
-        tables = {dim: counts.breakdown(found, dim) for dim in counts.DIMENSIONS}
-        charts = {"daily": _chart(daily, [row[0][5:] for row in daily.rows])}
-        for dim, table in tables.items():
-            labels = [label(t, dim, value, names) for value, _ in table.rows]
-            charts[dim] = _chart(table, labels)
-        context = {
-            "session": session,
-            "report": report,
-            "registry": registry,
-            "daily": daily,
-            "tables": tables,
-            "charts": charts,
-            "names": names,
-            "label": lambda dim, value: label(t, dim, value, names),
-            "query": _query(report),
-        }
-        return render(request, "reports.html", context, 400 if report.error else 200)
+@router.get("")
+async def report_page(
+    request: Request, store: StoreDep, session: Supervisor, report: Report
+) -> HTMLResponse:
+    """Counts for a period, for everyone or one NGO: by day, and by each dimension."""
+    found = await days(store, report)
+    registry = await ngos.everyone(store.redis)
+    names = {ngo.code: ngo.name for ngo in registry}
+    t = Texts(session.account.language)
+    daily = counts.daily(found)
+    tables = {dim: counts.breakdown(found, dim) for dim in counts.DIMENSIONS}
+    charts = {"daily": _chart(daily, [row[0][5:] for row in daily.rows])}
+    for dim, table in tables.items():
+        labels = [label(t, dim, value, names) for value, _ in table.rows]
+        charts[dim] = _chart(table, labels)
+    context = {
+        "session": session,
+        "report": report,
+        "registry": registry,
+        "daily": daily,
+        "tables": tables,
+        "charts": charts,
+        "names": names,
+        "label": lambda dim, value: label(t, dim, value, names),
+        "query": _query(report),
+    }
+    return render(request, "reports.html", context, 400 if report.error else 200)
 
-    @router.get("/reports/{table}.csv")
-    async def report_csv(
-        request: Request,
-        session: Supervisor,
-        report: Report,
-        table: Annotated[str, PathParam(pattern=f"^({'|'.join(CSV_TABLES)})$")],
-    ) -> Response:
-        """One table of the report as CSV (hidden counts as "<5")."""
-        found = await days(request, report)
-        if table == "daily":
-            rows = counts.csv_rows(counts.daily(found), "day")
-        else:
-            rows = counts.csv_rows(counts.breakdown(found, table), table)
-        out = io.StringIO()
-        csv.writer(out).writerows(rows)
-        who = report.referral or "everyone"
-        name = f"hotline-{table}-{who}-{report.first}-{report.last}.csv"
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
 
-    return router
+@router.get("/{table}.csv")
+async def report_csv(
+    store: StoreDep,
+    session: Supervisor,
+    report: Report,
+    table: Annotated[str, PathParam(pattern=f"^({'|'.join(CSV_TABLES)})$")],
+) -> Response:
+    """One table of the report as CSV (hidden counts as "<5")."""
+    found = await days(store, report)
+    if table == "daily":
+        rows = counts.csv_rows(counts.daily(found), "day")
+    else:
+        rows = counts.csv_rows(counts.breakdown(found, table), table)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    who = report.referral or "everyone"
+    name = f"hotline-{table}-{who}-{report.first}-{report.last}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""One conversation in the console: its page (summary, answers, transcript, notes), the parts of
+it that change, and what an operator does with it: claim, reply, translate a reply first, note,
+transfer, close, set the risk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.store import NotAllowed, Store
+from handoff import accounts
+from handoff.console_feed import ConsoleFeed
+from handoff.deps import Checked, FeedDep, SignedIn, StoreDep, TranslatorDep
+from handoff.pages import PREFIX, render
+from handoff.sessions import Session
+from handoff.translation import Translator
+from handoff.views import Preview, conversation_view, reply_text
+
+CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
+
+router = APIRouter(prefix=f"{PREFIX}/c", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A conversation's page as a signed-in user opened it: what it is made from, and the changes
+    made from it."""
+
+    request: Request
+    store: Store
+    feed: ConsoleFeed
+    translator: Translator | None
+    session: Session
+    conv: str
+
+    async def show(
+        self, name: str = "conversation.html", error: str = "", preview: Preview | None = None
+    ) -> HTMLResponse:
+        """The page (`name`: whole, or its live part); 409 with `error`, 404 when it is gone."""
+        since = await self.feed.newest()
+        view = await conversation_view(self.store, self.conv, self.session.account, self.translator)
+        if view is None:
+            context = {"session": self.session, "key": "gone"}
+            return render(self.request, "error.html", context, 404)
+        me = self.session.account.name
+        others = [a for a in await accounts.everyone(self.store.redis) if a.name != me]
+        context = {
+            "session": self.session,
+            "view": view,
+            "others": others,
+            "error": error,
+            "since": since,
+            "preview": preview,
+            "translating": self.translator is not None,
+        }
+        return render(self.request, name, context, 409 if error else 200)
+
+    async def act(self, event: str, **change: Any) -> Response:
+        """Makes a hand-off change and audits it, then back to the page; the page with why,
+        when the store does not allow it."""
+        account = self.session.account
+        try:
+            await self.store.change(
+                self.conv, event, account.name, supervisor=account.supervisor, **change
+            )
+        except NotAllowed as error:
+            return await self.show(error=str(error))
+        detail = change.get("to") or change.get("risk") or ""
+        await self.store.audit(account.name, event, self.conv, detail)
+        return self.back()
+
+    def back(self) -> RedirectResponse:
+        """Back to the conversation's page."""
+        return RedirectResponse(f"{PREFIX}/c/{self.conv}", status_code=303)
+
+    async def language(self) -> str:
+        """The language of the conversation's person ('' when unknown)."""
+        return (await self.store.conversation(self.conv)).get("language", "")
+
+
+async def conversation_page(
+    request: Request,
+    store: StoreDep,
+    feed: FeedDep,
+    translator: TranslatorDep,
+    session: SignedIn,
+    conv: Annotated[str, PathParam(pattern=CONV_PATTERN)],
+) -> ConversationPage:
+    """The conversation of the route's path, opened by the signed-in user."""
+    return ConversationPage(request, store, feed, translator, session, conv)
+
+
+Page = Annotated[ConversationPage, Depends(conversation_page)]
+
+
+@router.get("/{conv}")
+async def conversation(page: Page) -> HTMLResponse:
+    """One conversation: summary, answers, transcript, notes and what the operator can do."""
+    response = await page.show()
+    if response.status_code == 200:
+        await page.store.audit(page.session.account.name, "viewed", page.conv)
+    return response
+
+
+@router.get("/{conv}/live")
+async def conversation_part(page: Page) -> HTMLResponse:
+    """The parts of a conversation page that change, for live updates."""
+    return await page.show("_live.html")
+
+
+@router.post("/{conv}/claim")
+async def claim(page: Page, form: Checked) -> Response:
+    """Takes the conversation; only one operator can hold it."""
+    return await page.act("claim")
+
+
+@router.post("/{conv}/reply")
+async def reply(page: Page, form: Checked) -> Response:
+    """Sends the typed text, or the chosen ready-made reply in the person's language."""
+    typed, canned = str(form.get("text") or ""), str(form.get("canned") or "")
+    text = reply_text(typed, canned, await page.language())
+    if not text:
+        return page.back()
+    return await page.act("reply", say=text)
+
+
+@router.post("/{conv}/translate")
+async def translate(page: Page, form: Checked) -> HTMLResponse:
+    """A typed reply machine-translated into the person's language, shown for the operator to
+    check (and translated back) before it is sent; nothing is sent here."""
+    typed = str(form.get("text") or "").strip()[:4000]
+    language = await page.language()
+    if page.translator is None or not typed or not language:
+        return await page.show()
+    mine = page.session.account.language
+    there = await page.translator.translate(typed, mine, language)
+    back = await page.translator.translate(there, language, mine) if there else None
+    return await page.show(preview=Preview(typed=typed, translated=there, back=back))
+
+
+@router.post("/{conv}/note")
+async def note(page: Page, form: Checked) -> Response:
+    """Adds a private note."""
+    text = str(form.get("text") or "").strip()[:4000]
+    if text:
+        await page.store.add_note(page.conv, page.session.account.name, text)
+        await page.store.audit(page.session.account.name, "note", page.conv)
+    return page.back()
+
+
+@router.post("/{conv}/transfer")
+async def transfer(page: Page, form: Checked) -> Response:
+    """Hands the conversation to another operator."""
+    to = str(form.get("to") or "")
+    if await accounts.find(page.store.redis, to) is None:
+        return page.back()
+    return await page.act("transfer", to=to)
+
+
+@router.post("/{conv}/close")
+async def close(page: Page, form: Checked) -> Response:
+    """Ends the hand-off: the person is told how to come back, the assistant answers again."""
+    text = reply_text("", "", await page.language(), closing=True)
+    return await page.act("close", say=text)
+
+
+@router.post("/{conv}/risk")
+async def risk(page: Page, form: Checked) -> Response:
+    """Sets the risk: the only way a danger said while handed off is lowered."""
+    return await page.act("risk", risk=str(form.get("risk") or ""))
