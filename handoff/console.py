@@ -14,7 +14,17 @@ from handoff.alerts import Alerts
 from handoff.console_feed import ConsoleFeed
 from handoff.deps import FormExpired, LoginRequired, SupervisorsOnly
 from handoff.pages import HERE, PREFIX, render
-from handoff.routes import accounts, audit, auth, conversations, events, ngos, queue, reports
+from handoff.routes import (
+    accounts,
+    audit,
+    auth,
+    conversations,
+    dead_letters,
+    events,
+    ngos,
+    queue,
+    reports,
+)
 from handoff.translation import Translator
 
 SECURITY_HEADERS = {
@@ -71,6 +81,7 @@ def routers() -> list[APIRouter]:
         queue.router,
         conversations.router,
         audit.router,
+        dead_letters.router,
         events.router,
         ngos.router,
         reports.router,

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
-from bot.store import AUDIT, CONSOLE, QUEUE, conversation_key
+from bot.store import AUDIT, CONSOLE, OUTBOUND, QUEUE, SENDERS, Store, conversation_key, web_key
 from handoff import console
 from handoff.routes.audit import AUDIT_PAGE
+from hotline.sealer import Sealer
 from tests.gateway.conftest import Stack
 from tests.servers import ROOT
 
@@ -87,6 +89,7 @@ def every_route() -> list[tuple[str, str]]:
     for router in console.routers():
         for route in router.routes:
             path = str(getattr(route, "path", "")).replace("{conv}", "te-" + "0" * 40)
+            path = path.replace("{letter}", "1-0")
             for method in sorted(getattr(route, "methods", None) or []):
                 found.append((method, path))
     return found
@@ -192,6 +195,46 @@ def test_operators_cannot_read_the_audit_log(stack: Stack) -> None:
     page = supervisor.get("/console/audit")
     assert page.status_code == 200 and "signed in" in page.text
     assert supervisor.get("/console/audit?conv=../x").status_code == 422
+
+
+def test_supervisors_see_dead_letters_and_send_them_again(stack: Stack, waiting_conv: str) -> None:
+    async def bury() -> None:
+        # A reply that failed as often as a worker tries, set aside by the store as a worker would.
+        client = aioredis.Redis(port=stack.server.port, decode_responses=True)
+        store = Store(
+            client, stack.env["ID_SECRET"].encode(), stack.env["MESSAGE_KEY"].encode(), 3600
+        )
+        fields = {
+            "conv": waiting_conv,
+            "seq": "9999",
+            "channel": "web",
+            "reply_to": "",
+            "replies": store.sealer.seal([{"text": "sent again"}]),
+        }
+        assert await store.failed(OUTBOUND, SENDERS, "1-1", fields, RuntimeError("web down"), 1)
+        await client.aclose()
+
+    asyncio.run(bury())
+    operator = login(stack, make_user(stack))
+    assert operator.get("/console/dead-letters").status_code == 403
+    supervisor = login(stack, make_user(stack, role="supervisor"))
+    page = supervisor.get("/console/dead-letters").text
+    assert "RuntimeError: web down" in page and waiting_conv[:12] in page
+    [letter] = re.findall(r"/console/dead-letters/(\d+-\d+)/retry", page)
+    refused = operator.post(f"/console/dead-letters/{letter}/retry", data={"csrf": "x"})
+    assert refused.status_code == 403
+    done = supervisor.post(f"/console/dead-letters/{letter}/retry", data={"csrf": _csrf(page)})
+    assert done.status_code == 303 and done.headers["location"].endswith("done=retried")
+    assert "web down" not in supervisor.get("/console/dead-letters").text
+    sealer = Sealer(stack.env["MESSAGE_KEY"].encode())
+    for _ in range(200):
+        shown = [sealer.open(f["replies"]) for _, f in stack.redis.xrange(web_key(waiting_conv))]
+        if [{"text": "sent again"}] in shown:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the reply sent again never reached the web chat")
+    assert "sent a dead letter again" in supervisor.get("/console/audit").text
 
 
 def test_the_audit_log_is_paged(stack: Stack) -> None:
