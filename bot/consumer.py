@@ -24,6 +24,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.backoff import REDIS, Backoff
+
 log = logging.getLogger(__name__)
 # A consumer that has read nothing for this long and holds no entry is removed from the group.
 GONE_MS = 24 * 3600 * 1000
@@ -67,7 +69,7 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reads and dispatches until `stop` is set; survives Redis going away and coming back."""
-        pause = 0.2
+        backoff = Backoff(*REDIS)
         first = True
         last_reclaim = 0.0
         while not stop.is_set():
@@ -81,13 +83,10 @@ class Consumer:
                     self._dispatch(await self._reclaim())
                     last_reclaim = time.monotonic()
                 self._dispatch(await self._read(">", block_ms=500))
-                pause = 0.2
+                backoff.reset()
             except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-                log.warning(
-                    "%s: Redis unavailable (%s); retrying in %.1f s", self.name, error, pause
-                )
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 5.0)
+                log.warning("%s: Redis unavailable (%s); retrying", self.name, error)
+                await backoff.wait()
                 first = True
             except ResponseError as error:
                 if "NOGROUP" not in str(error):

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.backoff import REDIS, Backoff
 from bot.store import WEB_REPLIED
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,13 @@ class PageStreams:
 
     async def _listen(self) -> None:
         """The one subscriber; reconnects after a Redis outage and then wakes every page."""
-        pause = 0.2
+        backoff = Backoff(*REDIS)
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(WEB_REPLIED)
                 self._wake()  # what came while it was away
-                pause = 0.2
+                backoff.reset()
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         self._wake(str(message["data"]))
@@ -123,5 +124,4 @@ class PageStreams:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 5.0)
+            await backoff.wait()

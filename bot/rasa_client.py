@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.backoff import RASA, Backoff
+
 log = logging.getLogger(__name__)
 
 WEBHOOK = "/webhooks/router/webhook"
@@ -75,7 +77,7 @@ class RasaClient:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         first = zlib.crc32(conv.encode())
-        pause = 0.2
+        backoff = Backoff(*RASA)
         for attempt in range(1, attempts + 1):
             url = self.bases[(first + attempt - 1) % len(self.bases)] + path
             try:
@@ -89,8 +91,7 @@ class RasaClient:
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
                 log.warning("%s unreachable: %s (attempt %d)", url, type(error).__name__, attempt)
             if attempt < attempts:
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 5.0)
+                await backoff.wait()
         raise RasaUnavailable(f"no answer from Rasa after {attempts} attempts")
 
     async def close(self) -> None:

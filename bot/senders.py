@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from bot.backoff import CHANNEL, Backoff
 from bot.channel_names import WEB
 from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
 
@@ -104,7 +105,7 @@ class Senders:
     ) -> list[str]:
         """Sends with retries; the ids of the sent messages that may be deleted later."""
         sender = self._sender(channel)
-        pause = 0.5
+        backoff = Backoff(*CHANNEL)
         for attempt in range(1, self.attempts + 1):
             try:
                 return await sender.deliver(address, replies, key)
@@ -119,6 +120,5 @@ class Senders:
                 log.warning(
                     "%s send failed: %s (attempt %d)", channel, type(error).__name__, attempt
                 )
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 30.0)
+                await backoff.wait()
         raise RuntimeError(f"{channel}: still asked to wait after {self.attempts} attempts")

@@ -34,6 +34,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
+from bot.backoff import TELEGRAM_POLLING, Backoff
 from bot.channel_names import TELEGRAM
 from bot.chat_limits import ChatLimiter
 from bot.senders import RetryLater, Undeliverable
@@ -69,8 +70,6 @@ MESSAGE_LIMIT = 4096
 # Messages deleted per deleteMessages request (Bot API limit).
 DELETE_LIMIT = 100
 POLL_SECONDS = 20
-# The longest wait between two tries of polling after failures.
-MAX_PAUSE = 15.0
 # How long polling waits while the inbound backlog is full.
 BUSY = 10
 
@@ -239,7 +238,7 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str, polling: Polling) -> N
     is waited out. Runs until cancelled."""
     store = chats.store
     await bot.delete_webhook()
-    pause = 1.0
+    backoff = Backoff(*TELEGRAM_POLLING)
     try:
         while True:
             try:
@@ -262,7 +261,7 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str, polling: Polling) -> N
                             await _answer_query(bot, query_id)
                     await store.redis.set(TELEGRAM_OFFSET, update.update_id + 1)
                 polling.worked()
-                pause = 1.0
+                backoff.reset()
             except RetryAfter as wait:
                 await asyncio.sleep(_seconds(wait.retry_after))
             except Backlogged:
@@ -271,9 +270,8 @@ async def poll(chats: ChatLimiter, bot: Bot, holder: str, polling: Polling) -> N
                 await asyncio.sleep(BUSY)
             except (TelegramError, OSError, RedisError) as error:
                 polling.failed()
-                log.warning("Telegram polling: %s; again in %.0f s", type(error).__name__, pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, MAX_PAUSE)
+                log.warning("Telegram polling: %s; trying again", type(error).__name__)
+                await backoff.wait()
     finally:
         with contextlib.suppress(RedisError, OSError):
             if await store.redis.get(TELEGRAM_POLLER) == holder:
