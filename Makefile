@@ -11,6 +11,10 @@ SHELL := /bin/bash
 -include var/secrets.env
 export ID_SECRET MESSAGE_KEY REDIS_PASSWORD_WEB REDIS_PASSWORD_WORKER REDIS_PASSWORD_RASA
 export REDIS_MAXMEMORY
+# Where this runs: `local` lets the processes start with the throw-away secrets of var/secrets.env;
+# set DEPLOYMENT=production in .env on a server, and a weak secret is refused (bot/settings.py).
+DEPLOYMENT ?= local
+export DEPLOYMENT
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6380
 RASA_PORT ?= 5005

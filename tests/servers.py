@@ -110,6 +110,8 @@ def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dic
     """The settings `make run` passes, pointed at these servers."""
     return {
         **os.environ,
+        # Throw-away secrets: fine for a test machine only.
+        "DEPLOYMENT": "local",
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": str(redis_port),
         "ACTIONS_PORT": str(actions_port),

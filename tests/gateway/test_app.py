@@ -12,7 +12,7 @@ from tests.servers import MESSAGE_KEY
 
 @pytest.mark.asyncio
 async def test_behind_https_the_browser_is_told_to_stay_on_https() -> None:
-    env = {"ID_SECRET": "x" * 32, "MESSAGE_KEY": MESSAGE_KEY}
+    env = {"DEPLOYMENT": "local", "ID_SECRET": "x" * 32, "MESSAGE_KEY": MESSAGE_KEY}
     for public_url, expected in (("https://hotline.example.org", True), ("", False)):
         app = create_app(Settings.from_env({**env, "PUBLIC_URL": public_url}))
         transport = httpx.ASGITransport(app=app)

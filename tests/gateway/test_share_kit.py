@@ -22,7 +22,7 @@ from hotline.content import gateway_texts, hotlines
 from hotline.hotlines import select
 from hotline.language import LANGUAGES, detect
 
-SECRETS = {"ID_SECRET": "a" * 64, "MESSAGE_KEY": "k" * 43 + "="}
+SECRETS = {"DEPLOYMENT": "local", "ID_SECRET": "a" * 64, "MESSAGE_KEY": "k" * 43 + "="}
 ACCOUNTS = {"TELEGRAM_BOT_USERNAME": "@hotline_help_bot", "LINE_ACCOUNT_ID": "@hotline"}
 CODES = ["mekong-aid", "NGO_7", "x", "a" * 64]
 

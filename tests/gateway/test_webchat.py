@@ -43,6 +43,7 @@ class Edge(NamedTuple):
 async def edge(redis_port: int) -> AsyncIterator[Edge]:
     """The gateway's app on a flushed Redis, with two NGOs and their sites registered."""
     env = {
+        "DEPLOYMENT": "local",
         "ID_SECRET": ID_SECRET,
         "MESSAGE_KEY": MESSAGE_KEY,
         "REDIS_PORT": str(redis_port),
