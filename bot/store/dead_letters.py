@@ -72,7 +72,9 @@ class DeadLetters(Conversations):
         }
         found = await self.scripts.run("failed", keys, args)
         if found == 1:
-            log.error("%s %s failed %d times: now a dead letter", stream, entry_id, attempts)
+            log.error(
+                "%s %s failed %s times: now a dead letter", stream, entry_id, args["attempts"]
+            )
         elif found == -1:
             log.warning("%s %s failed and its conversation is gone: dropped", stream, entry_id)
         return bool(found)
