@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from playwright.sync_api import Browser, sync_playwright
 
 from bot.privacy import conversation_id
-from bot.store import INBOUND, NGOS, Store
+from bot.store import INBOUND, NGOS, Store, conversation_key
 from tests.servers import (
     ROOT,
     RedisProcess,
@@ -34,6 +34,7 @@ from tests.standins import line_api
 from tests.standins.line_api import LineStandIn
 from tests.standins.telegram_api import TOKEN, TelegramStandIn
 from tests.standins.translate_api import API_KEY, TranslateStandIn
+from tests.waiting import until
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # What this machine's Chromium needs headless, as root and without a network (see the README).
@@ -90,6 +91,37 @@ class Stack:
         process = start_worker(self.env, self.logs, name)
         self.workers.append(process)
         return process
+
+    def handled(self, conv: str, seconds: float = 60) -> dict[str, str]:
+        """Waits until everything the conversation sent so far is handled and every reply to it
+        delivered (its counters: in_done = in_seq, out_done = out_seq; the senders count a reply
+        only once the channel took it); returns the conversation's hash. Call it once the message
+        is stored (the web chat or a webhook answered, or a reply came): before, there is nothing
+        to wait for. An erased conversation has nothing left but the confirmation, which is not
+        counted."""
+
+        def counters() -> dict[str, str]:
+            found = self.redis.hgetall(conversation_key(conv))
+            return {
+                k: v for k, v in found.items() if k in ("in_seq", "in_done", "out_seq", "out_done")
+            }
+
+        def settled() -> bool:
+            found = counters()
+            return not found or (
+                found.get("in_done") == found.get("in_seq")
+                and found.get("out_done") == found.get("out_seq")
+            )
+
+        until(settled, seconds, lambda: f"{conv} to be handled; its counters: {counters()}")
+        return dict(self.redis.hgetall(conversation_key(conv)))
+
+    def well(self) -> bool:
+        """Whether the web process says it is well (/health: 503 while Telegram polling fails)."""
+        try:
+            return httpx.get(f"{self.url}/health", timeout=20).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def conv(self, user: str, channel: str = "web") -> str:
         """The conversation id the gateway gives a channel's user."""
