@@ -179,8 +179,8 @@ def test_a_killed_worker_loses_nothing_and_repeats_nothing(stack: Stack) -> None
     """500 messages from 50 conversations; kill -9 the worker in the middle, start another."""
     clients = [client_id() for _ in range(50)]
     asyncio.run(_send_all(stack, clients, 10))
+    (victim,) = stack.running_workers()
     until(lambda: _answered(stack, clients) > 0, what="the worker to be at work")
-    victim = stack.workers[0]
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
     assert _answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
