@@ -108,11 +108,13 @@ class Stack:
         self.translate = translate
         self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.worker_names: dict[int, str] = {}
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         """Starts a worker under a consumer name."""
         process = start_worker(self.env, self.logs, name)
         self.workers.append(process)
+        self.worker_names[process.pid] = name
         return process
 
     def running_workers(self) -> list[subprocess.Popen[bytes]]:

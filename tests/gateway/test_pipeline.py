@@ -178,25 +178,25 @@ def test_hostile_input_is_refused_and_nothing_is_stored(
 def test_a_killed_worker_loses_nothing_and_repeats_nothing(stack: Stack) -> None:
     """500 messages from 50 conversations; kill -9 the worker in the middle, start another."""
     clients = [client_id() for _ in range(50)]
-    asyncio.run(_send_all(stack, clients, 10))
+    asyncio.run(send_all(stack, clients, 10))
     (victim,) = stack.running_workers()
-    until(lambda: _answered(stack, clients) > 0, what="the worker to be at work")
+    until(lambda: answered(stack, clients) > 0, what="the worker to be at work")
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
-    assert _answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
+    assert answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
     stack.worker("w1")  # the same name: it takes up what the killed one had read
-    _expect_every_reply(stack, clients, 10, seconds=240)
+    expect_every_reply(stack, clients, 10, seconds=240)
 
 
 def test_a_restarted_redis_loses_nothing(stack: Stack) -> None:
     clients = [client_id() for _ in range(20)]
-    asyncio.run(_send_all(stack, clients, 5))
+    asyncio.run(send_all(stack, clients, 5))
     stack.server.restart()  # while the worker is answering them
-    assert _answered(stack, clients) < 100, "the restart came after the work: it proves nothing"
-    _expect_every_reply(stack, clients, 5, seconds=240)
+    assert answered(stack, clients) < 100, "the restart came after the work: it proves nothing"
+    expect_every_reply(stack, clients, 5, seconds=240)
 
 
-async def _send_all(stack: Stack, clients: list[str], count: int) -> None:
+async def send_all(stack: Stack, clients: list[str], count: int) -> None:
     """Every client sends `count` numbered messages, in order, all clients at once."""
 
     async def one(client: str, http: httpx.AsyncClient) -> None:
@@ -209,11 +209,12 @@ async def _send_all(stack: Stack, clients: list[str], count: int) -> None:
         await asyncio.gather(*(one(client, http) for client in clients))
 
 
-def _answered(stack: Stack, clients: list[str]) -> int:
+def answered(stack: Stack, clients: list[str]) -> int:
+    """How many replies the clients' pages have had so far."""
     return sum(int(stack.redis.xlen(web_key(stack.conv(c)))) for c in clients)
 
 
-def _expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: float) -> None:
+def expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: float) -> None:
     """Each message answered exactly once, in the order it was sent."""
     convs = [stack.conv(c) for c in clients]
 
