@@ -34,7 +34,7 @@ def wait_http(url: str, seconds: float) -> bool:
             with urllib.request.urlopen(url, timeout=2):
                 return True
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.1)  # asking costs nothing; every server start waits for this
     return False
 
 

@@ -1,5 +1,10 @@
 """Fixtures of the gateway tests (services' environment): a store on a real Redis, and the whole
-stack of real processes (Redis, actions, Rasa, the gateway, a worker, a stand-in Telegram API)."""
+stack of real processes (Redis, actions, Rasa, the gateway, a worker, a stand-in Telegram API).
+
+The stack is started once per session (Rasa alone takes most of a minute) and handed to each test
+module with a clean slate: the module's work must be done when it ends, and the next one starts
+with the stack's Redis emptied of everything but what keeps the processes running, one worker, and
+stand-ins that refuse nothing. No module sees another's conversations, accounts or NGOs."""
 
 from __future__ import annotations
 
@@ -17,7 +22,18 @@ import redis.asyncio as aioredis
 from playwright.sync_api import Browser, sync_playwright
 
 from bot.privacy import conversation_id
-from bot.store import INBOUND, NGOS, Store
+from bot.store import (
+    CONSOLE,
+    INBOUND,
+    NGOS,
+    OUTBOUND,
+    ROUTERS,
+    SENDERS,
+    TELEGRAM_OFFSET,
+    TELEGRAM_POLLER,
+    Store,
+    conversation_key,
+)
 from tests.servers import (
     ROOT,
     RedisProcess,
@@ -34,6 +50,7 @@ from tests.standins import line_api
 from tests.standins.line_api import LineStandIn
 from tests.standins.telegram_api import TOKEN, TelegramStandIn
 from tests.standins.translate_api import API_KEY, TranslateStandIn
+from tests.waiting import until
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # What this machine's Chromium needs headless, as root and without a network (see the README).
@@ -51,6 +68,13 @@ ID_SECRET = b"test-id-secret"
 MESSAGE_KEY = base64.urlsafe_b64encode(b"k" * 32)
 MODEL = ROOT / "models" / "assistant.tar.gz"
 REFERRALS = ("ngo-1", "ngo-7", "ngo-9")
+# What a module's clean slate keeps: the streams the processes read in consumer groups or follow
+# (emptied and their groups' entries acknowledged, never deleted: a worker's group goes with its
+# stream), and Telegram polling's lease and position (the stand-in has already dropped the updates
+# before that position).
+RUNNING = (INBOUND, OUTBOUND, CONSOLE)
+GROUPS = ((INBOUND, ROUTERS), (OUTBOUND, SENDERS))
+KEPT = {*RUNNING, TELEGRAM_OFFSET, TELEGRAM_POLLER}
 
 
 @pytest_asyncio.fixture
@@ -84,12 +108,87 @@ class Stack:
         self.translate = translate
         self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.worker_names: dict[int, str] = {}
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         """Starts a worker under a consumer name."""
         process = start_worker(self.env, self.logs, name)
         self.workers.append(process)
+        self.worker_names[process.pid] = name
         return process
+
+    def running_workers(self) -> list[subprocess.Popen[bytes]]:
+        """The workers that have not stopped, oldest first."""
+        return [process for process in self.workers if process.poll() is None]
+
+    def handled(self, conv: str, seconds: float = 60) -> dict[str, str]:
+        """Waits until everything the conversation sent so far is handled and every reply to it
+        delivered (its counters: in_done = in_seq, out_done = out_seq; the senders count a reply
+        only once the channel took it); returns the conversation's hash. Call it once the message
+        is stored (the web chat or a webhook answered, or a reply came): before, there is nothing
+        to wait for. An erased conversation has nothing left but the confirmation, which is not
+        counted."""
+
+        def counters() -> dict[str, str]:
+            found = self.redis.hgetall(conversation_key(conv))
+            return {
+                k: v for k, v in found.items() if k in ("in_seq", "in_done", "out_seq", "out_done")
+            }
+
+        def settled() -> bool:
+            found = counters()
+            return not found or (
+                found.get("in_done") == found.get("in_seq")
+                and found.get("out_done") == found.get("out_seq")
+            )
+
+        until(settled, seconds, lambda: f"{conv} to be handled; its counters: {counters()}")
+        return dict(self.redis.hgetall(conversation_key(conv)))
+
+    def idle(self, seconds: float = 60) -> None:
+        """Waits until no received message and no reply waits to be handled."""
+
+        def waiting() -> dict[str, int]:
+            return {stream: int(self.redis.xlen(stream)) for stream in (INBOUND, OUTBOUND)}
+
+        until(
+            lambda: not any(waiting().values()),
+            seconds,
+            lambda: f"every message and reply to be handled; still in the streams: {waiting()}",
+        )
+
+    def well(self) -> bool:
+        """Whether the web process says it is well (/health: 503 while Telegram polling fails)."""
+        try:
+            return httpx.get(f"{self.url}/health", timeout=20).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def clean_slate(self) -> None:
+        """What a test module starts from: the web process well, one worker, a Redis holding only
+        what keeps the processes running (and the NGO codes the tests' links carry), stand-ins
+        that refuse nothing."""
+        until(self.well, 90, "the web process to say it is well")
+        running = self.running_workers()
+        for extra in running[1:]:
+            stop(extra)
+        if not running:
+            self.worker("w1")
+        for stream in RUNNING:
+            if self.redis.exists(stream):
+                self.redis.xtrim(stream, maxlen=0)
+        for stream, group in GROUPS:
+            groups = self.redis.xinfo_groups(stream) if self.redis.exists(stream) else []
+            if any(found["name"] == group for found in groups):
+                while pending := self.redis.xpending_range(stream, group, "-", "+", 1000):
+                    self.redis.xack(stream, group, *(entry["message_id"] for entry in pending))
+        gone = [key for key in self.redis.scan_iter(count=1000) if key not in KEPT]
+        for start in range(0, len(gone), 1000):
+            self.redis.unlink(*gone[start : start + 1000])
+        # The codes the tests' links carry: only a registered NGO's code is kept.
+        self.redis.sadd(NGOS, *REFERRALS)
+        self.telegram.too_many.clear()
+        self.line.too_many = 0
 
     def conv(self, user: str, channel: str = "web") -> str:
         """The conversation id the gateway gives a channel's user."""
@@ -114,9 +213,9 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Everything `make run` starts, with Telegram (long polling), LINE and the operators' machine
-    translation pointed at stand-ins."""
+    translation pointed at stand-ins; once per session (tests take it as `stack`)."""
     if not MODEL.exists():
         pytest.fail("No trained model: `make test` trains one first (make train).")
     server = RedisProcess(tmp_path_factory.mktemp("redis"))
@@ -142,8 +241,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             }
             with gateway(gateway_env, logs) as url:
                 running = Stack(url, gateway_env, logs, server, telegram, line, translate)
-                # The codes the tests' links carry: only a registered NGO's code is kept.
-                running.redis.sadd(NGOS, *REFERRALS)
                 running.worker("w1")
                 try:
                     yield running
@@ -152,6 +249,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                         stop(process)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(running_stack: Stack) -> Iterator[Stack]:
+    """The session's stack with a clean slate for this module (Stack.clean_slate); the module's
+    messages must all be handled when it ends, so that none of its work runs into the next."""
+    running_stack.clean_slate()
+    yield running_stack
+    running_stack.idle()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ enable and give new passwords to accounts on that page."""
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from tests.gateway.test_console import (
     names,
 )
 from tests.gateway.test_handed_off import event_for, newest_event
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -141,8 +141,5 @@ def ask_in_danger(stack: Stack, text: str) -> str:
     client = f"reads-{next(names)}-abcdefghijklmnop"
     httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": text})
     conv = stack.conv(client)
-    deadline = time.monotonic() + 30
-    while stack.redis.zscore(QUEUE, conv) is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    until(lambda: stack.redis.zscore(QUEUE, conv) is not None, what="an immediate hand-off")
     return conv

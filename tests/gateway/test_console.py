@@ -24,6 +24,7 @@ from handoff.routes.audit import AUDIT_PAGE
 from hotline.sealer import Sealer
 from tests.gateway.conftest import Stack
 from tests.servers import ROOT
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -74,10 +75,10 @@ def waiting_conv(stack: Stack) -> Iterator[str]:
     client = f"console-{next(names)}-abcdefghijklmnop"
     httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": "ขอคุยกับเจ้าหน้าที่"})
     conv = stack.conv(client)
-    for _ in range(200):
-        if stack.redis.zscore(QUEUE, conv) is not None:
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.zscore(QUEUE, conv) is not None,
+        what="the conversation to be queued for a person",
+    )
     assert stack.redis.hget(conversation_key(conv), "state") == "waiting"
     yield conv
 
@@ -277,10 +278,10 @@ def test_an_operator_takes_a_conversation_that_did_not_ask(stack: Stack) -> None
     client = f"console-{next(names)}-abcdefghijklmnop"
     httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": "สวัสดีครับ"})
     conv = stack.conv(client)
-    for _ in range(200):
-        if stack.redis.hget(conversation_key(conv), "in_done") == "1":
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.hget(conversation_key(conv), "in_done") == "1",
+        what="the message to be handled",
+    )
     operator = login(stack, make_user(stack))
     queue = operator.get("/console")
     assert f'data-conv="{conv}"' in queue.text, "listed among the recent conversations"
@@ -298,10 +299,10 @@ def test_operators_see_a_pseudonym_never_the_telegram_id_or_name(stack: Stack) -
     update["message"]["chat"].update(person)
     stack.telegram.queue_update(update)
     conv = stack.conv(str(chat_id), "telegram")
-    for _ in range(400):
-        if stack.redis.zscore(QUEUE, conv) is not None:
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.zscore(QUEUE, conv) is not None,
+        what="the Telegram person to be queued for a person",
+    )
     client = login(stack, make_user(stack))
     client.post(f"/console/c/{conv}/claim", data={"csrf": _csrf(client.get("/console").text)})
     pages = [client.get(path).text for path in ("/console", "/console/queue")]
@@ -317,10 +318,10 @@ def test_a_quick_exit_closes_the_handoff_and_the_operator_reads_why(stack: Stack
     for text in ("ขอคุยกับเจ้าหน้าที่", "ดอกมะลิ"):
         httpx.post(f"{stack.url}/chat/messages", json={"client": client, "text": text})
     conv = stack.conv(client)
-    for _ in range(200):
-        if stack.redis.hget(conversation_key(conv), "state") == "closed":
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.hget(conversation_key(conv), "state") == "closed",
+        what="the quick exit to close the hand-off",
+    )
     page = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
     assert "quick exit: the chat page closed" in page
     assert "The person left quickly" in page
@@ -362,10 +363,10 @@ def test_an_ngos_handoffs_go_to_its_team_while_one_of_it_is_online(stack: Stack)
     body = {"client": client, "text": "cho gặp nhân viên", "ref": "route-ngo"}
     httpx.post(f"{stack.url}/chat/messages", json=body)
     conv = stack.conv(client)
-    for _ in range(200):
-        if stack.redis.zscore(QUEUE, conv) is not None:
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.zscore(QUEUE, conv) is not None,
+        what="the conversation to be queued for a person",
+    )
     stack.redis.zrem("hl:operators:online", member)
     outsider = login(stack, other)
     assert conv in outsider.get("/console/queue").text, "nobody of the team is online"

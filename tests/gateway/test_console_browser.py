@@ -5,8 +5,6 @@ Khmer, and closes; the assistant answers again. Screenshots go to results/consol
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -17,6 +15,7 @@ from tests.gateway.conftest import Stack
 from tests.gateway.test_console import PASSWORD, make_user
 from tests.gateway.test_telegram import Chat, texts
 from tests.servers import ROOT
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -156,8 +155,9 @@ def test_with_nobody_online_the_person_is_told_and_stays_queued(stack: Stack) ->
 
 
 def _wait_sent(stack: Stack, chat_id: int, count: int, seconds: float = 15) -> list[dict[str, str]]:
-    deadline = time.monotonic() + seconds
-    while len(stack.telegram.sent(chat_id)) < count:
-        assert time.monotonic() < deadline, stack.telegram.sent(chat_id)
-        time.sleep(0.05)
+    until(
+        lambda: len(stack.telegram.sent(chat_id)) >= count,
+        seconds,
+        lambda: f"{count} messages to chat {chat_id}; arrived: {stack.telegram.sent(chat_id)}",
+    )
     return stack.telegram.sent(chat_id)

@@ -9,7 +9,6 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY, Stack
 from tests.gateway.test_console import _csrf, login, make_user
 from tests.gateway.test_pipeline import Page, texts
 from tests.gateway.test_telegram import Chat, keyboard
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -65,21 +65,18 @@ class Person:
     def say_unanswered(self, stack: Stack, text: str) -> None:
         """Sends what gets no reply (kept for the operator) and waits until it is handled."""
         done = int(stack.redis.hget(conversation_key(self.conv), "in_done") or 0)
+        replies = stack.redis.hget(conversation_key(self.conv), "out_seq")
         if self.page:
             body = {"client": self.page.client, "text": text}
             assert httpx.post(f"{stack.url}/chat/messages", json=body).status_code == 202
         else:
             assert self.chat
             stack.telegram.queue_update(stack.telegram.text_update(self.chat.id, text))
-        until(lambda: int(stack.redis.hget(conversation_key(self.conv), "in_done") or 0) > done)
-
-
-def until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    """Waits for a condition the stack will make true."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "it did not happen in time"
-        time.sleep(0.05)
+        until(
+            lambda: int(stack.redis.hget(conversation_key(self.conv), "in_done") or 0) > done,
+            what="the message to be handled",
+        )
+        assert stack.handled(self.conv)["out_seq"] == replies, "no reply to it"
 
 
 def newest_event(stack: Stack) -> str:
@@ -110,7 +107,10 @@ async def transcript_of(stack: Stack, conv: str) -> list[dict[str, Any]]:
 def asked_for_a_person(stack: Stack, channel: str, language: str) -> Person:
     person = Person(stack, channel)
     person.say(ASK[language], replies=2)
-    until(lambda: stack.redis.hget(conversation_key(person.conv), "state") == "waiting")
+    until(
+        lambda: stack.redis.hget(conversation_key(person.conv), "state") == "waiting",
+        what="the hand-off to be queued",
+    )
     return person
 
 

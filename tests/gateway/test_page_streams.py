@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 from bot.app import REDIS_CONNECTIONS
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import login, make_user
+from tests.waiting import until_async
 
 pytestmark = pytest.mark.servers
 
@@ -53,10 +53,9 @@ async def many_pages(stack: Stack) -> None:
             assert (await http.post("/chat/messages", json=body)).status_code == 202
         health = await http.get("/health")
         assert health.status_code == 200, "the web process still answers"
-        deadline = time.monotonic() + 60
-        while not all(page.replies for page in talking):
-            assert time.monotonic() < deadline, "a page open among many got no reply"
-            await asyncio.sleep(0.1)
+        await until_async(
+            lambda: all(page.replies for page in talking), 60, "a reply on every talking page"
+        )
         assert all(not page.replies for page in pages if page not in talking)
         for task in tasks:
             task.cancel()
@@ -78,10 +77,7 @@ def test_a_page_resumes_after_the_web_process_lost_redis(stack: Stack) -> None:
             stack.server.restart()  # the subscriber reconnects and wakes every page
             body = {"client": page.client, "text": "xin chào"}
             assert (await http.post("/chat/messages", json=body)).status_code == 202
-            deadline = time.monotonic() + 60
-            while not page.replies:
-                assert time.monotonic() < deadline, "no reply after Redis came back"
-                await asyncio.sleep(0.1)
+            await until_async(lambda: page.replies, 60, "a reply after Redis came back")
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import time
 import uuid
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from bot.store import QUEUE, conversation_key, web_key
 from hotline.language import detect
 from tests.gateway.conftest import Stack
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -93,11 +93,8 @@ def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> No
 
     # Waiting for a person: the bot says nothing more, and the message is kept for the operator.
     assert post(stack, page.client, "ยังอยู่ไหมครับ").status_code == 202
-    deadline = time.monotonic() + 30
-    while stack.redis.hget(conversation_key(conv), "in_done") != "16":
-        assert time.monotonic() < deadline, "the message was not handled"
-        time.sleep(0.1)
-    time.sleep(0.5)
+    handled = stack.handled(conv)
+    assert handled["in_done"] == "16", "the message was handled"
     assert stack.redis.xlen(web_key(conv)) == 15
 
 
@@ -135,10 +132,7 @@ def test_forget_me_erases_the_conversation(stack: Stack) -> None:
     conv = stack.conv(page.client)
     assert stack.redis.exists(f"hl:log:{conv}", f"rasa:tracker:{conv}", f"hl:addr:{conv}") == 3
     assert page.say("/forget"), "the person is told"
-    deadline = time.monotonic() + 10
-    while stack.redis.exists(f"hl:log:{conv}"):
-        assert time.monotonic() < deadline, "the transcript is still there"
-        time.sleep(0.1)
+    until(lambda: not stack.redis.exists(f"hl:log:{conv}"), 10, "the transcript to be erased")
     assert not stack.redis.exists(f"rasa:tracker:{conv}", f"hl:addr:{conv}")
     assert not stack.redis.exists(f"rasa:replies:{conv}")
     assert "referral" not in stack.redis.hgetall(conversation_key(conv))
@@ -159,8 +153,9 @@ def test_a_resent_message_is_answered_once(stack: Stack) -> None:
     for _ in range(3):
         assert post(stack, page.client, "สวัสดีครับ", message_id).status_code == 202
     page.read(1)
-    time.sleep(1)
-    assert stack.redis.xlen(web_key(stack.conv(page.client))) == 1
+    conv = stack.conv(page.client)
+    assert stack.handled(conv)["in_seq"] == "1", "the copies were dropped when they came"
+    assert stack.redis.xlen(web_key(conv)) == 1
 
 
 @pytest.mark.parametrize(
@@ -183,25 +178,25 @@ def test_hostile_input_is_refused_and_nothing_is_stored(
 def test_a_killed_worker_loses_nothing_and_repeats_nothing(stack: Stack) -> None:
     """500 messages from 50 conversations; kill -9 the worker in the middle, start another."""
     clients = [client_id() for _ in range(50)]
-    asyncio.run(_send_all(stack, clients, 10))
-    time.sleep(1.0)
-    victim = stack.workers[0]
+    asyncio.run(send_all(stack, clients, 10))
+    (victim,) = stack.running_workers()
+    until(lambda: answered(stack, clients) > 0, what="the worker to be at work")
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
-    assert _answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
+    assert answered(stack, clients) < 500, "the kill came after the work: it proves nothing"
     stack.worker("w1")  # the same name: it takes up what the killed one had read
-    _expect_every_reply(stack, clients, 10, seconds=240)
+    expect_every_reply(stack, clients, 10, seconds=240)
 
 
 def test_a_restarted_redis_loses_nothing(stack: Stack) -> None:
     clients = [client_id() for _ in range(20)]
-    asyncio.run(_send_all(stack, clients, 5))
+    asyncio.run(send_all(stack, clients, 5))
     stack.server.restart()  # while the worker is answering them
-    assert _answered(stack, clients) < 100, "the restart came after the work: it proves nothing"
-    _expect_every_reply(stack, clients, 5, seconds=240)
+    assert answered(stack, clients) < 100, "the restart came after the work: it proves nothing"
+    expect_every_reply(stack, clients, 5, seconds=240)
 
 
-async def _send_all(stack: Stack, clients: list[str], count: int) -> None:
+async def send_all(stack: Stack, clients: list[str], count: int) -> None:
     """Every client sends `count` numbered messages, in order, all clients at once."""
 
     async def one(client: str, http: httpx.AsyncClient) -> None:
@@ -214,22 +209,28 @@ async def _send_all(stack: Stack, clients: list[str], count: int) -> None:
         await asyncio.gather(*(one(client, http) for client in clients))
 
 
-def _answered(stack: Stack, clients: list[str]) -> int:
+def answered(stack: Stack, clients: list[str]) -> int:
+    """How many replies the clients' pages have had so far."""
     return sum(int(stack.redis.xlen(web_key(stack.conv(c)))) for c in clients)
 
 
-def _expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: float) -> None:
+def expect_every_reply(stack: Stack, clients: list[str], count: int, seconds: float) -> None:
     """Each message answered exactly once, in the order it was sent."""
-    deadline = time.monotonic() + seconds
-    pending = {stack.conv(c) for c in clients}
-    while pending and time.monotonic() < deadline:
-        pending = {c for c in pending if stack.redis.xlen(web_key(c)) < count}
-        time.sleep(0.5)
-    assert not pending, f"{len(pending)} conversations still waiting for replies"
-    time.sleep(2)  # anything answered twice would show up now
-    for client in clients:
-        answered = [int(f["reply_to"]) for _, f in stack.redis.xrange(web_key(stack.conv(client)))]
-        assert answered == list(range(1, count + 1))
+    convs = [stack.conv(c) for c in clients]
+
+    def waiting() -> list[str]:
+        return [c for c in convs if stack.redis.xlen(web_key(c)) < count]
+
+    until(
+        lambda: not waiting(),
+        seconds,
+        lambda: f"replies; {len(waiting())} conversations still wait for some",
+    )
+    for conv in convs:
+        # Every message handled and every reply delivered: nothing can be answered twice after.
+        assert stack.handled(conv)["in_done"] == str(count)
+        replied_to = [int(f["reply_to"]) for _, f in stack.redis.xrange(web_key(conv))]
+        assert replied_to == list(range(1, count + 1)), conv
 
 
 def test_every_answer_carries_the_security_headers(stack: Stack) -> None:

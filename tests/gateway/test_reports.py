@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import time
 from datetime import timedelta
 
 import httpx
@@ -16,6 +15,7 @@ from bot import counts
 from bot.store import NGOS, QUEUE, conversation_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
+from tests.waiting import until
 
 pytestmark = pytest.mark.servers
 
@@ -31,10 +31,10 @@ def arrive(stack: Stack, ref: str, text: str, state: str) -> str:
     )
     assert sent.status_code == 202, sent.text
     conv = stack.conv(client)
-    for _ in range(200):
-        if stack.redis.hget(conversation_key(conv), "in_done") == "1":
-            break
-        time.sleep(0.05)
+    until(
+        lambda: stack.redis.hget(conversation_key(conv), "in_done") == "1",
+        what="the message to be handled",
+    )
     assert stack.redis.hget(conversation_key(conv), "state") == state
     return conv
 

@@ -3,8 +3,6 @@ LibreTranslate server on 127.0.0.1, and the console's pages that use it."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.store import conversation_key
@@ -13,6 +11,7 @@ from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
 from tests.gateway.test_handed_off import asked_for_a_person
 from tests.standins.translate_api import API_KEY, TranslateStandIn, translated
+from tests.waiting import until
 
 
 @pytest.mark.asyncio
@@ -59,7 +58,8 @@ def test_the_operator_reads_a_translation_and_checks_a_reply_before_sending(stac
     page = operator.get(claimed.headers["location"]).text
     assert 'id="translate"' in page
     assert person.chat
-    before = len(stack.telegram.sent(person.chat.id))
+    chat_id = person.chat.id
+    before = len(stack.telegram.sent(chat_id))
     sent_before = stack.redis.hget(conversation_key(person.conv), "out_seq")
     preview = operator.post(
         f"/console/c/{person.conv}/translate", data={"csrf": _csrf(page), "text": "Are you safe?"}
@@ -70,8 +70,5 @@ def test_the_operator_reads_a_translation_and_checks_a_reply_before_sending(stac
     outbound = stack.redis.hget(conversation_key(person.conv), "out_seq")
     assert outbound == sent_before, "a preview sends nothing"
     operator.post(f"/console/c/{person.conv}/reply", data={"csrf": _csrf(page), "text": there})
-    deadline = time.monotonic() + 15
-    while len(stack.telegram.sent(person.chat.id)) == before:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert stack.telegram.sent(person.chat.id)[-1]["text"] == there
+    until(lambda: len(stack.telegram.sent(chat_id)) > before, what="the operator's reply")
+    assert stack.telegram.sent(chat_id)[-1]["text"] == there

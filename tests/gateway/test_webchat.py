@@ -4,7 +4,6 @@ that its client id never goes into a URL. The chat in a browser: test_webchat_br
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import re
@@ -25,6 +24,7 @@ from bot.store import web_ticket_key
 from bot.webchat import DEFAULT_EXIT, TICKET_PATTERN, TICKET_SECONDS
 from tests.gateway.conftest import Stack
 from tests.servers import MESSAGE_KEY
+from tests.waiting import until_async
 
 ID_SECRET = "x" * 32
 PAGES_ALLOWED = 3
@@ -141,7 +141,11 @@ async def test_a_ticket_is_stored_as_a_digest_and_lasts_a_minute(edge: Edge) -> 
     assert second != ticket, "a new ticket each time"
 
     await redis.pexpire(key, 1)
-    await asyncio.sleep(0.01)
+
+    async def expired() -> bool:
+        return not await redis.exists(key)
+
+    await until_async(expired, what="the ticket to expire")
     late = await http.get("/chat/events", params={"ticket": ticket})
     assert late.status_code == 403 and "expired" in late.json()["detail"]
 
