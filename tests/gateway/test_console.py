@@ -228,13 +228,12 @@ def test_supervisors_see_dead_letters_and_send_them_again(stack: Stack, waiting_
     assert done.status_code == 303 and done.headers["location"].endswith("done=retried")
     assert "web down" not in supervisor.get("/console/dead-letters").text
     sealer = Sealer(stack.env["MESSAGE_KEY"].encode())
-    for _ in range(200):
+
+    def arrived() -> bool:
         shown = [sealer.open(f["replies"]) for _, f in stack.redis.xrange(web_key(waiting_conv))]
-        if [{"text": "sent again"}] in shown:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the reply sent again never reached the web chat")
+        return [{"text": "sent again"}] in shown
+
+    until(arrived, what="the reply sent again to reach the web chat")
     assert "sent a dead letter again" in supervisor.get("/console/audit").text
 
 

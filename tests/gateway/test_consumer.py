@@ -10,6 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.consumer import GONE_MS, Consumer
+from tests.waiting import until_async
 
 pytestmark = pytest.mark.asyncio
 STREAM, GROUP = "test:stream", "test-group"
@@ -40,10 +41,11 @@ async def run_until_empty(consumers: list[Consumer], client: aioredis.Redis) -> 
     stop = asyncio.Event()
     running = [asyncio.create_task(c.run(stop)) for c in consumers]
     try:
-        for _ in range(300):
-            await asyncio.sleep(0.05)
-            if await client.xlen(STREAM) == 0:
-                break
+
+        async def empty() -> bool:
+            return int(await client.xlen(STREAM)) == 0
+
+        await until_async(empty, what="every entry to be handled")
     finally:
         stop.set()
         await asyncio.gather(*running)
@@ -72,16 +74,14 @@ async def test_a_slow_handler_keeps_its_entry_from_the_others(redis_port: int) -
     # then it stops reading (it only finishes what it holds), so only its handler keeps the claim.
     slow_stop, stop = asyncio.Event(), asyncio.Event()
     first = asyncio.create_task(consumer(client, "slow", slow, pause=1.5).run(slow_stop))
-    for _ in range(100):
-        if slow:
-            break
-        await asyncio.sleep(0.02)
+    await until_async(lambda: bool(slow), what="the slow consumer to start on its entry")
     slow_stop.set()
     second = asyncio.create_task(consumer(client, "other", other).run(stop))
-    for _ in range(200):
-        if not await client.xlen(STREAM):
-            break
-        await asyncio.sleep(0.02)
+
+    async def handled() -> bool:
+        return int(await client.xlen(STREAM)) == 0
+
+    await until_async(handled, what="the slow handler to finish")
     stop.set()
     await asyncio.gather(first, second)
     assert slow[entry] == 1 and other[entry] == 0, "nobody took it over while it was handled"
@@ -97,10 +97,16 @@ async def test_consumers_gone_for_a_day_with_nothing_pending_leave_the_group(
     await client.xgroup_createconsumer(STREAM, GROUP, "gone")
     await client.xadd(STREAM, {"conv": "held"})
     await client.xreadgroup(GROUP, "holding", {STREAM: ">"})
+    # Idle longer than `gone` (5 ms) below.
     await asyncio.sleep(0.01)
     stop = asyncio.Event()
     fresh = asyncio.create_task(consumer(client, "fresh", Counter(), gone=5).run(stop))
-    await asyncio.sleep(0.3)
+
+    async def gone_left() -> bool:
+        names = {c["name"] for c in await client.xinfo_consumers(STREAM, GROUP)}
+        return "fresh" in names and "gone" not in names
+
+    await until_async(gone_left, what="the consumer gone for long to leave the group")
     stop.set()
     await fresh
     names = {c["name"] for c in await client.xinfo_consumers(STREAM, GROUP)}

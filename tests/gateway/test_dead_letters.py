@@ -29,6 +29,7 @@ from bot.store import (
     conversation_key,
 )
 from bot.store.keys import DELIVERY_ATTEMPTS, FAILURES, entries_key
+from tests.waiting import until_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,20 +53,12 @@ class Line:
         return None
 
 
-async def until(condition: Callable[[], Awaitable[bool]], what: str, seconds: float = 20) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"still waiting for {what}")
-
-
 async def running(consumer: Consumer, condition: Callable[[], Awaitable[bool]], what: str) -> None:
     """Runs the consumer until the condition holds."""
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        await until(condition, what)
+        await until_async(condition, what=what)
     finally:
         stop.set()
         await task
