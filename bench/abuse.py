@@ -21,9 +21,13 @@ Attacks:
   until all were erased, and people's reply p50/p99 meanwhile.
 - chat flood: CHAT_FLOOD Telegram messages from one chat through the signed webhook. Prints how
   many were read, and what the chat was told.
+- poison: POISON conversations each get an entry on the inbound stream that no worker can read
+  (corrupted data, or a bug that fails every time). Prints how long until all were set aside as
+  dead letters, how many of those people were told to write again, and people's reply p50/p99
+  meanwhile.
 
 Usage: .venv/bin/python bench/abuse.py [--pages 1000] [--people 50] [--flood 300]
-  [--guesses 300] [--erasures 300] [--chat-flood 300]
+  [--guesses 300] [--erasures 300] [--chat-flood 300] [--poison 200]
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from bench.console import percentile  # noqa: E402
 from bench.stack import running  # noqa: E402
 from bot.limits import DEFAULTS  # noqa: E402
 from bot.privacy import conversation_id  # noqa: E402
-from bot.store import conversation_key  # noqa: E402
+from bot.store import DEAD_LETTERS, INBOUND, conversation_key  # noqa: E402
 from handoff import accounts, sessions  # noqa: E402
 from handoff.accounts import Role  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
@@ -305,6 +309,53 @@ async def chat_flood(
     )
 
 
+async def poison(url: str, redis_port: int, id_secret: str, count: int, people: int) -> None:
+    """Entries no worker can read in many conversations at once, and people's replies
+    meanwhile."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    chats = [uuid.uuid4().hex for _ in range(count)]
+    convs = [conversation_id(id_secret.encode(), "web", chat) for chat in chats]
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        for chat in chats:
+            body = {"client": chat, "text": "xin chào"}
+            await http.post("/chat/messages", json=body, headers=address())
+        while not all(
+            [await client.hget(conversation_key(conv), "out_done") == "1" for conv in convs]
+        ):
+            await asyncio.sleep(0.2)
+        dead_before = await client.xlen(DEAD_LETTERS)
+        started = time.perf_counter()
+        for conv in convs:
+            await client.xadd(INBOUND, {"conv": conv, "channel": "web", "text": "corrupted"})
+
+        async def all_buried() -> float:
+            while await client.xlen(DEAD_LETTERS) - dead_before < count:
+                if time.perf_counter() - started > 300:
+                    break
+                await asyncio.sleep(0.05)
+            return time.perf_counter() - started
+
+        burying = asyncio.create_task(all_buried())
+        replies, failed = await new_people(http, people)
+        seconds = await burying
+        buried = await client.xlen(DEAD_LETTERS) - dead_before
+
+        async def told() -> int:
+            done = [await client.hget(conversation_key(conv), "out_done") for conv in convs]
+            return sum(found == "2" for found in done)
+
+        while await told() < buried and time.perf_counter() - started < 120:
+            await asyncio.sleep(0.2)
+        told_seconds = time.perf_counter() - started
+    print(
+        f"poison: {count} unreadable entries in {count} conversations: {buried} set aside as dead "
+        f"letters in {seconds:.1f} s; {await told()} of those people told to write again "
+        f"(all within {told_seconds:.1f} s)"
+    )
+    await client.aclose()
+    report("people writing meanwhile", replies, failed, people)
+
+
 async def bench(args: argparse.Namespace) -> None:
     """Starts the stack, runs the attacks, stops it."""
     limits = {"LIMIT_" + name.upper().replace("-", "_"): value for name, value in DEFAULTS.items()}
@@ -323,6 +374,7 @@ async def bench(args: argparse.Namespace) -> None:
             stack.telegram,
             args.chat_flood,
         )
+        await poison(stack.url, stack.redis_port, stack.env["ID_SECRET"], args.poison, args.people)
 
 
 def main() -> None:
@@ -334,6 +386,7 @@ def main() -> None:
     parser.add_argument("--guesses", type=int, default=300)
     parser.add_argument("--erasures", type=int, default=300)
     parser.add_argument("--chat-flood", type=int, default=300)
+    parser.add_argument("--poison", type=int, default=200)
     args = parser.parse_args()
     asyncio.run(bench(args))
 

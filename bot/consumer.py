@@ -157,18 +157,20 @@ class Consumer:
         try:
             while queue:
                 entry_id, fields = queue.popleft()
-                try:
-                    async with self._slots:
+                # Counting a failure takes a slot too: a burst of failing entries must not take
+                # more Redis connections than a burst of working ones.
+                async with self._slots:
+                    try:
                         await self._keeping_claim(entry_id, fields)
-                except Exception as error:
-                    log.exception("%s: entry %s failed", self.name, entry_id)
-                    if not await self._gone(entry_id, fields, error):
-                        # This entry and the conversation's later ones stay pending; they are
-                        # read again, in order, after `reclaim_after_ms`.
-                        self._queued.difference_update(e for e, _ in queue)
-                        queue.clear()
-                finally:
-                    self._queued.discard(entry_id)
+                    except Exception as error:
+                        log.exception("%s: entry %s failed", self.name, entry_id)
+                        if not await self._gone(entry_id, fields, error):
+                            # This entry and the conversation's later ones stay pending; they are
+                            # read again, in order, after `reclaim_after_ms`.
+                            self._queued.difference_update(e for e, _ in queue)
+                            queue.clear()
+                    finally:
+                        self._queued.discard(entry_id)
         finally:
             self._busy.discard(conv)
             if not queue:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -29,6 +30,7 @@ from bot.store import (
     conversation_key,
 )
 from bot.store.keys import DELIVERY_ATTEMPTS, FAILURES, entries_key
+from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY
 from tests.waiting import until_async
 
 pytestmark = pytest.mark.asyncio
@@ -166,3 +168,43 @@ async def test_an_outage_of_rasa_never_makes_a_dead_letter(store: Store) -> None
     assert await store.redis.xlen(INBOUND) == 1 and not await store.redis.xlen(DEAD_LETTERS)
     assert not await store.redis.exists(FAILURES)
     assert conv is not None and await store.redis.hget(conversation_key(conv), "in_done") == "0"
+
+
+async def test_a_burst_of_failing_entries_takes_no_more_connections_than_working_ones(
+    store: Store,
+) -> None:
+    convs = []
+    for n in range(100):
+        conv = await store.accept(Inbound("web", f"{n:032x}", f"burst-{n}", "hi"))
+        assert conv is not None
+        convs.append(conv)
+    for entry_id, fields in await store.redis.xrange(INBOUND):
+        await store.finish_inbound(Received.read(entry_id, fields), Outcome("hi"))
+    # A pool of 8 connections and 4 handlers at once: counting 100 failures at once would need
+    # 100 connections, and each one refused would leave its entry pending for a minute.
+    port = store.redis.connection_pool.connection_kwargs["port"]
+    small = aioredis.Redis(port=port, decode_responses=True, max_connections=8)
+    narrow = Store(small, ID_SECRET, MESSAGE_KEY, ttl=3600)
+    rasa = RasaClient(["http://127.0.0.1:9"], attempts=1)
+    router = Router(narrow, rasa, QuickExit())
+    consumer = Consumer(
+        small,
+        INBOUND,
+        ROUTERS,
+        "w1",
+        router.handle,
+        router.failed,
+        concurrency=4,
+        reclaim_after_ms=60_000,
+    )
+    for conv in convs:
+        await store.redis.xadd(INBOUND, {"conv": conv, "channel": "web", "text": "corrupted"})
+
+    async def all_buried() -> bool:
+        return int(await store.redis.xlen(DEAD_LETTERS)) == len(convs)
+
+    try:
+        await running(consumer, all_buried, "every failing entry to become a dead letter")
+    finally:
+        await rasa.close()
+        await small.aclose()
