@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.language import latest_entity
 from hotline import rights
 from hotline.content import COUNTRIES, country_names
-from hotline.hotlines import format_lines, select
+from hotline.hotlines import numbers
 
 COUNTRY_LINE_ROLES = ("emergency", "trafficking", "abroad")
 
@@ -109,9 +109,9 @@ class ActionCountryChosen(Action):
         dispatcher.utter_message(
             response="utter_country_noted", country_name=country_names()[country][language]
         )
-        lines = select(country, language, COUNTRY_LINE_ROLES)
+        lines = numbers(country, language, COUNTRY_LINE_ROLES)
         if lines:
-            dispatcher.utter_message(text=format_lines(lines, language))
+            dispatcher.utter_message(text=lines)
         else:
             dispatcher.utter_message(response="utter_no_numbers_here")
         return []

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.handoff import send_emergency
 from actions.language import validate_known
 from hotline.content import COUNTRIES, screening
-from hotline.hotlines import format_lines, select
+from hotline.hotlines import numbers
 from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
 
 REQUESTED_SLOT = "requested_slot"
@@ -200,11 +200,13 @@ class ActionScreeningResult(Action):
             signs = "\n".join(f"• {texts.signs[s][language]}" for s in result.signs)
             message += f"\n\n{texts.results['signs_heading'][language]}\n{signs}"
         if result.risk in RESULT_LINE_ROLES and country:
-            lines = select(country, language, RESULT_LINE_ROLES[result.risk]) or select(
-                country, language, ("trafficking",)
+            under_18 = answers.get("q9_under_18") == "yes"
+            roles = RESULT_LINE_ROLES[result.risk]
+            lines = numbers(country, language, roles, under_18) or numbers(
+                country, language, ("trafficking",), under_18
             )
             if lines:
-                message += "\n\n" + format_lines(lines, language)
+                message += "\n\n" + lines
         buttons = (
             answer_buttons(language, ("yes", "no")) if result.risk in ("high", "medium") else []
         )

@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from bot.safety import QuickExit
 from handoff.share_kit import Kit, Link
 from hotline.content import Hotline, country_names, leaflet_texts
-from hotline.hotlines import select
+from hotline.hotlines import lines_for
 from hotline.language import LANGUAGES
 
 COUNTRIES = ("th", "vn", "kh")
-# A leaflet in a language is for its speakers' country unless another is asked for.
-HOME = {"th": "th", "vi": "vn", "km": "kh"}
 ROLES = ("emergency", "trafficking")
 
 
@@ -39,9 +37,7 @@ def leaflet(kit: Kit, language: str, country: str, safe_word: str) -> Leaflet:
         "name": kit.ngo.name,
     }
     texts = {key: text[language].format(**values) for key, text in leaflet_texts().items()}
-    lines = select(country, language, ROLES)
-    if country != HOME[language]:
-        lines += select("other", language, ["abroad"])
+    lines = lines_for(country, language, ROLES)
     # A web address on this machine would be useless on paper; the kit page says so.
     links = tuple(
         link for link in kit.links if link.url and not (link.channel == "web" and kit.web_is_local)

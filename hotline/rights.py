@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.content import RightsAnswer, rights
-from hotline.hotlines import format_lines, select
+from hotline.hotlines import numbers
 
 TOPIC_PREFIX = "rights/"
 
@@ -24,6 +24,6 @@ def find(topic: str, country: str) -> RightsAnswer:
 def answer(topic: str, country: str, language: str) -> str:
     """The whole answer: the text, then the phone lines its roles call for."""
     entry = find(topic, country)
-    lines = select(country, language, entry.hotline_roles) if entry.hotline_roles else []
+    lines = numbers(country, language, entry.hotline_roles) if entry.hotline_roles else ""
     text = entry.text[language]
-    return f"{text}\n\n{format_lines(lines, language)}" if lines else text
+    return f"{text}\n\n{lines}" if lines else text

@@ -154,6 +154,14 @@ def test_high_result_names_the_signs_and_offers_a_person() -> None:
     assert payloads(messages) == [{"screened": {"risk": "high", "country": "vn"}}]
 
 
+def test_a_high_result_for_a_child_in_cambodia_gives_the_child_line() -> None:
+    events, messages = run(ActionScreeningResult(), "km_screening_high_under_18_in_cambodia")
+    assert slot_events(events) == {"risk": "high"}
+    assert "☎ 1280" in texts(messages) and "☎ 117" in texts(messages)
+    _, adult = run(ActionScreeningResult(), "vi_screening_high")
+    assert "☎ 1280" not in texts(adult)
+
+
 def test_immediate_result_hands_off_without_asking() -> None:
     events, messages = run(ActionScreeningResult(), "th_screening_immediate")
     assert slot_events(events) == {"risk": "immediate"}

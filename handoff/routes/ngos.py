@@ -14,9 +14,10 @@ from bot.settings import Settings
 from bot.store import Store
 from handoff import share_kit
 from handoff.deps import Checked, SettingsDep, StoreDep, Supervisor
-from handoff.leaflet import COUNTRIES, HOME, leaflet
+from handoff.leaflet import COUNTRIES, leaflet
 from handoff.pages import PREFIX, render
 from handoff.sessions import Session
+from hotline.hotlines import HOME
 from hotline.language import LANGUAGES
 
 Code = Annotated[str, PathParam(pattern=ngos.CODE.pattern)]

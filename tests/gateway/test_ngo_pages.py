@@ -14,8 +14,8 @@ import zxingcpp
 from PIL import Image
 
 from bot.store import AUDIT
-from handoff.leaflet import COUNTRIES, HOME, ROLES
-from hotline.hotlines import select
+from handoff.leaflet import COUNTRIES, ROLES
+from hotline.hotlines import HOME, select
 from hotline.language import LANGUAGES
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
