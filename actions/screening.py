@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.handoff import send_emergency
 from actions.language import validate_known
+from actions.rights import asked_topic
 from hotline.content import COUNTRIES, screening
 from hotline.hotlines import numbers
 from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
@@ -19,6 +20,28 @@ from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
 REQUESTED_SLOT = "requested_slot"
 # What a short reply means as an answer to a yes/no question.
 ANSWER_BY_INTENT = {"affirm": "yes", "deny": "no", "unsure": "unsure", "skip": "skipped"}
+# Question 2 ("could you leave?") takes only answers that say which (CONTRACT.md): a bare yes or no
+# is asked again, so "yes, they don't let me out" is never read as "can leave".
+NAMED_ANSWERS = {
+    "q2_free_to_leave": {
+        "can_leave": "yes",
+        "cannot_leave": "no",
+        # Typed: "they don't let me quit / go out" says which.
+        "rights/cannot_leave": "no",
+        "unsure": "unsure",
+        "skip": "skipped",
+    }
+}
+CHOICES = {"q2_free_to_leave": ("can_leave", "cannot_leave", "unsure", "skipped")}
+# The buttons of each answer: the intent they send.
+PAYLOADS = {
+    "yes": "/affirm",
+    "no": "/deny",
+    "unsure": "/unsure",
+    "skipped": "/skip",
+    "can_leave": "/can_leave",
+    "cannot_leave": "/cannot_leave",
+}
 RESULT_LINE_ROLES = {"high": ("trafficking", "abroad"), "medium": ("labour", "abroad")}
 
 
@@ -28,10 +51,14 @@ def answers_of(tracker: Tracker) -> dict[str, str | None]:
 
 
 def answer_buttons(language: str, choices: tuple[str, ...]) -> list[dict[str, str]]:
-    """Buttons for yes/no/not sure/skip in the person's language."""
-    payloads = {"yes": "/affirm", "no": "/deny", "unsure": "/unsure", "skipped": "/skip"}
+    """Buttons for the answers (yes, no, not sure, skip, ...) in the person's language."""
     labels = screening().answers
-    return [{"title": labels[c][language], "payload": payloads[c]} for c in choices]
+    return [{"title": labels[c][language], "payload": PAYLOADS[c]} for c in choices]
+
+
+def choices_of(slot: str) -> tuple[str, ...]:
+    """The answer buttons of a question: its named answers, or yes / no / not sure / skip."""
+    return CHOICES.get(slot, ("yes", "no", "unsure", "skipped"))
 
 
 class ActionScreeningConsent(Action):
@@ -77,7 +104,7 @@ class AskQuestion(Action, ABC):
         number = QUESTIONS.index(self.slot) + 1
         dispatcher.utter_message(
             text=f"{number}/{len(QUESTIONS)}. {question.text[language]}",
-            buttons=answer_buttons(language, ("yes", "no", "unsure", "skipped")),
+            buttons=answer_buttons(language, choices_of(self.slot)),
         )
         return []
 
@@ -158,9 +185,21 @@ class ValidateScreeningForm(FormValidationAction):
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """The reply to the requested question, as yes/no/unsure/skipped."""
+        """The reply to the requested question, as yes/no/unsure/skipped. A question with named
+        answers takes only those: to anything else it is asked again."""
         requested = tracker.get_slot(REQUESTED_SLOT)
-        answer = ANSWER_BY_INTENT.get(tracker.get_intent_of_latest_message() or "")
+        intent = tracker.get_intent_of_latest_message() or ""
+        if requested in NAMED_ANSWERS:
+            said = f"rights/{asked_topic(tracker)}" if intent == "rights" else intent
+            named = NAMED_ANSWERS[requested]
+            if said in named:
+                return [SlotSet(requested, named[said])]
+            if intent in ANSWER_BY_INTENT:
+                # A bare yes or no: setting nothing keeps the form going, and it asks again
+                # with the buttons that name the answers.
+                return [SlotSet(requested, None)]
+            return []
+        answer = ANSWER_BY_INTENT.get(intent)
         if requested in QUESTIONS and answer:
             return [SlotSet(requested, answer)]
         return []

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,7 +17,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionEmergency, ActionHandoff
 from actions.language import ActionChooseLanguage, ValidatePredefinedSlots
 from actions.rights import ActionAnswerRights, ActionCountryChosen
-from actions.screening import ActionScreeningConsent, ActionScreeningResult, ValidateScreeningForm
+from actions.screening import (
+    ActionAskQ2FreeToLeave,
+    ActionAskQ3DocumentsKept,
+    ActionScreeningConsent,
+    ActionScreeningResult,
+    ValidateScreeningForm,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,6 +201,67 @@ def test_a_yes_fills_the_question_asked() -> None:
         )
     )
     assert slot_events(events) == {"q3_documents_kept": "yes"}
+
+
+def q2_answered(intent: str, topic: str | None = None) -> dict[str, Any]:
+    """What the form takes from a reply to question 2 ("could you leave?")."""
+    tracker = _tracker("th_answer_while_q3_asked")
+    tracker.slots["requested_slot"] = "q2_free_to_leave"
+    tracker.slots["q2_free_to_leave"] = None
+    tracker.latest_message["intent"] = {"name": intent, "confidence": 0.97}
+    tracker.latest_message["intent_ranking"] = [{"name": intent, "confidence": 0.97}]
+    if topic:
+        picked = {"response": {"intent_response_key": f"rights/{topic}"}}
+        tracker.latest_message["response_selector"] = {"rights": picked}
+    events = asyncio.run(
+        ValidateScreeningForm().get_extraction_events(CollectingDispatcher(), tracker, domain())
+    )
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("intent", "topic", "taken"),
+    [
+        # Its buttons name the answer.
+        ("can_leave", None, "yes"),
+        ("cannot_leave", None, "no"),
+        ("unsure", None, "unsure"),
+        ("skip", None, "skipped"),
+        # Typed: "they don't let me quit or go out" says which.
+        ("rights", "cannot_leave", "no"),
+        # A bare yes or no could mean either: asked again (nothing kept, the form goes on).
+        ("affirm", None, None),
+        ("deny", None, None),
+    ],
+)
+def test_question_2_takes_only_answers_that_say_which(
+    intent: str, topic: str | None, taken: str | None
+) -> None:
+    assert q2_answered(intent, topic) == {"q2_free_to_leave": taken}
+
+
+def test_danger_or_another_question_at_question_2_is_left_to_the_rules() -> None:
+    assert q2_answered("in_danger") == {}
+    assert q2_answered("rights", "passport_taken") == {}
+
+
+@pytest.mark.parametrize("language", ["th", "vi", "km"])
+def test_question_2_has_its_own_answer_buttons(language: str) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker("th_answer_while_q3_asked")
+    tracker.slots["language"] = language
+    asyncio.run(ActionAskQ2FreeToLeave().run(dispatcher, tracker, domain()))
+    [asked] = dispatcher.messages
+    assert asked["text"].startswith("2/9")
+    assert [b["payload"] for b in asked["buttons"]] == [
+        "/can_leave",
+        "/cannot_leave",
+        "/unsure",
+        "/skip",
+    ]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAskQ3DocumentsKept().run(dispatcher, tracker, domain()))
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == ["/affirm", "/deny"]
 
 
 def test_danger_now_ends_the_questions() -> None:

@@ -56,7 +56,7 @@ def test_thai_rights_screening_and_handoff(rasa_url: str, redis_client: redis.Re
     assert "10" in texts(consent)
     first = say(rasa_url, me, "/affirm")  # the country is known: question 1 comes at once
     assert texts(first).startswith("1/9")
-    answers = ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3
+    answers = ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3
     for reply in answers:
         last = say(rasa_url, me, reply)
     assert handoffs(last) == []
@@ -112,6 +112,35 @@ def test_khmer_danger_interrupts_the_screening(rasa_url: str) -> None:
     }
     after = say(rasa_url, me, "/affirm")  # the form is over: a yes is no longer an answer
     assert not texts(after).startswith("1/9")
+
+
+@pytest.mark.parametrize(
+    ("language", "hello", "check", "cannot"),
+    [
+        ("th", "สวัสดีครับ", "อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า", "ฉันออกไปไม่ได้"),
+        (
+            "vi",
+            "xin chào",
+            "tôi muốn kiểm tra xem tôi có bị buôn bán người không",
+            "Tôi không đi được",
+        ),
+        ("km", "សួស្តី", "ខ្ញុំចង់ដឹងថាខ្ញុំជាជនរងគ្រោះនៃការជួញដូរមនុស្សឬអត់", "ខ្ញុំចេញមិនបាន"),
+    ],
+)
+def test_question_2_is_asked_again_until_the_answer_says_which(
+    rasa_url: str, language: str, hello: str, check: str, cannot: str
+) -> None:
+    me = f"{language}-q2"
+    say(rasa_url, me, hello)
+    say(rasa_url, me, check)
+    say(rasa_url, me, "/affirm")
+    say(rasa_url, me, '/choose_country{"country":"th"}')
+    second = say(rasa_url, me, "/deny")
+    assert texts(second).startswith("2/9")
+    assert [b["title"] for b in second[-1]["buttons"]][1] == cannot
+    again = say(rasa_url, me, "/affirm")  # "yes" to "could you leave?": which way?
+    assert texts(again).startswith("2/9")
+    assert texts(say(rasa_url, me, "/cannot_leave")).startswith("3/9")
 
 
 def test_choose_language_by_name_and_by_command(rasa_url: str) -> None:

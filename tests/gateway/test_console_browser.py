@@ -41,7 +41,9 @@ def screen_high_in_khmer(chat: Chat) -> None:
     assert detect(texts(consent)) == "km"
     chat.press("/affirm")
     chat.press('/choose_country{"country":"th"}')
-    for answer in ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3:
+    for answer in ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + [
+        "/deny"
+    ] * 3:
         result = chat.press(answer)
     assert "•" in texts(result), "the result lists the signs found"
     chat.press("/affirm", replies=2)

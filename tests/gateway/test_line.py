@@ -77,7 +77,7 @@ def test_khmer_follow_rights_screening_and_handoff(stack: Stack) -> None:
     assert detect(answer) == "km" and "☎" in answer
     assert "10" in texts(person.say("ខ្ញុំចង់ដឹងថាខ្ញុំជាជនរងគ្រោះនៃការជួញដូរមនុស្សឬអត់"))
     assert texts(person.press("/affirm")).startswith("1/9")
-    for answer_payload in ["/deny", "/affirm", "/affirm", "/affirm", "/deny", "/deny"] + [
+    for answer_payload in ["/deny", "/can_leave", "/affirm", "/affirm", "/deny", "/deny"] + [
         "/deny"
     ] * 3:
         last = person.press(answer_payload)

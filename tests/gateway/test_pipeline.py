@@ -80,7 +80,9 @@ def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> No
     assert "☎ 1300" in texts(page.say('/choose_country{"country":"th"}'))
     assert "10" in texts(page.say("อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"))
     assert texts(page.say("/affirm")).startswith("1/9")
-    for answer in ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3:
+    for answer in ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + [
+        "/deny"
+    ] * 3:
         last = page.say(answer)
     assert "•" in texts(last)
     accepted = page.say("/affirm")

@@ -102,7 +102,9 @@ def test_thai_over_long_polling_rights_screening_and_handoff(stack: Stack) -> No
     assert stack.telegram.called("answerCallbackQuery"), "the pressed button's spinner stops"
     assert "10" in texts(chat.say("อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"))
     assert texts(chat.press("/affirm")).startswith("1/9")
-    for answer in ["/deny", "/deny", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3:
+    for answer in ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + [
+        "/deny"
+    ] * 3:
         last = chat.press(answer)
     assert "•" in texts(last)
     chat.press("/affirm")
