@@ -234,7 +234,11 @@ class ActionScreeningResult(Action):
             send_emergency(dispatcher, tracker, reason="screening")
             return [SlotSet("risk", result.risk)]
 
-        message = texts.results[result.risk][language]
+        key: str = result.risk
+        if key == "low" and not any(answers.get(q) in ("yes", "no") for q in QUESTIONS[1:]):
+            # Nothing answered after "in danger now?": no sign could be seen, none was ruled out.
+            key = "low_unanswered"
+        message = texts.results[key][language]
         if result.signs:
             signs = "\n".join(f"• {texts.signs[s][language]}" for s in result.signs)
             message += f"\n\n{texts.results['signs_heading'][language]}\n{signs}"

@@ -169,6 +169,19 @@ def test_a_high_result_for_a_child_in_cambodia_gives_the_child_line() -> None:
     assert "☎ 1280" not in texts(adult)
 
 
+def test_a_result_after_skipping_everything_does_not_say_there_are_no_signs() -> None:
+    tracker = _tracker("vi_screening_high")
+    for question in list(tracker.slots)[7:]:
+        tracker.slots[question] = "skipped"
+    tracker.slots.update({"q2_free_to_leave": "unsure", "q3_documents_kept": "skipped"})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionScreeningResult().run(dispatcher, tracker, domain()))
+    said = texts(dispatcher.messages)
+    assert "bỏ qua các câu hỏi" in said and "không cho thấy dấu hiệu" not in said
+    _, answered = run(ActionScreeningResult(), "vi_screening_high")
+    assert "bỏ qua các câu hỏi" not in texts(answered)
+
+
 def test_immediate_result_hands_off_without_asking() -> None:
     events, messages = run(ActionScreeningResult(), "th_screening_immediate")
     assert slot_events(events) == {"risk": "immediate"}
@@ -189,7 +202,7 @@ def test_medium_result_gives_labour_lines() -> None:
 
 def test_consent_explains_and_clears_old_answers() -> None:
     events, messages = run(ActionScreeningConsent(), "th_answer_while_q3_asked")
-    assert "10" in messages[0]["text"]
+    assert "9 " in messages[0]["text"]
     assert all(value is None for value in slot_events(events).values())
     assert "q1_danger" in slot_events(events)
 

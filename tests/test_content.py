@@ -187,7 +187,8 @@ def test_gateway_texts_exist_in_every_language_and_name_no_number() -> None:
     for key, texts in content.gateway_texts().items():
         for language in LANGUAGES:
             assert detect(texts[language]) == language, (key, language)
-            assert not NUMBER.search(texts[language]), (key, language)
+            # "48 hours" is a duration; no phone number is stated here (hotlines.yaml has them).
+            assert not numbers_in(texts[language]), (key, language)
 
 
 def test_the_word_the_gateway_suggests_in_danger_is_a_danger_word() -> None:

@@ -53,7 +53,7 @@ def test_thai_rights_screening_and_handoff(rasa_url: str, redis_client: redis.Re
     assert "☎ 1300" in answer
 
     consent = say(rasa_url, me, "อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า")
-    assert "10" in texts(consent)
+    assert "9 " in texts(consent)
     first = say(rasa_url, me, "/affirm")  # the country is known: question 1 comes at once
     assert texts(first).startswith("1/9")
     answers = ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + ["/deny"] * 3

@@ -78,7 +78,7 @@ def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> No
     asked = page.say("นายจ้างเก็บพาสปอร์ตผมไว้ไม่ยอมคืน ทำยังไงได้บ้าง")
     assert asked[-1]["buttons"][0]["payload"] == '/choose_country{"country":"th"}'
     assert "☎ 1300" in texts(page.say('/choose_country{"country":"th"}'))
-    assert "10" in texts(page.say("อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"))
+    assert "9 " in texts(page.say("อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"))
     assert texts(page.say("/affirm")).startswith("1/9")
     for answer in ["/deny", "/cannot_leave", "/affirm", "/affirm", "/unsure", "/skip"] + [
         "/deny"
