@@ -264,3 +264,22 @@ def test_the_console_can_say_what_every_intent_and_topic_means() -> None:
     glosses = content.console_texts()
     assert set(domain["intents"]) <= set(glosses["understood"])
     assert set(RIGHTS_TOPICS) == set(glosses["topics"])
+
+
+def test_legal_references_are_in_the_readers_language() -> None:
+    """An English "s.41" or "Art. 37" means nothing to the reader: มาตรา, Điều, មាត្រា."""
+    english = re.compile(r"\b(s\.\s?\d|Art\.\s?\d|[Ss]ection \d|Article \d)")
+    found = [where for where, text in every_rendered_text() if english.search(text)]
+    for key, variations in domain_responses().items():
+        found += [key for variation in variations if english.search(str(variation.get("text")))]
+    assert not found
+
+
+def test_no_rights_answer_promises_more_than_the_law() -> None:
+    """Issue 16: non-punishment only once identified; debt bondage "can be"; the 45 days hedged."""
+    for language, said in {"th": "คัดแยก", "vi": "chính thức xác định", "km": "ផ្លូវការ"}.items():
+        assert said in rights.answer("rights/non_punishment", "th", language)
+    assert "can be debt bondage" in rights.find("rights/debt_bondage", "th").text["en"]
+    assert "ask a person" in rights.find("rights/stay_and_work", "th").text["en"]
+    assert "held back" in rights.find("rights/unpaid_wages", "th").text["en"]
+    assert " here" not in rights.find("rights/unpaid_wages", "th").text["en"]
