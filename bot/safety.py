@@ -9,6 +9,9 @@ from hotline.content import gateway_texts
 from hotline.language import EDGES, LANGUAGES, fold
 
 EXIT_COMMAND = "/exit"
+# "exit" typed alone, as people type it without the slash, means leaving quickly (not "stop the
+# questions").
+EXIT_WORD = "exit"
 # Telegram's quick-exit button (a keyboard under the input field): the same in every language.
 EXIT_BUTTON = "✕"
 
@@ -20,13 +23,13 @@ class QuickExit:
     safe_word: str = ""
 
     def asked(self, text: str) -> bool:
-        """Whether the message is the safe word, /exit or the exit button."""
+        """Whether the message is the safe word, /exit, "exit" or the exit button."""
         words_typed = text.split(maxsplit=1)
         if words_typed and words_typed[0].split("@")[0].lower() == EXIT_COMMAND:
             return True
         texts = gateway_texts()
         words = [self.safe_word] if self.safe_word else list(texts["safe_word"].values())
-        words.append(EXIT_BUTTON)
+        words += [EXIT_BUTTON, EXIT_WORD]
         return _fold(text) in {_fold(w) for w in words}
 
     def word(self, language: str) -> str:
