@@ -196,7 +196,9 @@ class ValidateScreeningForm(FormValidationAction):
                 return [SlotSet(requested, named[said])]
             if intent in ANSWER_BY_INTENT:
                 # A bare yes or no: setting nothing keeps the form going, and it asks again
-                # with the buttons that name the answers.
+                # with the buttons that name the answers, after saying why.
+                language = tracker.get_slot("language") or "th"
+                dispatcher.utter_message(text=screening().say_which[requested][language])
                 return [SlotSet(requested, None)]
             return []
         answer = ANSWER_BY_INTENT.get(intent)

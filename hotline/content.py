@@ -74,6 +74,8 @@ class Screening:
     signs: dict[str, Texts]
     results: dict[str, Texts]
     answers: dict[str, Texts]
+    # Said when an answer does not fit its question (asked again), by question slot.
+    say_which: dict[str, Texts]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -179,6 +181,9 @@ def screening() -> Screening:
         },
         results={k: _texts(f"screening.yaml: results.{k}", v) for k, v in data["results"].items()},
         answers={k: _texts(f"screening.yaml: answers.{k}", v) for k, v in data["answers"].items()},
+        say_which={
+            k: _texts(f"screening.yaml: say_which.{k}", v) for k, v in data["say_which"].items()
+        },
     )
 
 

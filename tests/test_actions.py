@@ -253,6 +253,15 @@ def test_question_2_takes_only_answers_that_say_which(
     assert q2_answered(intent, topic) == {"q2_free_to_leave": taken}
 
 
+def test_a_bare_yes_to_question_2_is_told_why_it_is_asked_again() -> None:
+    tracker = _tracker("th_answer_while_q3_asked")
+    tracker.slots["requested_slot"] = "q2_free_to_leave"
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateScreeningForm().get_extraction_events(dispatcher, tracker, domain()))
+    [said] = dispatcher.messages
+    assert "ออกไปได้ หรือออกไปไม่ได้" in said["text"]
+
+
 def test_danger_or_another_question_at_question_2_is_left_to_the_rules() -> None:
     assert q2_answered("in_danger") == {}
     assert q2_answered("rights", "passport_taken") == {}

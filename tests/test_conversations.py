@@ -139,7 +139,7 @@ def test_question_2_is_asked_again_until_the_answer_says_which(
     assert texts(second).startswith("2/9")
     assert [b["title"] for b in second[-1]["buttons"]][1] == cannot
     again = say(rasa_url, me, "/affirm")  # "yes" to "could you leave?": which way?
-    assert texts(again).startswith("2/9")
+    assert len(again) == 2 and again[-1]["text"].startswith("2/9"), "why, then the question"
     assert texts(say(rasa_url, me, "/cannot_leave")).startswith("3/9")
 
 
