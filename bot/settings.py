@@ -299,7 +299,9 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> dict[str, Limit]:
         """The limits, each from LIMIT_<NAME> or its default."""
-        set_here = self.model_dump(include={name for name in self.model_fields if "limit_" in name})
+        set_here = self.model_dump(
+            include={name for name in type(self).model_fields if "limit_" in name}
+        )
         return limits.from_env({name.upper(): value for name, value in set_here.items()})
 
     @property

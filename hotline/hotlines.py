@@ -39,8 +39,7 @@ def lines_for(
     country: str, language: str | None, roles: Iterable[str], under_18: bool = False
 ) -> list[Hotline]:
     """The lines for a person in one of the three countries (the rule table above)."""
-    wanted = set(roles) | ({"child"} if under_18 else set())
-    found = select(country, language, wanted)
+    found = select(country, language, _with_child(roles, under_18))
     if language and country != HOME.get(language):
         found += [line for line in select("other", language, ["abroad"]) if line not in found]
     return found
@@ -52,20 +51,25 @@ def numbers(
     """The lines as a message: for a person in one of the three countries, that country's; for
     one elsewhere or not known yet, each country's under its name, saying a short number works
     only from a phone in that country (the rule table above). Empty when there are none."""
-    wanted = tuple(roles)
+    wanted = _with_child(roles, under_18)
     if country in KNOWN_COUNTRIES:
-        return format_lines(lines_for(country, language, wanted, under_18), language)
+        return format_lines(lines_for(country, language, wanted), language)
     blocks = []
     abroad = select("other", language, ["abroad"]) if language else []
     if abroad:
         blocks.append(format_lines(abroad, language))
     only_there = gateway_texts()["from_that_country"][language or "en"]
     for code in KNOWN_COUNTRIES:
-        lines = select(code, language, set(wanted) | ({"child"} if under_18 else set()))
+        lines = select(code, language, wanted)
         if lines:
             name = country_names()[code][language or "en"]
             blocks.append(f"{name} {only_there}:\n" + format_lines(lines, language))
     return "\n\n".join(blocks)
+
+
+def _with_child(roles: Iterable[str], under_18: bool) -> set[str]:
+    """The roles asked for, and the child lines' for a person under 18."""
+    return set(roles) | ({"child"} if under_18 else set())
 
 
 def format_lines(lines: Iterable[Hotline], language: str | None) -> str:

@@ -15,6 +15,7 @@ from bot.store.keys import (
     DELIVERY_ATTEMPTS,
     FAILURES,
     INBOUND,
+    OUTBOUND,
     conversation_key,
     entries_key,
 )
@@ -35,6 +36,19 @@ class DeadLetter:
     at: float
     attempts: int
     error: str
+
+    @classmethod
+    def read(cls, entry_id: str, fields: dict[str, str]) -> DeadLetter:
+        """A dead letter as the stream holds it."""
+        return cls(
+            id=entry_id,
+            stream="received" if fields.get("stream") == INBOUND else "replies",
+            conv=fields.get("conv", ""),
+            channel=json.loads(fields.get("fields") or "{}").get("channel", ""),
+            at=float(fields.get("at") or 0),
+            attempts=int(fields.get("attempts") or 0),
+            error=fields.get("error", ""),
+        )
 
 
 class DeadLetters(Conversations):
@@ -84,33 +98,27 @@ class DeadLetters(Conversations):
         found: list[tuple[str, dict[str, str]]] = await self.redis.xrevrange(
             DEAD_LETTERS, count=limit
         )
-        return [
-            DeadLetter(
-                id=entry_id,
-                stream="received" if fields.get("stream") == INBOUND else "replies",
-                conv=fields.get("conv", ""),
-                channel=json.loads(fields.get("fields") or "{}").get("channel", ""),
-                at=float(fields.get("at") or 0),
-                attempts=int(fields.get("attempts") or 0),
-                error=fields.get("error", ""),
-            )
-            for entry_id, fields in found
-        ]
+        return [DeadLetter.read(entry_id, fields) for entry_id, fields in found]
+
+    async def dead_letter(self, letter_id: str) -> DeadLetter | None:
+        """One dead letter; None when there is none with that id (sent again, or expired)."""
+        found: list[tuple[str, dict[str, str]]] = await self.redis.xrange(
+            DEAD_LETTERS, letter_id, letter_id
+        )
+        return DeadLetter.read(*found[0]) if found else None
 
     async def retry(self, letter_id: str) -> int:
         """Puts a dead letter back on its stream as its conversation's newest entry: 1 when done,
         0 when it was sent again before, -1 when its conversation is gone (the letter goes)."""
-        found: list[tuple[str, dict[str, str]]] = await self.redis.xrange(
-            DEAD_LETTERS, letter_id, letter_id
-        )
-        if not found:
+        letter = await self.dead_letter(letter_id)
+        if letter is None:
             return 0
-        fields = found[0][1]
-        conv, stream = fields.get("conv", ""), fields.get("stream", "")
+        received = letter.stream == "received"
+        conv, stream = letter.conv, INBOUND if received else OUTBOUND
         keys = [DEAD_LETTERS, conversation_key(conv), entries_key(conv), stream]
         args = {
             "id": letter_id,
-            "seq_field": "in_seq" if stream == INBOUND else "out_seq",
+            "seq_field": "in_seq" if received else "out_seq",
             "now": now(),
             "ttl": self.ttl,
         }

@@ -29,9 +29,9 @@ async def retry(
     store: StoreDep, session: Supervisor, form: Checked, letter: LetterId
 ) -> RedirectResponse:
     """Sends a dead letter again, as its conversation's newest entry; audited."""
-    found = [found for found in await store.dead_letters() if found.id == letter]
+    found = await store.dead_letter(letter)
     done = await store.retry(letter)
-    if found and done:
-        await store.audit(session.account.name, "dead_letter_retried", found[0].conv)
+    if found is not None and done:
+        await store.audit(session.account.name, "dead_letter_retried", found.conv)
     outcome = {1: "retried", 0: "already", -1: "gone"}[done]
     return RedirectResponse(f"{PREFIX}/dead-letters?done={outcome}", status_code=303)
