@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.language import latest_entity
+from actions.say import say
 from hotline import rights
 from hotline.content import COUNTRIES, country_names
 from hotline.hotlines import numbers
@@ -44,7 +45,7 @@ def asked_topic(tracker: Tracker) -> str | None:
 
 def send_answer(dispatcher: CollectingDispatcher, topic: str, country: str, language: str) -> None:
     """Sends the rights answer for a topic."""
-    dispatcher.utter_message(text=rights.answer(topic, country, language))
+    say(dispatcher, rights.answer(topic, country, language))
 
 
 class ActionAskCountry(Action):

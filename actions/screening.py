@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.handoff import send_emergency
 from actions.language import validate_known
 from actions.rights import asked_topic
+from actions.say import say
 from hotline.content import COUNTRIES, screening
 from hotline.hotlines import numbers
 from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
@@ -76,9 +77,7 @@ class ActionScreeningConsent(Action):
         if language is None:
             dispatcher.utter_message(response="utter_ask_language")
             return []
-        dispatcher.utter_message(
-            text=screening().consent[language], buttons=answer_buttons(language, ("yes", "no"))
-        )
+        say(dispatcher, screening().consent[language], answer_buttons(language, ("yes", "no")))
         # A new screening starts with no answers from an earlier one.
         return [SlotSet(q, None) for q in QUESTIONS] + [SlotSet("risk", None)]
 
@@ -198,7 +197,7 @@ class ValidateScreeningForm(FormValidationAction):
                 # A bare yes or no: setting nothing keeps the form going, and it asks again
                 # with the buttons that name the answers, after saying why.
                 language = tracker.get_slot("language") or "th"
-                dispatcher.utter_message(text=screening().say_which[requested][language])
+                say(dispatcher, screening().say_which[requested][language])
                 return [SlotSet(requested, None)]
             return []
         answer = ANSWER_BY_INTENT.get(intent)
@@ -232,7 +231,7 @@ class ActionScreeningResult(Action):
         texts = screening()
         dispatcher.utter_message(json_message=screened_payload(result.risk, country))
         if result.risk == "immediate":
-            dispatcher.utter_message(text=texts.results["immediate"][language])
+            say(dispatcher, texts.results["immediate"][language])
             send_emergency(dispatcher, tracker, reason="screening")
             return [SlotSet("risk", result.risk)]
 
@@ -255,5 +254,5 @@ class ActionScreeningResult(Action):
         buttons = (
             answer_buttons(language, ("yes", "no")) if result.risk in ("high", "medium") else []
         )
-        dispatcher.utter_message(text=message, buttons=buttons)
+        say(dispatcher, message, buttons)
         return [SlotSet("risk", result.risk)]

@@ -7,6 +7,7 @@ lacks a language, fails to load with the file and key named, so a wrong edit nev
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,12 @@ from hotline.language import LANGUAGES
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 COUNTRIES = ("th", "vn", "kh", "other")
 WITH_EN = (*LANGUAGES, "en")
+
+
+def bubbles(text: str) -> list[str]:
+    """The messages a text is sent as: one per paragraph (a blank line between), so that each
+    stays short enough to read on a phone."""
+    return [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
 
 
 class ContentError(ValueError):
@@ -95,6 +102,11 @@ def _texts(where: str, value: Any, languages: tuple[str, ...] = LANGUAGES) -> Te
     missing = [lang for lang in languages if not str(value.get(lang) or "").strip()]
     if missing:
         raise ContentError(f"{where}: no text in {', '.join(missing)}")
+    unknown = [str(key) for key in value if key not in WITH_EN]
+    if unknown:
+        # `{en: a, b, th: ...}` makes "b" a key: a comma in an unquoted text.
+        listed = ", ".join(unknown)
+        raise ContentError(f"{where}: not a language: {listed} (quote a text with commas)")
     return {lang: str(text).strip() for lang, text in value.items()}
 
 
@@ -266,3 +278,76 @@ def leaflet_texts() -> dict[str, Texts]:
     """The words of the NGOs' printable leaflet, from content/leaflet.yaml."""
     data = _load("leaflet.yaml")
     return {key: _texts(f"leaflet.yaml: {key}", texts) for key, texts in data.items()}
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a turn: what it sends, and its label in every language."""
+
+    id: str
+    payload: str
+    title: Texts
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One of the assistant's own turns (a Rasa response): its words and its buttons."""
+
+    key: str
+    text: Texts
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Turns:
+    """content/turns.yaml: the language picker, the buttons, and the turns."""
+
+    picker_text: str
+    picker_buttons: tuple[tuple[str, str], ...]
+    buttons: dict[str, Button]
+    turns: dict[str, Turn]
+
+
+@cache
+def turns() -> Turns:
+    """The assistant's own turns from content/turns.yaml (domain/responses.yml is made from it)."""
+    data = _load("turns.yaml")
+    picker = data["language_picker"]
+    buttons = {
+        key: Button(
+            id=key,
+            payload=str(entry["payload"]),
+            title=_texts(
+                f"turns.yaml: buttons.{key}",
+                {lang: text for lang, text in entry.items() if lang != "payload"},
+                WITH_EN,
+            ),
+        )
+        for key, entry in data["buttons"].items()
+    }
+    menus: dict[str, list[str]] = data.get("menus") or {}
+
+    def buttons_of(where: str, listed: Any) -> tuple[Button, ...]:
+        names = menus[listed] if isinstance(listed, str) and listed in menus else listed or []
+        if not isinstance(names, list):
+            raise ContentError(f"{where}: buttons must be a menu's name or a list of buttons")
+        unknown = [name for name in names if name not in buttons]
+        if unknown:
+            raise ContentError(f"{where}: no such button: {', '.join(map(str, unknown))}")
+        return tuple(buttons[name] for name in names)
+
+    found = {}
+    for key, entry in data["turns"].items():
+        where = f"turns.yaml: turns.{key}"
+        words = {lang: text for lang, text in entry.items() if lang != "buttons"}
+        found[key] = Turn(
+            key=key,
+            text=_texts(where, words, WITH_EN),
+            buttons=buttons_of(where, entry.get("buttons")),
+        )
+    return Turns(
+        picker_text=str(picker["text"]),
+        picker_buttons=tuple((str(b["title"]), str(b["payload"])) for b in picker["buttons"]),
+        buttons=buttons,
+        turns=found,
+    )
