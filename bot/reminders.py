@@ -36,7 +36,7 @@ def reminder(country: str | None, language: str | None) -> list[dict[str, Any]]:
     """The reminder in the person's language (all three when unknown), with the lines to call
     and the button that goes back to the assistant."""
     texts = gateway_texts()["still_waiting"]
-    said = texts[language] if language in texts else "\n\n".join(texts[x] for x in LANGUAGES)
+    said = texts[language] if language in LANGUAGES else "\n\n".join(texts[x] for x in LANGUAGES)
     text = f"{said}\n{while_waiting(country, language)}"
     return [{"text": text, "buttons": [back_button(language)]}]
 

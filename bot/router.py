@@ -318,7 +318,7 @@ def _for_person(reply: dict[str, Any]) -> dict[str, Any]:
 def _say(key: str, language: str) -> str:
     """A gateway text in the language, or in all three when the language is not known."""
     texts = gateway_texts()[key]
-    if language in texts:
+    if language in LANGUAGES:
         return texts[language]
     return "\n\n".join(texts[lang] for lang in LANGUAGES)
 

@@ -28,13 +28,15 @@ class QuickExit:
         if words_typed and words_typed[0].split("@")[0].lower() == EXIT_COMMAND:
             return True
         texts = gateway_texts()
-        words = [self.safe_word] if self.safe_word else list(texts["safe_word"].values())
+        words = [self.safe_word] if self.safe_word else [texts["safe_word"][x] for x in LANGUAGES]
         words += [EXIT_BUTTON, EXIT_WORD]
         return _fold(text) in {_fold(w) for w in words}
 
     def word(self, language: str) -> str:
         """The safe word to tell a person: the configured one, or the one of their language."""
-        return self.safe_word or gateway_texts()["safe_word"].get(language, "")
+        if self.safe_word or language not in LANGUAGES:
+            return self.safe_word
+        return gateway_texts()["safe_word"][language]
 
     def notice(self, channel: str, language: str, days: int) -> str:
         """The first-contact notice: what this is, who reads it, how long it is kept, how to erase

@@ -245,6 +245,6 @@ def reply_text(typed: str, canned: str, language: str, closing: bool = False) ->
         if chosen is None:
             return ""
         texts = chosen.text
-    if language in texts:
+    if language in LANGUAGES:
         return texts[language]
     return "\n\n".join(texts[lang] for lang in LANGUAGES)

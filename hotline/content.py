@@ -212,7 +212,7 @@ def country_names() -> dict[str, Texts]:
 def gateway_texts() -> dict[str, Texts]:
     """What the gateway says itself (non-text messages, cut messages), from content/gateway.yaml."""
     data = _load("gateway.yaml")
-    return {key: _texts(f"gateway.yaml: {key}", texts) for key, texts in data.items()}
+    return {key: _texts(f"gateway.yaml: {key}", texts, WITH_EN) for key, texts in data.items()}
 
 
 CONSOLE_LANGUAGES = ("en", "th")
@@ -264,7 +264,7 @@ def canned_replies() -> tuple[CannedReply, ...]:
             CannedReply(
                 id=key,
                 title=_texts(f"{where}.title", entry.get("title"), CONSOLE_LANGUAGES),
-                text=_texts(f"{where}.text", entry.get("text")),
+                text=_texts(f"{where}.text", entry.get("text"), WITH_EN),
                 group=str(group),
                 source=source,
                 checked=checked,
@@ -277,7 +277,7 @@ def canned_replies() -> tuple[CannedReply, ...]:
 def leaflet_texts() -> dict[str, Texts]:
     """The words of the NGOs' printable leaflet, from content/leaflet.yaml."""
     data = _load("leaflet.yaml")
-    return {key: _texts(f"leaflet.yaml: {key}", texts) for key, texts in data.items()}
+    return {key: _texts(f"leaflet.yaml: {key}", texts, WITH_EN) for key, texts in data.items()}
 
 
 @dataclass(frozen=True)

@@ -38,5 +38,5 @@ def back_button(language: str | None) -> dict[str, str]:
     """The button that takes a waiting hand-off back, titled in the person's language (in all
     three while it is not known)."""
     titles = gateway_texts()["back_to_assistant"]
-    title = titles[language] if language in titles else " · ".join(titles[x] for x in LANGUAGES)
+    title = titles[language] if language in LANGUAGES else " · ".join(titles[x] for x in LANGUAGES)
     return {"title": title, "payload": WITHDRAW}
