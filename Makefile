@@ -49,10 +49,11 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help setup train run shell test test-fast lint typecheck validate unit stories bench clean browser redis
+.PHONY: help setup train run shell test test-fast lint content-lint responses typecheck validate unit
+.PHONY: stories bench clean browser redis
 
 help: ## Show the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed $(VENV_RASA)/.installed ## Install both environments (pinned)
 
@@ -100,9 +101,15 @@ rotate-keys: $(VENV)/.installed ## Re-encrypt stored data with the first key of 
 shell: $(VENV)/.installed ## Talk to the running assistant in this terminal
 	$(VENV)/bin/python -m bot.shell --url http://127.0.0.1:$(RASA_PORT)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed content-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+content-lint: $(VENV)/.installed ## Check every text a person reads (labels, bubble length, numbers, Thai voice)
+	$(VENV)/bin/python -m hotline.content_lint
+
+responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.yaml after editing it
+	$(VENV)/bin/python -m hotline.responses
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
@@ -158,7 +165,7 @@ test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if n
 	@echo "== All checks passed"
 
 # The tests that need no server but a Redis (no Rasa, no stack, no browser: tests/conftest.py).
-test-fast: setup redis ## Lint and the quick tests, while you work (under a minute)
+test-fast: setup redis content-lint ## Lint and the quick tests, while you work (under a minute)
 	$(VENV)/bin/ruff check .
 	$(VENV_RASA)/bin/pytest -m "not servers" --ignore=tests/gateway -q
 	$(VENV)/bin/pytest -m "not servers" tests/gateway -q

@@ -71,7 +71,7 @@ class ActionHandoff(Action):
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(
             text=while_waiting(tracker.get_slot("country"), language),
-            buttons=[handoff.back_button(language)],
+            buttons=handoff.back_buttons(language),
         )
         reason: handoff.Reason = (
             "request_human"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import unicodedata
 import uuid
 from typing import Any
 
@@ -55,6 +56,12 @@ REFERRAL = re.compile(r"(?:^|\s)ref:([A-Za-z0-9_-]{1,64})(?=\s|$)")
 REPLY_TOKEN_SECONDS = 50
 MESSAGES_PER_REQUEST = 5
 LABEL_LIMIT = 20
+# A Khmer subscript consonant hangs under the letter before it; Thai leading vowels are written
+# before the consonant they belong to: a label cut after either shows half a syllable.
+KHMER_COENG = "\u17d2"
+THAI_LEADING_VOWELS = "เแโใไ"
+# Thai SARA AM is a letter by category but a spacing mark of the consonant before it.
+SPACING_MARKS = "\u0e33"
 TEXT_LIMIT = 5000
 
 
@@ -175,6 +182,21 @@ class LineSender:
         await self.api.api_client.close()
 
 
+def label(title: str) -> str:
+    """A quick reply label within LINE's 20 characters. The content lint keeps labels that short;
+    when one is not, it is cut before the letter that would be split, never inside it."""
+    if len(title) <= LABEL_LIMIT:
+        return title
+    end = LABEL_LIMIT
+    while end > 0 and (
+        unicodedata.category(title[end]).startswith("M")
+        or title[end] in SPACING_MARKS
+        or title[end - 1] in KHMER_COENG + THAI_LEADING_VOWELS
+    ):
+        end -= 1
+    return title[:end].rstrip()
+
+
 def _message(reply: dict[str, Any]) -> TextMessage:
     """A LINE text message; buttons become quick replies that post back their payload."""
     buttons = reply.get("buttons") or []
@@ -184,7 +206,7 @@ def _message(reply: dict[str, Any]) -> TextMessage:
             items=[
                 QuickReplyItem(
                     action=PostbackAction(
-                        label=str(b["title"])[:LABEL_LIMIT],
+                        label=label(str(b["title"])),
                         data=str(b.get("payload") or b["title"]),
                         display_text=str(b["title"]),
                     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.store import Store
 from hotline.content import gateway_texts
-from hotline.handoff import back_button
+from hotline.handoff import back_buttons
 from hotline.hotlines import while_waiting
 from hotline.language import LANGUAGES
 
@@ -38,7 +38,7 @@ def reminder(country: str | None, language: str | None) -> list[dict[str, Any]]:
     texts = gateway_texts()["still_waiting"]
     said = texts[language] if language in LANGUAGES else "\n\n".join(texts[x] for x in LANGUAGES)
     text = f"{said}\n{while_waiting(country, language)}"
-    return [{"text": text, "buttons": [back_button(language)]}]
+    return [{"text": text, "buttons": back_buttons(language)}]
 
 
 async def remind_due(store: Store, first_after: float, every: float = REPEAT_SECONDS) -> int:

@@ -121,7 +121,7 @@ class Router:
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
         if seq == 1 and not forget:
             # After the answer: emergency numbers never wait behind it.
-            replies.append(self._notice(message.channel, spoken))
+            replies.extend(self._notice(message.channel, spoken))
         tally = _tally(message, text, conversation, spoken, handoff, screened)
         outcome = Outcome(
             text, replies, handoff, spoken, forget, tally=tally, understood=understood
@@ -229,13 +229,15 @@ class Router:
         outcome = Outcome(text, replies, None, language, leave=True, tally=tally)
         await self.store.finish_inbound(message, outcome)
 
-    def _notice(self, channel: str, language: str) -> dict[str, Any]:
+    def _notice(self, channel: str, language: str) -> list[dict[str, Any]]:
         """The first-contact notice, with Telegram's exit button under the input field."""
         days = max(1, round(self.store.ttl / 86400))
-        reply: dict[str, Any] = {"text": self.quick_exit.notice(channel, language, days)}
+        replies: list[dict[str, Any]] = [
+            {"text": text} for text in self.quick_exit.notice(channel, language, days)
+        ]
         if channel == TELEGRAM:
-            reply["exit_button"] = EXIT_BUTTON
-        return reply
+            replies[-1]["exit_button"] = EXIT_BUTTON
+        return replies
 
     async def _answer(
         self, message: Received, text: str, conversation: dict[str, str]

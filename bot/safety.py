@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.content import gateway_texts
+from hotline.content import bubbles, gateway_texts
 from hotline.language import EDGES, LANGUAGES, fold
 
 EXIT_COMMAND = "/exit"
@@ -38,18 +38,21 @@ class QuickExit:
             return self.safe_word
         return gateway_texts()["safe_word"][language]
 
-    def notice(self, channel: str, language: str, days: int) -> str:
-        """The first-contact notice: what this is, who reads it, how long it is kept, how to erase
-        it and how to leave quickly, in the person's language (all three when unknown)."""
+    def notice(self, channel: str, language: str, days: int) -> list[str]:
+        """The first-contact notice as the messages it is sent as: what this is, who reads it, how
+        long it is kept, how to erase it, then how to leave quickly, in the person's language (all
+        three when unknown)."""
         texts = gateway_texts()
         shown = [language] if language in LANGUAGES else list(LANGUAGES)
         exit_line = texts.get(f"first_contact_{channel}") or texts["first_contact_web"]
-        return "\n\n".join(
-            texts["first_contact"][lang].format(days=days)
-            + "\n"
-            + exit_line[lang].format(word=self.word(lang))
+        return [
+            bubble
             for lang in shown
-        )
+            for bubble in [
+                *bubbles(texts["first_contact"][lang].format(days=days)),
+                exit_line[lang].format(word=self.word(lang)),
+            ]
+        ]
 
 
 def _fold(text: str) -> str:

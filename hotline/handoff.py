@@ -34,9 +34,9 @@ def payload(
     }
 
 
-def back_button(language: str | None) -> dict[str, str]:
-    """The button that takes a waiting hand-off back, titled in the person's language (in all
-    three while it is not known)."""
+def back_buttons(language: str | None) -> list[dict[str, str]]:
+    """The button that takes a waiting hand-off back, titled in the person's language; while the
+    language is not known, one in each (a label in all three would be cut on LINE)."""
     titles = gateway_texts()["back_to_assistant"]
-    title = titles[language] if language in LANGUAGES else " · ".join(titles[x] for x in LANGUAGES)
-    return {"title": title, "payload": WITHDRAW}
+    shown = [language] if language in LANGUAGES else list(LANGUAGES)
+    return [{"title": titles[lang], "payload": WITHDRAW} for lang in shown]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import yaml
 
 from hotline import content, rights
 from hotline.content import COUNTRIES, ContentError, hotlines
+from hotline.content_lint import NUMBER, is_year_or_law, known_numbers, numbers_in
 from hotline.hotlines import emergency, format_lines, select
 from hotline.language import LANGUAGES, detect, find_listed
 from tests.contract import RIGHTS_TOPICS
@@ -19,32 +19,6 @@ from tests.contract import RIGHTS_TOPICS
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_TOPICS = set(RIGHTS_TOPICS)
 ROLES = ("emergency", "trafficking", "labour", "medical", "child", "abroad", "police")
-# Digit runs that may be phone numbers: 3 digits or more, with spaces or dashes between.
-NUMBER = re.compile(r"\+?\d[\d\- ]*\d")
-
-
-def digits(text: str) -> str:
-    """Only the digits, as Latin digits (Thai and Khmer numerals converted)."""
-    return "".join(str(unicodedata.digit(c)) for c in text if c.isdigit())
-
-
-def numbers_in(text: str) -> set[str]:
-    """The digit sequences of 3 or more digits that a person could read as a phone number."""
-    found = set()
-    for match in NUMBER.finditer(text):
-        number = digits(match.group())
-        if len(number) >= 3:
-            found.add(number)
-    return found
-
-
-def known_numbers() -> set[str]:
-    return {digits(line.number) for line in hotlines().values()}
-
-
-def is_year_or_law(number: str) -> bool:
-    """Years (2008, B.E. 2551) are not phone numbers."""
-    return len(number) == 4 and (number.startswith(("19", "20")) or number.startswith("25"))
 
 
 def every_rendered_text() -> list[tuple[str, str]]:

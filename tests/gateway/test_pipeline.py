@@ -73,8 +73,10 @@ def texts(replies: list[Reply]) -> str:
 def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> None:
     page = Page(stack)
     greeting = page.say("สวัสดีครับ")
-    assert detect(texts(greeting)) == "th" and greeting[-2]["buttons"]
-    assert "/forget" in greeting[-1]["text"], "the first-contact notice comes last"
+    assert detect(texts(greeting)) == "th" and any(r.get("buttons") for r in greeting)
+    notice = texts(greeting[-3:])
+    assert "/forget" in notice and "✕" in greeting[-1]["text"], "the notice comes last"
+    assert all(len(str(r["text"])) <= 300 for r in greeting), "short enough for a phone"
     asked = page.say("นายจ้างเก็บพาสปอร์ตผมไว้ไม่ยอมคืน ทำยังไงได้บ้าง")
     assert asked[-1]["buttons"][0]["payload"] == '/choose_country{"country":"th"}'
     assert "☎ 1300" in texts(page.say('/choose_country{"country":"th"}'))
