@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hotline.language import LANGUAGES, detect
+from hotline.language import LANGUAGES, detect, find_listed
 from tests.contract import INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,13 @@ def test_no_example_twice(language: str) -> None:
     ]
     repeated = [e for e, n in Counter(every).items() if n > 1]
     assert not repeated, f"{language}: {repeated[:10]}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_unrelated_example_says_a_danger_word(language: str) -> None:
+    """Issue 16: "…ជួយផង" ("help!") taught as out of scope teaches the model to miss it."""
+    said = [e for e in training(language)["out_of_scope"] if find_listed(e, "danger_words")]
+    assert not said, f"{language}: {said}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
