@@ -118,6 +118,16 @@ typecheck: setup
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
 
+# The review sheet for native speakers (README, "Reviewing the words").
+.PHONY: content-sheet content-import
+content-sheet: $(VENV)/.installed ## Write every text a person reads to var/content-sheet/ (.xlsx and .csv)
+	$(VENV)/bin/python -m hotline.content_sheet export
+
+content-import: $(VENV)/.installed ## Take a reviewed sheet back: make content-import FILE=... [DRY_RUN=1]
+	@test -n "$(FILE)" || { echo "Say which sheet: make content-import FILE=var/content-sheet/content.xlsx"; \
+	  echo "(DRY_RUN=1 shows the diff and writes nothing)"; exit 1; }
+	$(VENV)/bin/python -m hotline.content_sheet import "$(FILE)" $(if $(DRY_RUN),--dry-run)
+
 unit: setup browser redis $(MODEL)
 	$(VENV_RASA)/bin/pytest --ignore=tests/gateway
 	$(VENV)/bin/pytest tests/gateway

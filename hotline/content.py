@@ -351,3 +351,19 @@ def turns() -> Turns:
         buttons=buttons,
         turns=found,
     )
+
+
+def reload() -> None:
+    """Forget what the loaders read, so that the next call reads content/ again."""
+    for loader in (
+        hotlines,
+        rights,
+        screening,
+        country_names,
+        gateway_texts,
+        console_texts,
+        canned_replies,
+        leaflet_texts,
+        turns,
+    ):
+        loader.cache_clear()
