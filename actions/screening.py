@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -16,6 +17,7 @@ from actions.rights import asked_topic
 from actions.say import say
 from hotline.content import COUNTRIES, screening
 from hotline.hotlines import numbers
+from hotline.language import fold
 from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
 
 REQUESTED_SLOT = "requested_slot"
@@ -34,6 +36,21 @@ NAMED_ANSWERS = {
     }
 }
 CHOICES = {"q2_free_to_leave": ("can_leave", "cannot_leave", "unsure", "skipped")}
+# "Can't", "not allowed", or a question. A typed "I can leave" with one of them in it does not
+# say which ("ออกได้แต่เขาไม่ให้ออก", "ខ្ញុំអាចឈប់បានទេ" can I quit?): it is asked again, as a bare yes
+# is, so that a misread negation or question never counts as "can leave". Thai and Khmer are
+# matched with spaces removed (people add some); Vietnamese without diacritics: a "not" up to two
+# words before "can", "allowed" or "let" ("ko di dau dc", "khong the"), or "được không" at the end.
+CANNOT_OR_ASKS = re.compile(
+    r"[?？]"
+    r"|ไม่ได้|ไม่ให้|ไม่ยอม|ไม่ปล่อย|บ่ได้|บ่ให้|ได้(?:ไหม|มั้ย|มั๊ย|ไม๊|ป่าว|ป่ะ|ปะ|มะ|เหรอ|หรอ|หรือ|บ่)"
+    r"|មិនអាច|អត់អាច|មិនបាន|អត់បាន|មិនឲ្យ|អត់ឲ្យ|មិនអោយ|អត់អោយ|មិនព្រម|អត់ព្រម"
+    r"|បាន(?:ដែរ)?ឬ?(?:ទេ|អត់)"
+)
+CANNOT_OR_ASKS_VIETNAMESE = re.compile(
+    r"\b(?:khong|ko|k|kg|hong|hok|chang|chua)\b(?:\W+\w+){0,2}?\W+(?:duoc|dc|the|cho)\b"
+    r"|\b(?:duoc|dc)\W+(?:khong|ko|k|hong|hok|chua)\W*$"
+)
 # The buttons of each answer: the intent they send.
 PAYLOADS = {
     "yes": "/affirm",
@@ -55,6 +72,13 @@ def answer_buttons(language: str, choices: tuple[str, ...]) -> list[dict[str, st
     """Buttons for the answers (yes, no, not sure, skip, ...) in the person's language."""
     labels = screening().answers
     return [{"title": labels[c][language], "payload": PAYLOADS[c]} for c in choices]
+
+
+def says_cannot_or_asks(text: str) -> bool:
+    """Whether a message says "can't" or "not allowed", or asks, in Thai, Vietnamese or Khmer."""
+    folded = fold(text)
+    compact = re.sub(r"[\s\u200b]+", "", folded)
+    return bool(CANNOT_OR_ASKS.search(compact) or CANNOT_OR_ASKS_VIETNAMESE.search(folded))
 
 
 def choices_of(slot: str) -> tuple[str, ...]:
@@ -190,12 +214,15 @@ class ValidateScreeningForm(FormValidationAction):
         intent = tracker.get_intent_of_latest_message() or ""
         if requested in NAMED_ANSWERS:
             said = f"rights/{asked_topic(tracker)}" if intent == "rights" else intent
-            named = NAMED_ANSWERS[requested]
-            if said in named:
-                return [SlotSet(requested, named[said])]
-            if intent in ANSWER_BY_INTENT:
-                # A bare yes or no: setting nothing keeps the form going, and it asks again
-                # with the buttons that name the answers, after saying why.
+            answer = NAMED_ANSWERS[requested].get(said)
+            if answer == "yes" and says_cannot_or_asks(tracker.latest_message.get("text") or ""):
+                answer = None
+            if answer:
+                return [SlotSet(requested, answer)]
+            if intent in ANSWER_BY_INTENT or said in NAMED_ANSWERS[requested]:
+                # A bare yes or no, or "I can leave" with a "can't" or a question in it: setting
+                # nothing keeps the form going, and it asks again with the buttons that name the
+                # answers, after saying why.
                 language = tracker.get_slot("language") or "th"
                 say(dispatcher, screening().say_which[requested][language])
                 return [SlotSet(requested, None)]

@@ -216,11 +216,13 @@ def test_a_yes_fills_the_question_asked() -> None:
     assert slot_events(events) == {"q3_documents_kept": "yes"}
 
 
-def q2_answered(intent: str, topic: str | None = None) -> dict[str, Any]:
-    """What the form takes from a reply to question 2 ("could you leave?")."""
+def q2_answered(intent: str, topic: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """What the form takes from a reply to question 2 ("could you leave?"), typed or, without
+    a text, its button."""
     tracker = _tracker("th_answer_while_q3_asked")
     tracker.slots["requested_slot"] = "q2_free_to_leave"
     tracker.slots["q2_free_to_leave"] = None
+    tracker.latest_message["text"] = text or f"/{intent}"
     tracker.latest_message["intent"] = {"name": intent, "confidence": 0.97}
     tracker.latest_message["intent_ranking"] = [{"name": intent, "confidence": 0.97}]
     if topic:
@@ -251,6 +253,45 @@ def test_question_2_takes_only_answers_that_say_which(
     intent: str, topic: str | None, taken: str | None
 ) -> None:
     assert q2_answered(intent, topic) == {"q2_free_to_leave": taken}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/can_leave",
+        "ออกได้ ไม่มีใครห้าม",
+        "ฉันลาออกได้ถ้าอยาก",
+        "tôi có thể nghỉ bất cứ lúc nào",
+        "em đi được, không ai cấm",
+        "ខ្ញុំអាចចេញបាន",
+        "ខ្ញុំអាចឈប់ធ្វើការបាន",
+    ],
+)
+def test_a_typed_i_can_leave_counts_as_yes(text: str) -> None:
+    assert q2_answered("can_leave", text=text) == {"q2_free_to_leave": "yes"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Read as "can leave" by a classifier that missed the "not", the "but" or the question.
+        "ฉันออกไปไม่ได้",
+        "ออก ไม่ ได้ ครับ",
+        "ใช่ แต่เขาไม่ให้ออกไปไหน",
+        "ลาออกได้มั้ยคะ",
+        "Tôi không đi được",
+        "toi ko di dau duoc",
+        "có, nhưng họ không cho tôi ra ngoài",
+        "e nghi dc ko",
+        "ខ្ញុំមិនអាចចេញបាន",
+        "ខ្ញុំ\u200bចេញ\u200bមិន\u200bបាន",
+        "ចាស តែគេអត់ឲ្យចេញ",
+        "ខ្ញុំអាចឈប់បានទេ",
+    ],
+)
+def test_a_typed_i_can_leave_that_says_cannot_or_asks_is_asked_again(text: str) -> None:
+    assert q2_answered("can_leave", text=text) == {"q2_free_to_leave": None}
+    assert q2_answered("cannot_leave", text=text) == {"q2_free_to_leave": "no"}
 
 
 def test_a_bare_yes_to_question_2_is_told_why_it_is_asked_again() -> None:

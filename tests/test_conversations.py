@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import redis
+import yaml
 
+from hotline import rights
 from hotline.language import detect
 from hotline.sealer import Sealer
 from tests.servers import MESSAGE_KEY, ROOT, free_port
@@ -114,33 +116,109 @@ def test_khmer_danger_interrupts_the_screening(rasa_url: str) -> None:
     assert not texts(after).startswith("1/9")
 
 
+def to_question_2(url: str, sender: str, hello: str, check: str) -> list[Reply]:
+    """Greets, asks for the screening, consents, says Thailand and answers question 1 with no:
+    the replies that ask question 2."""
+    say(url, sender, hello)
+    say(url, sender, check)
+    say(url, sender, "/affirm")
+    say(url, sender, '/choose_country{"country":"th"}')
+    second = say(url, sender, "/deny")
+    assert texts(second).startswith("2/9")
+    return second
+
+
+def recorded_answers(url: str, sender: str) -> dict[str, str | None]:
+    """The screening answers so far, as the hand-off asked for now carries them."""
+    (handoff,) = handoffs(say(url, sender, "/request_human"))
+    answers: dict[str, str | None] = handoff["answers"]
+    return answers
+
+
+def anything_else(language: str) -> str:
+    """The text of utter_anything_else ("OK, is there anything else?") in one language."""
+    responses = yaml.safe_load((ROOT / "domain" / "responses.yml").read_text(encoding="utf-8"))
+    (variant,) = [
+        v
+        for v in responses["responses"]["utter_anything_else"]
+        if {"type": "slot", "name": "language", "value": language} in v.get("condition", [])
+    ]
+    return str(variant["text"])
+
+
+HELLO_AND_CHECK = {
+    "th": ("สวัสดีครับ", "อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า"),
+    "vi": ("xin chào", "tôi muốn kiểm tra xem tôi có bị buôn bán người không"),
+    "km": ("សួស្តី", "ខ្ញុំចង់ដឹងថាខ្ញុំជាជនរងគ្រោះនៃការជួញដូរមនុស្សឬអត់"),
+}
+
+
 @pytest.mark.parametrize(
-    ("language", "hello", "check", "cannot"),
-    [
-        ("th", "สวัสดีครับ", "อยากเช็คว่าผมถูกค้ามนุษย์หรือเปล่า", "ฉันออกไปไม่ได้"),
-        (
-            "vi",
-            "xin chào",
-            "tôi muốn kiểm tra xem tôi có bị buôn bán người không",
-            "Tôi không đi được",
-        ),
-        ("km", "សួស្តី", "ខ្ញុំចង់ដឹងថាខ្ញុំជាជនរងគ្រោះនៃការជួញដូរមនុស្សឬអត់", "ខ្ញុំចេញមិនបាន"),
-    ],
+    ("language", "cannot"),
+    [("th", "ฉันออกไปไม่ได้"), ("vi", "Tôi không đi được"), ("km", "ខ្ញុំចេញមិនបាន")],
 )
 def test_question_2_is_asked_again_until_the_answer_says_which(
-    rasa_url: str, language: str, hello: str, check: str, cannot: str
+    rasa_url: str, language: str, cannot: str
 ) -> None:
     me = f"{language}-q2"
-    say(rasa_url, me, hello)
-    say(rasa_url, me, check)
-    say(rasa_url, me, "/affirm")
-    say(rasa_url, me, '/choose_country{"country":"th"}')
-    second = say(rasa_url, me, "/deny")
-    assert texts(second).startswith("2/9")
+    second = to_question_2(rasa_url, me, *HELLO_AND_CHECK[language])
     assert [b["title"] for b in second[-1]["buttons"]][1] == cannot
     again = say(rasa_url, me, "/affirm")  # "yes" to "could you leave?": which way?
     assert len(again) == 2 and again[-1]["text"].startswith("2/9"), "why, then the question"
     assert texts(say(rasa_url, me, "/cannot_leave")).startswith("3/9")
+
+
+# Typed answers to question 2 (none of them a training example): "I can leave", "I can't leave",
+# and "yes, but they don't let me go out".
+TYPED_Q2 = {
+    "th": ("ออกได้ ไม่มีใครห้าม", "ผมออกไปไหนไม่ได้เลยครับ", "ใช่ แต่เขาไม่ให้ออกไปไหน"),
+    "vi": (
+        "tôi có thể nghỉ bất cứ lúc nào",
+        "em không nghỉ được",
+        "có, nhưng họ không cho tôi ra ngoài",
+    ),
+    "km": ("ខ្ញុំអាចឈប់ធ្វើការបាន", "ខ្ញុំមិនអាចចេញបាន", "បាទ ប៉ុន្តែគេមិនឲ្យខ្ញុំចេញក្រៅទេ"),
+}
+
+
+@pytest.mark.parametrize("language", ["th", "vi", "km"])
+def test_question_2_typed_counts_by_what_it_says(rasa_url: str, language: str) -> None:
+    can, cannot, yes_but = TYPED_Q2[language]
+    for typed, recorded in ((can, "yes"), (cannot, "no")):
+        me = f"{language}-q2-typed-{recorded}"
+        to_question_2(rasa_url, me, *HELLO_AND_CHECK[language])
+        replies = say(rasa_url, me, typed)
+        assert replies[-1]["text"].startswith("3/9"), (typed, texts(replies))
+        assert recorded_answers(rasa_url, me)["q2_free_to_leave"] == recorded, typed
+
+    me = f"{language}-q2-typed-yes-but"
+    to_question_2(rasa_url, me, *HELLO_AND_CHECK[language])
+    replies = say(rasa_url, me, yes_but)
+    assert replies[-1]["text"].startswith(("2/9", "3/9")), (yes_but, texts(replies))
+    assert recorded_answers(rasa_url, me)["q2_free_to_leave"] != "yes", yes_but
+
+
+@pytest.mark.parametrize(
+    ("language", "can", "job_offer"),
+    [
+        ("th", "ฉันลาออกได้ถ้าอยาก", "ออกจากงานได้ตลอด แต่อยากรู้ว่างานที่เขาเสนอมาปลอดภัยไหม"),
+        (
+            "vi",
+            "em đi được, không ai cấm",
+            "tôi nghỉ lúc nào cũng được, nhưng lời mời làm việc này có an toàn không",
+        ),
+        ("km", "ខ្ញុំអាចចេញបាន", "ខ្ញុំអាចឈប់បាន តែការងារដែលគេផ្ដល់ឲ្យនេះមានសុវត្ថិភាពទេ"),
+    ],
+)
+def test_i_can_leave_outside_the_screening_gets_a_sensible_reply(
+    rasa_url: str, language: str, can: str, job_offer: str
+) -> None:
+    me = f"{language}-can-leave-outside"
+    say(rasa_url, me, HELLO_AND_CHECK[language][0])
+    say(rasa_url, me, '/choose_country{"country":"th"}')
+    assert texts(say(rasa_url, me, can)) == anything_else(language)
+    answer = rights.find("job_offer_check", "th").text[language].split("\n\n")[0]
+    assert answer in texts(say(rasa_url, me, job_offer))
 
 
 def test_choose_language_by_name_and_by_command(rasa_url: str) -> None:
