@@ -50,7 +50,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help setup train run shell test test-fast lint content-lint responses typecheck validate unit
-.PHONY: stories bench clean browser redis
+.PHONY: stories bench clean browser redis deploy-check
 
 help: ## Show the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -108,12 +108,15 @@ lint: $(VENV)/.installed content-lint
 content-lint: $(VENV)/.installed ## Check every text a person reads (labels, bubble length, numbers, Thai voice)
 	$(VENV)/bin/python -m hotline.content_lint
 
+deploy-check: $(VENV)/.installed ## Render and validate the Kubernetes overlays and the compose file (offline)
+	$(VENV)/bin/python deploy/check.py
+
 responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.yaml after editing it
 	$(VENV)/bin/python -m hotline.responses
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -171,7 +174,7 @@ stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out results/stories
 
-test: setup lint typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
+test: setup lint deploy-check typecheck validate $(MODEL) unit stories ## Install, train if needed, and run every check
 	@echo "== All checks passed"
 
 # The tests that need no server but a Redis (no Rasa, no stack, no browser: tests/conftest.py).

@@ -181,6 +181,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wait", action="store_true", help="wait until Redis answers, then exit")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--acl-file",
+        type=Path,
+        help="only write the users (passwords from the environment) for a Redis run elsewhere",
+    )
     args = parser.parse_args()
     host = os.environ.get("REDIS_HOST", "127.0.0.1")
     port = int(os.environ.get("REDIS_PORT", "6380"))
@@ -188,10 +193,17 @@ def main() -> None:
         if not wait(host, port, args.seconds):
             sys.exit(f"Redis did not answer on {host}:{port} within {args.seconds:.0f} s.")
         return
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     # The admin's password is not in the environment of `make run`'s processes: read from the file.
     found = local_env()
     passwords = {kind: found.get(password_setting(kind), "") for kind in USERS}
+    if args.acl_file:
+        missing = [password_setting(kind) for kind in USERS if not passwords[kind]]
+        if missing:
+            sys.exit(f"redis: {', '.join(missing)} not set")
+        args.acl_file.touch(mode=0o600)
+        args.acl_file.write_text(acl(passwords, open_default=False))
+        return
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     try:
         maxmemory = os.environ.get("REDIS_MAXMEMORY") or MAXMEMORY
         command = server_args(port, DATA_DIR, passwords, maxmemory=maxmemory)

@@ -171,3 +171,16 @@ def test_transactions_of_the_append_only_file_come_back_after_a_restart() -> Non
         finally:
             server.terminate()
             server.wait(10)
+
+
+def test_the_users_are_written_for_a_redis_run_elsewhere(tmp_path: Path) -> None:
+    """deploy/compose: `--acl-file` writes the users from the environment's passwords, hashed."""
+    users = tmp_path / "users.acl"
+    env = {**os.environ, **{f"REDIS_PASSWORD_{k.upper()}": v for k, v in REDIS_PASSWORDS.items()}}
+    command = [str(ROOT / ".venv/bin/python"), "-m", "bot.redis_server", "--acl-file", str(users)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    written = users.read_text()
+    assert [line.split()[1] for line in written.splitlines()] == [*USERS, "default"]
+    assert not any(password in written for password in REDIS_PASSWORDS.values())
+    assert stat.S_IMODE(users.stat().st_mode) == 0o600
