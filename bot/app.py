@@ -13,19 +13,17 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
 from telegram import Bot
 
 from bot import line_channel, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
 from bot.page_streams import PageStreams
+from bot.redis_client import connect
 from bot.safety import QuickExit
 from bot.settings import Settings, start_process
 from bot.store import Backlogged, Store
@@ -53,16 +51,14 @@ def create_app(settings: Settings) -> FastAPI:
     """The ASGI app for these settings."""
     # Bounded, and waiting for a free connection rather than failing: a busy evening slows the
     # web process down instead of turning its answers into 500s.
-    pool = aioredis.BlockingConnectionPool(
-        **settings.redis.options(),
-        decode_responses=True,
-        max_connections=REDIS_CONNECTIONS,
-        timeout=REDIS_WAIT_SECONDS,
-        # What a client makes for its own pool, and a given pool lacks: retry through a restart.
-        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), retries=10),
+    client = connect(settings.redis, REDIS_CONNECTIONS, REDIS_WAIT_SECONDS)
+    store = Store(
+        client,
+        settings.id_secret,
+        settings.message_key,
+        settings.conversation_ttl,
+        wait_replicas=settings.redis.wait_replicas,
     )
-    client = aioredis.Redis(connection_pool=pool)
-    store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     pages = PageStreams(client)
     chats = ChatLimiter(store, settings.limits["chat"], QuickExit(settings.safe_word))
 
@@ -86,7 +82,6 @@ def create_app(settings: Settings) -> FastAPI:
         await asyncio.gather(*tasks, return_exceptions=True)
         await pages.stop()
         await client.aclose()
-        await pool.aclose()
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from bot.local_secrets import local_env
+from bot.redis_client import connect
 from bot.settings import start_process
 from bot.store.keys import PREFIX, SEALED
 from bot.store.scripts import Scripts
@@ -73,7 +74,7 @@ async def run(client: aioredis.Redis, sealer: Sealer) -> None:
 def main() -> None:
     """Reads the settings and rotates."""
     settings = start_process("rotate-keys", user="admin", env=local_env())
-    client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
+    client = connect(settings.redis)
     try:
         asyncio.run(run(client, Sealer(settings.message_key)))
     except ValueError as error:

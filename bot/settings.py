@@ -69,21 +69,17 @@ class _Environment(EnvSettingsSource):
 
 @dataclass(frozen=True)
 class RedisLogin:
-    """Where Redis is and who a process signs in as."""
+    """Where Redis is and who a process signs in as: the server itself, or the Sentinels that
+    know which server is the primary (bot/redis_client.py)."""
 
     host: str
     port: int
     username: str | None
     password: str | None
-
-    def options(self) -> dict[str, Any]:
-        """What a redis-py client or pool is made with."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "username": self.username,
-            "password": self.password,
-        }
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master_name: str = "hotline"
+    # How many replicas must hold an accepted message before it is acknowledged.
+    wait_replicas: int = 0
 
 
 Commas = Annotated[tuple[str, ...], NoDecode]
@@ -100,6 +96,11 @@ class Settings(BaseSettings):
     process_user: str = "web"
     redis_host: str = "127.0.0.1"
     redis_port: int = 6380
+    # Sentinels (host:port, separated by commas) and the name they know the primary by; set, the
+    # processes follow the primary through a failover and REDIS_HOST/REDIS_PORT are not used.
+    redis_sentinels: str = ""
+    redis_master_name: str = "hotline"
+    redis_wait_replicas: str = ""
     redis_username: str = ""
     redis_password: str = ""
     redis_password_web: str = ""
@@ -351,20 +352,37 @@ def _one_line(error: ValidationError) -> str:
 
 
 def redis_login(env: Mapping[str, str], user: str) -> RedisLogin:
-    """Where Redis is (REDIS_HOST, REDIS_PORT; by default 127.0.0.1:6380) and who signs in:
-    REDIS_USERNAME and REDIS_PASSWORD when set (a Redis of your own), else `user` (web, worker,
-    admin) with its password REDIS_PASSWORD_<USER> (`make run` makes them in var/secrets.env);
-    nobody when neither is set."""
+    """Where Redis is (REDIS_HOST, REDIS_PORT; by default 127.0.0.1:6380, or the primary that
+    REDIS_SENTINELS know as REDIS_MASTER_NAME) and who signs in: REDIS_USERNAME and REDIS_PASSWORD
+    when set (a Redis of your own), else `user` (web, worker, admin) with its password
+    REDIS_PASSWORD_<USER> (`make run` makes them in var/secrets.env); nobody when neither is set.
+    With Sentinels an accepted message waits for REDIS_WAIT_REPLICAS replicas (default 1)."""
     host = env.get("REDIS_HOST") or "127.0.0.1"
     try:
         port = int(env.get("REDIS_PORT") or 6380)
     except ValueError:
         raise SettingsError(f"REDIS_PORT must be a number, not {env.get('REDIS_PORT')!r}") from None
+    sentinels = _sentinels(env.get("REDIS_SENTINELS", ""))
+    waited = env.get("REDIS_WAIT_REPLICAS", "").strip() or ("1" if sentinels else "0")
+    if not waited.isdigit():
+        raise SettingsError(f"REDIS_WAIT_REPLICAS must be a number, not {waited!r}")
+    master_name = env.get("REDIS_MASTER_NAME", "").strip() or "hotline"
+    username: str | None = env.get("REDIS_USERNAME", "").strip() or None
     password = env.get("REDIS_PASSWORD", "").strip()
-    if password:
-        return RedisLogin(host, port, env.get("REDIS_USERNAME", "").strip() or None, password)
-    password = env.get(f"REDIS_PASSWORD_{user.upper()}", "").strip()
-    return RedisLogin(host, port, user if password else None, password or None)
+    if not password:
+        password = env.get(f"REDIS_PASSWORD_{user.upper()}", "").strip()
+        username = user if password else None
+    return RedisLogin(host, port, username, password or None, sentinels, master_name, int(waited))
+
+
+def _sentinels(listed: str) -> tuple[tuple[str, int], ...]:
+    found = []
+    for item in filter(None, (part.strip() for part in listed.split(","))):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError(f"REDIS_SENTINELS: {item!r} is not host:port")
+        found.append((host, int(port)))
+    return tuple(found)
 
 
 def start_process(name: str, user: str = "web", env: Mapping[str, str] | None = None) -> Settings:

@@ -15,13 +15,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-import redis.asyncio as aioredis
 import uvloop
 from redis.exceptions import RedisError
 
 from bot import line_channel, memory, reminders, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
+from bot.redis_client import connect
 from bot.router import Router
 from bot.safety import QuickExit
 from bot.senders import ChannelSender, Senders
@@ -34,7 +34,7 @@ SWEEP_SECONDS = 60.0
 
 async def serve(settings: Settings, name: str) -> None:
     """Runs the router and the senders until SIGTERM or SIGINT."""
-    client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
+    client = connect(settings.redis)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     rasa = RasaClient(settings.rasa_urls)
     channels: dict[str, ChannelSender] = {}

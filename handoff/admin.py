@@ -27,10 +27,10 @@ import asyncio
 import getpass
 import sys
 
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.local_secrets import local_env
+from bot.redis_client import connect
 from bot.settings import SettingsError, redis_login
 from handoff import accounts
 from handoff.accounts import AccountError, Role
@@ -48,7 +48,7 @@ def read_password() -> str:
 
 async def run(args: argparse.Namespace) -> None:
     """Carries out the command."""
-    client = aioredis.Redis(**redis_login(local_env(), "admin").options(), decode_responses=True)
+    client = connect(redis_login(local_env(), "admin"))
     try:
         if args.command == "create-user":
             reads = accounts.parse_reads(args.reads)

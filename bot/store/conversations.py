@@ -32,11 +32,20 @@ class Conversations:
     """Reads conversations; the other parts of the store build on it."""
 
     def __init__(
-        self, client: aioredis.Redis, id_secret: bytes, message_key: bytes, ttl: int
+        self,
+        client: aioredis.Redis,
+        id_secret: bytes,
+        message_key: bytes,
+        ttl: int,
+        wait_replicas: int = 0,
     ) -> None:
         """Uses a client created with decode_responses=True; `ttl`: how long a conversation is
-        kept after its last message."""
+        kept after its last message; `wait_replicas`: how many replicas must hold an accepted
+        message before it is acknowledged."""
         self.redis = client
+        self.wait_replicas = wait_replicas
+        # After a wait the replicas did not answer, messages are accepted without one for a while.
+        self.unreplicated_until = 0.0
         self.id_secret = id_secret
         self.sealer = Sealer(message_key)
         self.ttl = ttl

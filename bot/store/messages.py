@@ -10,10 +10,13 @@ replays the entry, a replay changes nothing twice, and no handled message stays 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import redis.asyncio as aioredis
 
 from bot import counts
 from bot.store.conversations import Conversations, now
@@ -50,6 +53,12 @@ from bot.store.keys import (
 )
 from bot.store.states import queue_score, starts_of
 from hotline.understood import Understood
+
+log = logging.getLogger(__name__)
+# How long an accepted message waits for the replicas to have it.
+REPLICA_WAIT_MS = 1000
+# After a wait the replicas missed, how long messages are accepted without waiting.
+UNREPLICATED_SECONDS = 10
 
 
 class Backlogged(RuntimeError):
@@ -196,10 +205,32 @@ class Messages(Conversations):
             "backlog": INBOUND_BACKLOG,
             "cut": "1" if len(message.text) > MAX_TEXT else "",
         }
-        entry = await self.scripts.run("accept", keys, args)
+        if self.wait_replicas and time.monotonic() >= self.unreplicated_until:
+            # WAIT counts the writes of its own connection: the script and it share one.
+            async with self.redis.client() as connection:
+                entry = await self.scripts.run("accept", keys, args, client=connection)
+                if entry and entry != -1:
+                    await self._replicated(connection)
+        else:
+            entry = await self.scripts.run("accept", keys, args)
         if entry == -1:
             raise Backlogged(f"{INBOUND_BACKLOG} messages are waiting to be handled")
         return conv if entry else None
+
+    async def _replicated(self, connection: aioredis.Redis) -> None:
+        """Waits until the replicas hold what this connection wrote, so that a failover right
+        after the acknowledgement loses nothing. With no replica answering there is nothing to
+        fail over to: the message is accepted all the same, and the wait is logged."""
+        copies = await connection.wait(self.wait_replicas, REPLICA_WAIT_MS)
+        if copies < self.wait_replicas:
+            # Not every message of a busy evening waits a second for a replica that is gone.
+            self.unreplicated_until = time.monotonic() + UNREPLICATED_SECONDS
+            log.warning(
+                "an accepted message is on %s of %s replicas; not waiting for %s s",
+                copies,
+                self.wait_replicas,
+                UNREPLICATED_SECONDS,
+            )
 
     def _seen_key(self, message: Inbound) -> str:
         # The event id may hold the user's id (the web chat's client id lets one read its
