@@ -17,6 +17,9 @@ DEPLOYMENT ?= local
 export DEPLOYMENT
 REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6380
+# Redis with Sentinel (.env.example): empty, the processes use REDIS_HOST and REDIS_PORT.
+REDIS_SENTINELS ?=
+REDIS_MASTER_NAME ?= hotline
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 TRACKER_MAX_EVENTS ?= 60
@@ -24,6 +27,7 @@ CONVERSATION_TTL_SECONDS ?= 2592000
 # Rasa's copy of a conversation goes with the gateway's.
 TRACKER_EXPIRY_SECONDS ?= $(CONVERSATION_TTL_SECONDS)
 BOT_PORT ?= 8000
+export REDIS_SENTINELS REDIS_MASTER_NAME
 export REDIS_HOST REDIS_PORT RASA_PORT ACTIONS_PORT TRACKER_MAX_EVENTS TRACKER_EXPIRY_SECONDS
 export BOT_PORT CONVERSATION_TTL_SECONDS RASA_URL
 # Channels: each starts only when its credentials are set (see .env.example).

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from hotline.redis_keys import RASA_REPLIES
 from hotline.sealer import Sealer
 from hotline.understood import DANGER, pieces, summary
+from rasa_plugins.sentinel import async_primary, sentinels_of
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,22 @@ class RouterInput(InputChannel):
                 "the router channel needs message_key (MESSAGE_KEY in the environment; `make run` "
                 "makes one in var/secrets.env)"
             )
-        return cls(
-            aioredis.Redis(
+        username = str(credentials.get("redis_username") or "") or None
+        password = str(credentials.get("redis_password") or "") or None
+        sentinels = sentinels_of(credentials.get("redis_sentinels"))
+        if sentinels:
+            master = str(credentials.get("redis_master_name") or "")
+            redis = async_primary(sentinels, master, username, password)
+        else:
+            redis = aioredis.Redis(
                 host=str(credentials.get("redis_host") or "127.0.0.1"),
                 port=int(credentials.get("redis_port") or 6379),
-                username=str(credentials.get("redis_username") or "") or None,
-                password=str(credentials.get("redis_password") or "") or None,
+                username=username,
+                password=password,
                 decode_responses=True,
-            ),
+            )
+        return cls(
+            redis,
             keep_seconds=int(credentials.get("keep_seconds") or KEEP_SECONDS),
             sealer=Sealer(message_key.encode()),
         )

@@ -27,6 +27,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from hotline.sealer import Sealer
+from rasa_plugins.sentinel import primary, sentinels_of
 
 
 class WindowedRedisTrackerStore(RedisTrackerStore):
@@ -40,6 +41,8 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
         max_events: int | str = 60,
         record_exp: float | str | None = None,
         message_key: str = "",
+        sentinels: str = "",
+        master_name: str = "",
         **kwargs: Any,
     ) -> None:
         """Connects to Redis; values from endpoints.yml may arrive as strings. `message_key`: the
@@ -58,6 +61,10 @@ class WindowedRedisTrackerStore(RedisTrackerStore):
             **kwargs,
         )
         self.max_events = int(max_events)
+        found = sentinels_of(sentinels)
+        if found:
+            # On the primary the Sentinels name, found again after a failover.
+            self.red = primary(found, master_name, kwargs.get("username"), kwargs.get("password"))
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         """Saves the tracker's last events (no merge with the stored copy: that is a window too)."""

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
 from bot.redis_server import USERS, password_setting, server_args, wait
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +116,8 @@ def environment(redis_port: int, actions_port: int, max_events: int = 60) -> dic
         "DEPLOYMENT": "local",
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": str(redis_port),
+        "REDIS_SENTINELS": "",
+        "REDIS_MASTER_NAME": "hotline",
         "ACTIONS_PORT": str(actions_port),
         "TRACKER_MAX_EVENTS": str(max_events),
         "TRACKER_EXPIRY_SECONDS": "3600",
@@ -236,3 +240,70 @@ def start_worker(env: dict[str, str], logs: Path, name: str) -> subprocess.Popen
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stops a process politely, then firmly."""
     _stop(process)
+
+
+# Redis Sentinel's name of the primary in the tests (REDIS_MASTER_NAME).
+SENTINEL_MASTER = "hotline"
+
+
+@contextmanager
+def started(command: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait("127.0.0.1", port, 20):
+            raise RuntimeError(f"{command[0]} did not start on {port}")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def sentinel_cluster() -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]]]:
+    """A primary, a replica and three Sentinels on free ports; yields the primary's process, its
+    port and the Sentinels' ports."""
+    primary_port, replica_port = free_port(), free_port()
+    sentinel_ports = [free_port() for _ in range(3)]
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        for name in ("primary", "replica", *map(str, sentinel_ports)):
+            (data / name).mkdir()
+        replica = [
+            *test_server_args(replica_port, data / "replica"),
+            *("--replicaof", "127.0.0.1", str(primary_port)),
+            *("--masteruser", "admin", "--masterauth", REDIS_PASSWORDS["admin"]),
+        ]
+        commands = [(test_server_args(primary_port, data / "primary"), primary_port)]
+        commands.append((replica, replica_port))
+        for port in sentinel_ports:
+            config = data / str(port) / "sentinel.conf"
+            config.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {config.parent}\n"
+                f"sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {primary_port} 2\n"
+                f"sentinel auth-user {SENTINEL_MASTER} admin\n"
+                f"sentinel auth-pass {SENTINEL_MASTER} {REDIS_PASSWORDS['admin']}\n"
+                f"sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n"
+                f"sentinel failover-timeout {SENTINEL_MASTER} 3000\n"
+            )
+            commands.append((["redis-server", str(config), "--sentinel"], port))
+        with (
+            started(*commands[0]) as primary,
+            started(*commands[1]),
+            started(*commands[2]),
+            started(*commands[3]),
+            started(*commands[4]),
+        ):
+            in_sync(replica_port)
+            yield primary, primary_port, sentinel_ports
+
+
+def in_sync(port: int, seconds: float = 20) -> None:
+    """Waits until the replica has copied the primary (a healthy cluster, before the load)."""
+    admin = REDIS_PASSWORDS["admin"]
+    replica = redis.Redis(port=port, username="admin", password=admin, decode_responses=True)
+    for _ in range(int(seconds * 10)):
+        if replica.info("replication").get("master_link_status") == "up":
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the replica did not copy the primary")

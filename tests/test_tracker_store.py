@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,13 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from hotline.sealer import Sealer
+from rasa_plugins.lock_store import FollowingRedisLockStore
 from rasa_plugins.tracker_store import WindowedRedisTrackerStore
+from tests.servers import REDIS_PASSWORDS, SENTINEL_MASTER, sentinel_cluster
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = Fernet.generate_key().decode()
@@ -126,3 +132,47 @@ def test_trackers_are_stored_encrypted(redis_port: int, redis_client: redis.Redi
 def test_the_store_refuses_to_start_without_a_key() -> None:
     with pytest.raises(ValueError, match="MESSAGE_KEY"):
         WindowedRedisTrackerStore(domain(), message_key=" ")
+
+
+def test_the_stores_follow_the_primary_through_a_sentinel_failover() -> None:
+    """Issue 18: with REDIS_SENTINELS the tracker and lock stores ask the Sentinels for the
+    primary, and find the promoted replica after the primary dies."""
+    with sentinel_cluster() as (primary, primary_port, sentinel_ports):
+        listed = ",".join(f"127.0.0.1:{port}" for port in sentinel_ports)
+        login = {"username": "rasa", "password": REDIS_PASSWORDS["rasa"]}
+        tracker_store = WindowedRedisTrackerStore(
+            domain(),
+            host="127.0.0.1",
+            port="1",  # not used: the Sentinels say where the primary is
+            key_prefix="rasa",
+            message_key=KEY,
+            sentinels=listed,
+            master_name=SENTINEL_MASTER,
+            **login,
+        )
+        config = EndpointConfig(
+            url="127.0.0.1", port="1", key_prefix="rasa", sentinels=listed, **login
+        )
+        locks = FollowingRedisLockStore(config)
+        before = DialogueStateTracker.from_events("failover", turns(2), domain().slots)
+        asyncio.run(tracker_store.save(before))
+        locks.save_lock(locks.create_lock("failover"))
+
+        os.kill(primary.pid, signal.SIGKILL)
+        after = DialogueStateTracker.from_events("failover", turns(3), domain().slots)
+        until(lambda: saved(tracker_store, after), timeout=30, what="a save after the failover")
+
+        kept = asyncio.run(tracker_store.retrieve("failover"))
+        assert kept is not None and kept.latest_message.text == "message 2"
+        assert locks.get_lock("failover") is not None, "the lock written before is on the replica"
+        promoted = tracker_store.red.connection_pool.get_master_address()
+        assert promoted[1] != primary_port
+
+
+def saved(tracker_store: WindowedRedisTrackerStore, tracker: DialogueStateTracker) -> bool:
+    """Whether the save went through (False while Redis fails over)."""
+    try:
+        asyncio.run(tracker_store.save(tracker))
+    except redis.RedisError:
+        return False
+    return True
