@@ -133,6 +133,11 @@ def detect(text: str) -> str | None:
     return None
 
 
+def khmer_in_latin_letters(text: str) -> bool:
+    """Whether a message is Khmer typed in Latin letters ("knhom chong tov phteah vinh")."""
+    return not _KHMER.search(text) and detect(text) == "km"
+
+
 def named_language(text: str) -> str | None:
     """The language a person names in a message ("nói tiếng Khmer" -> "km"), if any."""
     return find_listed(text, "language_names")

@@ -24,7 +24,7 @@ from hotline.language import (
     KHMER_SPELLINGS,
     LAUGHTER,
     THAI_RANGE,
-    detect,
+    khmer_in_latin_letters,
     khmer_spelling,
     strip_diacritics,
 )
@@ -116,7 +116,8 @@ class ScriptTokenizer(Tokenizer):
         """Tokens of one attribute of a message."""
         text = message.get(attribute) or ""
         # Khmer typed in Latin letters has no one spelling: "nhom" and "khnhom" read as "knhom".
-        khmer = detect(text) == "km"
+        # (English words in Khmer script, "boss", "passport", stay as they are.)
+        khmer = khmer_in_latin_letters(text)
         tokens = []
         for word, start in split_words(text):
             folded = strip_diacritics(word) if _is_latin(word) else word.lower()

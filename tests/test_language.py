@@ -150,6 +150,8 @@ def test_named_country(text: str, expected: str | None) -> None:
         ("បើគេដឹង ខ្ញុំងាប់ហើយ", True),
         ("ไม่มีวีซ่า จะโดนขังไหม", False),
         ("ko, e ko bị đánh", False),
+        ("chuoy phong ke veay knhom", True),
+        ("knhom chong tov phteah vinh", False),
     ],
 )
 def test_danger_words(text: str, found: bool) -> None:

@@ -59,6 +59,8 @@ def test_lemmas_fold_only_latin_script(text: str, lemmas: list[str]) -> None:
         ("khnhom chong tv phteas vinh", ["knhom", "chong", "tov", "phteah", "vinh"]),
         ("nhom jong tou pteah vinh", ["knhom", "chong", "tov", "phteah", "vinh"]),
         ("arkun bong", ["orkun", "bong"]),
+        # English inside Khmer script keeps its words ("at" is not អត់ "ot")
+        ("ខ្ញុំ at Bangkok", ["ខ្ញុំ", "at", "bangkok"]),
         # Vietnamese keeps its words: "nhom" is a group, "chang" a young man
         ("nhom chat cua chang", ["nhom", "chat", "cua chang"]),
     ],
