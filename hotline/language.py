@@ -11,6 +11,7 @@ import yaml
 
 LANGUAGES = ("th", "vi", "km")
 LEXICON_DIR = Path(__file__).parent / "lexicon"
+KHMER_SPELLINGS = LEXICON_DIR / "km_latin.yaml"
 
 # Unicode ranges of the Thai and Khmer scripts (as regex character-class contents).
 THAI_RANGE = "\u0e00-\u0e7f"
@@ -28,6 +29,20 @@ _VIETNAMESE_LETTERS = re.compile(
     "àảãạằẳẵặầẩẫậèẻẽẹềểễệìỉĩịòỏõọồổỗộờởỡợùủũụừửữựỳỷỹỵ"
     "ÀẢÃẠẰẲẴẶẦẨẪẬÈẺẼẸỀỂỄỆÌỈĨỊÒỎÕỌỒỔỖỘỜỞỠỢÙỦŨỤỪỬỮỰỲỶỸỴ]"
 )
+
+# Laughter as people type it: Thai 555 (ha ha ha), haha, hihi, hehe, Vietnamese kkk and =)),
+# lol, xD, Thai ฮ่าๆ and Khmer ហាហា / ហិហិ, and laughing emoji. Crying (😭) is not laughter.
+LAUGHTER = re.compile(
+    r"(?<![\d.,])5{3,}(?![\d.,])"
+    r"|(?<![a-z])(?:a?(?:ha){2,}|(?:hi){2,}|(?:he){2,}|k{3,}|lo+l|lmao|xd+)h?(?![a-z])"
+    r"|[=:]\)\)|ฮ่า|(?:ហា){2,}|(?:ហិ){2,}|[\U0001F602\U0001F923\U0001F606\U0001F639]",
+    re.IGNORECASE,
+)
+
+
+def in_jest(text: str) -> bool:
+    """Whether a message laughs ("ช่วยด้วย บอสยากมาก 555", "cuu em voi kkk")."""
+    return bool(LAUGHTER.search(text))
 
 
 def strip_diacritics(text: str) -> str:
@@ -64,6 +79,26 @@ def _vietnamese_words() -> frozenset[str]:
     return frozenset(strip_diacritics(w) for w in data.get("common_words", []))
 
 
+@cache
+def _khmer_spellings() -> dict[str, str]:
+    """Each Latin spelling of a Khmer word (hotline/lexicon/km_latin.yaml) -> its first spelling."""
+    data = yaml.safe_load(KHMER_SPELLINGS.read_text(encoding="utf-8")) or {}
+    return {spelling: forms[0] for forms in data["spellings"] for spelling in forms}
+
+
+@cache
+def _khmer_words() -> frozenset[str]:
+    """Latin spellings that are Khmer and not also a common English or Vietnamese word."""
+    data = yaml.safe_load(KHMER_SPELLINGS.read_text(encoding="utf-8")) or {}
+    shared = set(data["also_other"]) | _vietnamese_words()
+    return frozenset(set(_khmer_spellings()) - shared)
+
+
+def khmer_spelling(word: str) -> str:
+    """The spelling a Latin-typed Khmer word folds into ("nhom" -> "knhom"); others unchanged."""
+    return _khmer_spellings().get(word, word)
+
+
 def fold(text: str) -> str:
     """Form in which names are compared: lowercase, Latin without diacritics."""
     return (
@@ -84,12 +119,23 @@ def detect(text: str) -> str | None:
     if _VIETNAMESE_LETTERS.search(text):
         return "vi"
     words = [w.lower() for w in _LATIN_WORD.findall(text)]
-    if not words:
-        return None
-    known = sum(1 for w in words if w in _vietnamese_words())
-    if known >= 2 or (known == 1 and len(words) <= 2):
+    khmer = sum(1 for w in words if w in _khmer_words())
+    # Beside a Khmer word, or in a word or two, a word both languages spell alike ("phong":
+    # Vietnamese room, Khmer "please") counts for neither.
+    shared = _khmer_spellings() if khmer or len(words) <= 2 else {}
+    vietnamese = sum(1 for w in words if w in _vietnamese_words() and w not in shared)
+    # One Khmer word is enough in a short message, or when every other word is Khmer too.
+    few = len(words) <= 2 or all(w in _khmer_spellings() for w in words)
+    if khmer > vietnamese and (khmer >= 2 or (khmer == 1 and few)):
+        return "km"
+    if vietnamese > khmer and (vietnamese >= 2 or (vietnamese == 1 and len(words) <= 2)):
         return "vi"
     return None
+
+
+def khmer_in_latin_letters(text: str) -> bool:
+    """Whether a message is Khmer typed in Latin letters ("knhom chong tov phteah vinh")."""
+    return not _KHMER.search(text) and detect(text) == "km"
 
 
 def named_language(text: str) -> str | None:

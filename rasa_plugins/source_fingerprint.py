@@ -12,9 +12,9 @@ from pathlib import Path
 from types import ModuleType
 
 
-def of_modules(*modules: ModuleType) -> str:
-    """A digest of the source files of the given modules."""
+def of_modules(*modules: ModuleType, data: tuple[Path, ...] = ()) -> str:
+    """A digest of the source files of the given modules, and of data files they read."""
     digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(str(module.__file__)).read_bytes())
+    for path in [*(Path(str(module.__file__)) for module in modules), *data]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -19,7 +19,15 @@ from rasa.shared.nlu.training_data.message import Message
 from underthesea import word_tokenize as vietnamese_words
 
 import hotline.language
-from hotline.language import KHMER_RANGE, THAI_RANGE, strip_diacritics
+from hotline.language import (
+    KHMER_RANGE,
+    KHMER_SPELLINGS,
+    LAUGHTER,
+    THAI_RANGE,
+    khmer_in_latin_letters,
+    khmer_spelling,
+    strip_diacritics,
+)
 from rasa_plugins import source_fingerprint
 
 # khmer-nltk announces its model at INFO level on import; keep the logs quiet.
@@ -33,6 +41,9 @@ _RUNS = re.compile(
     rf"|(?P<other>{_OTHER}(?:[ \t]+{_OTHER})*)"
 )
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
+# The lemma of every laugh ("555", "hahaha", "kkk", "=))", "ហាហា", "😂"): one feature the
+# classifier can weigh, however it was typed.
+LAUGH = "555"
 
 
 def split_words(text: str) -> list[tuple[str, int]]:
@@ -84,8 +95,11 @@ class ScriptTokenizer(Tokenizer):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Re-tokenizes the training data when this module's or the folding's code changes."""
-        return source_fingerprint.of_modules(sys.modules[__name__], hotline.language)
+        """Re-tokenizes the training data when this module's or the folding's code changes, or the
+        Latin spellings of Khmer it folds."""
+        return source_fingerprint.of_modules(
+            sys.modules[__name__], hotline.language, data=(KHMER_SPELLINGS,)
+        )
 
     @classmethod
     def create(
@@ -101,10 +115,24 @@ class ScriptTokenizer(Tokenizer):
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokens of one attribute of a message."""
         text = message.get(attribute) or ""
+        # Khmer typed in Latin letters has no one spelling: "nhom" and "khnhom" read as "knhom".
+        # (English words in Khmer script, "boss", "passport", stay as they are.)
+        khmer = khmer_in_latin_letters(text)
         tokens = []
         for word, start in split_words(text):
             folded = strip_diacritics(word) if _is_latin(word) else word.lower()
+            if khmer and _is_latin(word):
+                folded = " ".join(khmer_spelling(syllable) for syllable in folded.split())
+            if LAUGHTER.fullmatch(word):
+                folded = LAUGH
             tokens.append(Token(word, start, lemma=folded))
+        # Laughs the segmenters drop or cut ("=))", "😂", "ហិហិ") become a token of their own.
+        laughs = [
+            Token(m.group(), m.start(), lemma=LAUGH)
+            for m in LAUGHTER.finditer(text)
+            if not any(t.start == m.start() and t.lemma == LAUGH for t in tokens)
+        ]
+        tokens = sorted([*tokens, *laughs], key=lambda t: t.start)
         kept: list[Token] = self._apply_token_pattern(tokens)
         return kept
 

@@ -95,6 +95,31 @@ def test_vietnamese_without_diacritics_in_danger(rasa_url: str) -> None:
     assert handoff["risk"] == "immediate" and handoff["reason"] == "in_danger"
 
 
+def test_khmer_in_latin_letters_is_answered_in_khmer(rasa_url: str) -> None:
+    """Issue 17: no Khmer keyboard. "Help, they hit me" in Latin letters is danger, answered in
+    Khmer script with every country's lines, not with the language question."""
+    replies = say(rasa_url, "km-latin-danger", "juoy nhom phong ke veay knhom")
+    assert detect(texts(replies[:1])) == "km"
+    assert "☎ 191" in texts(replies)
+    (handoff,) = handoffs(replies)
+    assert handoff["risk"] == "immediate" and handoff["language"] == "km"
+    thanks = say(rasa_url, "km-latin-thanks", "orkun bong")
+    assert detect(texts(thanks)) == "km"
+    assert not any(
+        b["payload"].startswith("/choose_language") for b in thanks[-1].get("buttons", [])
+    )
+
+
+def test_a_person_who_picks_khmer_can_write_in_latin_letters(rasa_url: str) -> None:
+    me = "km-latin-picker"
+    picker = say(rasa_url, me, "hello, can you help me")
+    assert any("/choose_language" in b["payload"] for b in picker[-1].get("buttons", []))
+    say(rasa_url, me, '/choose_language{"language":"km"}')
+    for typed in ("i want to go home", "knhom chong tov phteah vinh"):
+        replies = say(rasa_url, me, typed)
+        assert detect(texts(replies)) == "km", typed
+
+
 def test_khmer_danger_interrupts_the_screening(rasa_url: str) -> None:
     me = "km-person"
     say(rasa_url, me, "សួស្តី")

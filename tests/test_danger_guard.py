@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 
+from hotline.language import in_jest
 from rasa_plugins.danger_guard import DangerGuard
 
 
@@ -71,3 +73,57 @@ def test_a_far_third_in_danger_does_not(tmp_path: Any) -> None:
 def test_a_torn_ordinary_message_still_falls_back(tmp_path: Any) -> None:
     message = classified("อืม", [("affirm", 0.4), ("unsure", 0.38)])
     assert guarded(message, tmp_path)["name"] == "nlu_fallback"
+
+
+def test_a_danger_word_said_laughing_is_left_to_the_classifier(tmp_path: Any) -> None:
+    # "Help! This boss is so hard 555": the laugh says it is a game, not danger.
+    message = classified("ช่วยด้วย บอสด่านนี้ยากมาก 555", [("out_of_scope", 0.4), ("in_danger", 0.3)])
+    assert guarded(message, tmp_path)["name"] == "out_of_scope"
+    assert message.get("danger_guard") is None
+
+
+def test_a_laugh_does_not_undo_the_classifiers_own_danger(tmp_path: Any) -> None:
+    message = classified("cuu em voi haha", [("in_danger", 0.7), ("out_of_scope", 0.2)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+
+
+def test_a_danger_word_in_a_sure_out_of_scope_message_is_no_alarm(tmp_path: Any) -> None:
+    # "My phone fell in the water, help, it won't turn on."
+    message = classified("มือถือตกน้ำ ช่วยด้วย เปิดไม่ติด", [("out_of_scope", 0.8), ("in_danger", 0.1)])
+    assert guarded(message, tmp_path)["name"] == "out_of_scope"
+
+
+def test_a_close_second_wins_even_when_out_of_scope_looks_sure(tmp_path: Any) -> None:
+    # "It hurts all over, a group stomped on me last night": 0.66 out of scope was not sure enough.
+    message = classified(
+        "เจ็บไปหมดทั้งตัว โดนรุมกระทืบเมื่อคืน", [("out_of_scope", 0.66), ("in_danger", 0.31)]
+    )
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+
+
+def test_a_danger_word_wins_when_out_of_scope_is_unsure(tmp_path: Any) -> None:
+    message = classified("ช่วยด้วย เขามาแล้ว", [("out_of_scope", 0.5), ("greet", 0.2)])
+    assert guarded(message, tmp_path)["name"] == "in_danger"
+
+
+@pytest.mark.parametrize(
+    ("text", "laughs"),
+    [
+        ("ช่วยด้วย 555", True),
+        ("5555555", True),
+        ("cuu em voi kkk", True),
+        ("cười xỉu =))", True),
+        ("hahaha", True),
+        ("lol", True),
+        ("ฮ่าๆๆ", True),
+        ("ហាហា", True),
+        ("😂", True),
+        ("ช่วยด้วย", False),
+        ("โทร 0855512345", False),
+        ("มีเงิน 5,555 บาท", False),
+        ("😭", False),
+        ("help me", False),
+    ],
+)
+def test_laughter(text: str, laughs: bool) -> None:
+    assert in_jest(text) is laughs

@@ -56,9 +56,32 @@ def test_no_example_twice(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_unrelated_example_says_a_danger_word(language: str) -> None:
-    """Issue 16: "…ជួយផង" ("help!") taught as out of scope teaches the model to miss it."""
-    said = [e for e in training(language)["out_of_scope"] if find_listed(e, "danger_words")]
+    """Issue 16: "…ជួយផង" ("help!") taught as out of scope teaches the model to miss it. Only the
+    hyperbole files say one, on purpose: "help, my phone fell in the water" is not danger (issue
+    17), and bench/nlu.py --check (make test) holds in_danger recall at 98 %."""
+    general = [
+        p for p in sorted((ROOT / "nlu_data" / language).glob("*.yml")) if p.stem != "hyperbole"
+    ]
+    said = [e for e in examples(general).get("out_of_scope", []) if find_listed(e, "danger_words")]
     assert not said, f"{language}: {said}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_danger_example_laughs(language: str) -> None:
+    """The danger guard stands back from a message that laughs ("555", "haha"): no in_danger
+    example may, or the guard and the data would disagree."""
+    from hotline.language import in_jest
+
+    every = [*training(language)["in_danger"], *held_out(language)["in_danger"]]
+    laughing = [e for e in every if in_jest(e)]
+    assert not laughing, f"{language}: {laughing}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_hyperbole_is_held_out_and_out_of_scope(language: str) -> None:
+    """bench/nlu.py counts false alarms on these: everyday hyperbole, at least 40 messages."""
+    found = examples([ROOT / "tests" / "nlu_heldout" / f"{language}_hyperbole.yml"])
+    assert set(found) == {"out_of_scope"} and len(found["out_of_scope"]) >= 40
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -24,6 +24,19 @@ def test_the_digest_follows_the_source(tmp_path: Path) -> None:
     assert source_fingerprint.of_modules(module) != before
 
 
+def test_the_digest_follows_the_data_the_code_reads(tmp_path: Path) -> None:
+    """The tokenizer folds the spellings of hotline/lexicon/km_latin.yaml: a new spelling must
+    re-tokenize the training data."""
+    source, spellings = tmp_path / "component.py", tmp_path / "spellings.yaml"
+    source.write_text("X = 1\n")
+    spellings.write_text("spellings: [[knhom, nhom]]\n")
+    module = types.ModuleType("component")
+    module.__file__ = str(source)
+    before = source_fingerprint.of_modules(module, data=(spellings,))
+    spellings.write_text("spellings: [[knhom, nhom, khnhom]]\n")
+    assert source_fingerprint.of_modules(module, data=(spellings,)) != before
+
+
 @pytest.mark.parametrize("component", [LinearIntentClassifier, ScriptTokenizer])
 def test_the_cache_key_changes_with_the_code(
     component: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -35,6 +48,8 @@ def test_the_cache_key_changes_with_the_code(
     (tmp_path / "changed.py").write_text("changed = True\n")
     original = source_fingerprint.of_modules
     monkeypatch.setattr(
-        source_fingerprint, "of_modules", lambda *modules: original(*modules, module)
+        source_fingerprint,
+        "of_modules",
+        lambda *modules, data=(): original(*modules, module, data=data),
     )
     assert calculate_fingerprint_key(component, config, {}) != key

@@ -50,3 +50,38 @@ def test_lemmas_fold_only_latin_script(text: str, lemmas: list[str]) -> None:
     message = Message(data={TEXT: text})
     tokens = ScriptTokenizer(ScriptTokenizer.get_default_config()).tokenize(message, TEXT)
     assert [t.lemma for t in tokens] == lemmas
+
+
+@pytest.mark.parametrize(
+    ("text", "lemmas"),
+    [
+        # Khmer in Latin letters: the spellings of a word fold into one (lexicon/km_latin.yaml)
+        ("khnhom chong tv phteas vinh", ["knhom", "chong", "tov", "phteah", "vinh"]),
+        ("nhom jong tou pteah vinh", ["knhom", "chong", "tov", "phteah", "vinh"]),
+        ("arkun bong", ["orkun", "bong"]),
+        # English inside Khmer script keeps its words ("at" is not អត់ "ot")
+        ("ខ្ញុំ at Bangkok", ["ខ្ញុំ", "at", "bangkok"]),
+        # Vietnamese keeps its words: "nhom" is a group, "chang" a young man
+        ("nhom chat cua chang", ["nhom", "chat", "cua chang"]),
+    ],
+)
+def test_khmer_spellings_fold_only_in_khmer(text: str, lemmas: list[str]) -> None:
+    message = Message(data={TEXT: text})
+    tokens = ScriptTokenizer(ScriptTokenizer.get_default_config()).tokenize(message, TEXT)
+    assert [t.lemma for t in tokens] == lemmas
+
+
+@pytest.mark.parametrize(
+    ("text", "lemmas"),
+    [
+        ("ยากมาก 555", ["ยาก", "มาก", "555"]),
+        ("haha lol", ["555", "555"]),
+        ("ok 😂", ["ok", "555"]),
+        ("បងស្រី ហិហិ", ["បង", "ស្រី", "555"]),
+        ("โทร 0855512345", ["โทร", "0855512345"]),
+    ],
+)
+def test_every_laugh_reads_alike(text: str, lemmas: list[str]) -> None:
+    message = Message(data={TEXT: text})
+    tokens = ScriptTokenizer(ScriptTokenizer.get_default_config()).tokenize(message, TEXT)
+    assert [t.lemma for t in tokens] == lemmas
