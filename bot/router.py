@@ -26,6 +26,9 @@ from hotline.language import LANGUAGES, detect, said_alone
 from hotline.screening import SCREENED_KEY as SCREENED
 from hotline.understood import Understood, from_words
 
+# The payload of the language picker's buttons (content/turns.yaml).
+CHOOSE_LANGUAGE = "/choose_language"
+
 log = logging.getLogger(__name__)
 
 # Messages longer than this reach Rasa at most LONG_AT_ONCE at a time (per worker).
@@ -266,6 +269,8 @@ class Router:
         forget = any(p.get("forget_me") for p in payloads)
         understood = next((p[UNDERSTOOD] for p in payloads if UNDERSTOOD in p), None)
         shown = [reply for reply in map(_for_person, replies) if reply]
+        # Two turns asked for while the language is unknown both ask for it: once is enough.
+        shown = [r for i, r in enumerate(shown) if i == 0 or r != shown[i - 1]]
         return notes + shown, handoff, screened, forget, understood
 
 
@@ -326,8 +331,12 @@ def _say(key: str, language: str) -> str:
 
 
 def _language_of(replies: list[dict[str, Any]]) -> str:
-    """The language the bot answered in (its replies follow the conversation's language)."""
+    """The language the bot answered in (its replies follow the conversation's language; the
+    language picker, written in all three, says none)."""
     for reply in reversed(replies):
+        payloads = [str(b.get("payload", "")) for b in reply.get("buttons") or []]
+        if any(p.startswith(CHOOSE_LANGUAGE) for p in payloads):
+            continue
         found = detect(str(reply.get("text") or ""))
         if found:
             return found

@@ -70,6 +70,19 @@ def texts(replies: list[Reply]) -> str:
     return "\n".join(str(r.get("text", "")) for r in replies)
 
 
+def test_a_first_message_in_no_known_language_gets_one_picker_and_every_notice(
+    stack: Stack,
+) -> None:
+    """English: the language picker once (greeting and menu both ask for it), then the
+    first-contact notice in Thai, Vietnamese and Khmer, not in whatever the picker reads as."""
+    greeting = Page(stack).say("hello, can you help")
+    pickers = [r for r in greeting if "/choose_language" in str(r.get("buttons"))]
+    assert len(pickers) == 1
+    notice = greeting[greeting.index(pickers[0]) + 1 :]
+    assert {detect(str(r["text"])) for r in notice} == {"th", "vi", "km"}
+    assert sum("/forget" in str(r["text"]) for r in notice) == 3
+
+
 def test_thai_rights_screening_and_handoff_over_the_web_chat(stack: Stack) -> None:
     page = Page(stack)
     greeting = page.say("สวัสดีครับ")
