@@ -145,7 +145,7 @@ class LineSender:
         user_id = address.get("user_id")
         if not user_id:
             raise Undeliverable("no LINE user for this conversation")
-        messages = [_message(reply) for reply in replies if reply.get("text")]
+        messages = [_message(reply) for reply in _buttons_last(replies) if reply.get("text")]
         token = address.get("reply_token")
         fresh = token and time.time() - float(address.get("at", 0)) < REPLY_TOKEN_SECONDS
         for start in range(0, len(messages), MESSAGES_PER_REQUEST):
@@ -180,6 +180,19 @@ class LineSender:
     async def close(self) -> None:
         """Closes the client's connections."""
         await self.api.api_client.close()
+
+
+def _buttons_last(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """LINE shows quick replies only under the last message received: the buttons of a turn
+    followed by a notice go under the notice."""
+    texts = [reply for reply in replies if reply.get("text")]
+    with_buttons = [reply for reply in texts if reply.get("buttons")]
+    if not with_buttons or texts[-1].get("buttons"):
+        return texts
+    buttons = with_buttons[-1]["buttons"]
+    return [{**r, "buttons": []} if r is with_buttons[-1] else r for r in texts[:-1]] + [
+        {**texts[-1], "buttons": buttons}
+    ]
 
 
 def label(title: str) -> str:

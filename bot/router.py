@@ -122,8 +122,9 @@ class Router:
             handoff = {**handoff, "risk": "immediate"}
         if handoff is not None and not await self.store.operators_online():
             replies.append({"text": no_operator(handoff.get("country"), spoken or None)})
-        if seq == 1 and not forget:
-            # After the answer: emergency numbers never wait behind it.
+        if not forget and spoken in LANGUAGES and (seq == 1 or not language):
+            # The first reply in a language the person reads (after the picker, when the first
+            # message said none), after the answer: emergency numbers never wait behind it.
             replies.extend(self._notice(message.channel, spoken))
         tally = _tally(message, text, conversation, spoken, handoff, screened)
         outcome = Outcome(
