@@ -30,6 +30,8 @@ export BOT_PORT CONVERSATION_TTL_SECONDS RASA_URL
 export PUBLIC_URL TELEGRAM_TOKEN LINE_CHANNEL_SECRET LINE_ACCESS_TOKEN
 # Hand-offs: when a waiting person is reminded (minutes).
 export WAIT_REMINDER_MINUTES
+# The internal ports: health, readiness and metrics (bot/probes.py).
+export METRICS_HOST METRICS_PORT WORKER_PORT
 # Optional machine translation for operators (off unless TRANSLATE_URL is set).
 export TRANSLATE_URL TRANSLATE_API_KEY
 # TensorFlow's start-up chatter hides what matters.

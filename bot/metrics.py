@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 CHANNELS = (WEB, TELEGRAM, LINE)
 OTHER = "other"
-# A message refused because too many wait to be handled (bot/app.py), besides bot/limits.py's.
+# Besides bot/limits.py's: a message refused because too many wait to be handled (bot/app.py),
+# and a console sign-in refused as one too many (handoff/sessions.py).
 BACKLOG = "backlog"
+SIGN_IN = "sign-in"
 # From a message's arrival to its replies handed to the channel: tens of milliseconds when all is
 # well, seconds under load, minutes through an outage.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -57,7 +59,7 @@ for _name in (*CHANNELS, OTHER):
     MESSAGES_IN.labels(_name)
     MESSAGES_OUT.labels(_name)
     REPLY_SECONDS.labels(_name)
-for _name in (*LIMITS, BACKLOG):
+for _name in (*LIMITS, BACKLOG, SIGN_IN):
     REFUSALS.labels(_name)
 
 
@@ -79,8 +81,8 @@ def delivered(channel: str, received_id: str) -> None:
 
 
 def refused(limit: str) -> None:
-    """Counts a refusal by a limit of bot/limits.py, or BACKLOG."""
-    REFUSALS.labels(limit if limit in LIMITS or limit == BACKLOG else OTHER).inc()
+    """Counts a refusal by a limit of bot/limits.py, BACKLOG or SIGN_IN."""
+    REFUSALS.labels(limit if limit in (*LIMITS, BACKLOG, SIGN_IN) else OTHER).inc()
 
 
 class _Shared(Collector):

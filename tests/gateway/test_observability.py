@@ -26,7 +26,7 @@ LABELS = {
     "channel": {"web", "telegram", "line", "other"},
     "stream": {"inbound", "outbound"},
     "risk": {*PRIORITY, "other"},
-    "limit": {*LIMITS, "backlog", "other"},
+    "limit": {*LIMITS, "backlog", "sign-in", "other"},
 }
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
