@@ -34,9 +34,9 @@ SWEEP_SECONDS = 60.0
 
 async def serve(settings: Settings, name: str) -> None:
     """Runs the router and the senders until SIGTERM or SIGINT, then drains: the router stops
-    reading and finishes the entries it has read, then the senders deliver what is left of theirs
-    (a reply the router made meanwhile waits in the stream for any worker). Whatever a drain
-    cannot finish stays pending, and another worker takes it over (bot/consumer.py)."""
+    reading, finishes the entries it is handling and leaves those it read but did not start to
+    the other workers (bot/consumer.py); then the senders do the same, so that the replies made
+    meanwhile go out. What is left waits in the streams for any worker."""
     client = aioredis.Redis(**settings.redis.options(), decode_responses=True)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     rasa = RasaClient(settings.rasa_urls)
@@ -109,9 +109,9 @@ async def serve(settings: Settings, name: str) -> None:
 
 
 def stopping(name: str, stop: asyncio.Event) -> None:
-    """SIGTERM or SIGINT: stop reading, finish what was read."""
+    """SIGTERM or SIGINT: stop reading, finish what is in hand."""
     if not stop.is_set():
-        log.info("%s: stopping: finishing the entries it has read", name)
+        log.info("%s: stopping: finishing the entries in hand", name)
     stop.set()
 
 
