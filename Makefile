@@ -115,7 +115,7 @@ responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -183,13 +183,14 @@ test-fast: setup redis content-lint ## Lint and the quick tests, while you work 
 	$(VENV)/bin/pytest -m "not servers" tests/gateway -q
 	@echo "== Quick checks passed (make test runs them all)"
 
-bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, training
+bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, scrapes, training
 	$(VENV_RASA)/bin/python bench/nlu.py
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
 	$(VENV)/bin/python bench/e2e.py
 	$(VENV)/bin/python bench/console.py
 	$(VENV)/bin/python bench/reports.py
 	$(VENV)/bin/python bench/abuse.py
+	$(VENV)/bin/python bench/metrics.py
 	$(VENV_RASA)/bin/python bench/training.py
 
 clean: ## Remove environments, models and local data
