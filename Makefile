@@ -34,6 +34,8 @@ export BOT_PORT CONVERSATION_TTL_SECONDS RASA_URL
 export PUBLIC_URL TELEGRAM_TOKEN LINE_CHANNEL_SECRET LINE_ACCESS_TOKEN
 # Hand-offs: when a waiting person is reminded (minutes).
 export WAIT_REMINDER_MINUTES
+# The internal ports: health, readiness and metrics (bot/probes.py).
+export METRICS_HOST METRICS_PORT WORKER_PORT
 # Optional machine translation for operators (off unless TRANSLATE_URL is set).
 export TRANSLATE_URL TRANSLATE_API_KEY
 # TensorFlow's start-up chatter hides what matters.
@@ -120,7 +122,7 @@ responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -193,13 +195,14 @@ test-fast: setup redis content-lint ## Lint and the quick tests, while you work 
 	$(VENV)/bin/pytest -m "not servers" tests/gateway -q
 	@echo "== Quick checks passed (make test runs them all)"
 
-bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, training
+bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, scrapes, training
 	$(VENV_RASA)/bin/python bench/nlu.py
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
 	$(VENV)/bin/python bench/e2e.py
 	$(VENV)/bin/python bench/console.py
 	$(VENV)/bin/python bench/reports.py
 	$(VENV)/bin/python bench/abuse.py
+	$(VENV)/bin/python bench/metrics.py
 	$(VENV_RASA)/bin/python bench/training.py
 
 clean: ## Remove environments, models and local data

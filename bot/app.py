@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from telegram import Bot
 
-from bot import line_channel, telegram_channel, webchat
+from bot import line_channel, metrics, probes, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
 from bot.page_streams import PageStreams
@@ -66,20 +66,46 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.telegram_token:
         bot = telegram_channel.make_bot(settings.telegram_token, settings.telegram_api_url)
     secret = telegram_channel.webhook_secret(settings.id_secret)
+    polling = telegram_channel.Polling()
+
+    def alive() -> str | None:
+        """Why this process is not well: Telegram long polling failing for UNHEALTHY_SECONDS (a
+        process manager may restart it); None when it is."""
+        failing = polling.failing_for()
+        if failing > UNHEALTHY_SECONDS:
+            return f"Telegram polling has failed for {failing:.0f} s"
+        return None
+
+    async def ready() -> dict[str, str]:
+        """What the web process needs to take messages: Redis."""
+        return {"redis": await probes.redis_state(client)}
+
+    internal = probes.internal_app(alive, ready, metrics.Exposition(store))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = []
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        try:
+            runner = await probes.serve_internal(
+                internal, settings.metrics_host, settings.metrics_port
+            )
+        except OSError as error:
+            said = f"web: METRICS_PORT: cannot listen on {where} ({error.strerror})"
+            print(said, file=sys.stderr, flush=True)  # noqa: T201
+            raise
+        print(f"== Metrics: http://{where}/metrics", flush=True)  # noqa: T201
         pages.start()
         if bot is not None and await _start_telegram(bot, settings, secret):
             if not settings.public_url:
                 holder = f"{os.uname().nodename}-{os.getpid()}"
-                polling = telegram_channel.supervised(chats, bot, holder, app.state.polling)
-                tasks.append(asyncio.create_task(polling))
+                job = telegram_channel.supervised(chats, bot, holder, polling)
+                tasks.append(asyncio.create_task(job))
         yield
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
         await pages.stop()
         await client.aclose()
 
@@ -87,7 +113,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.pages = pages
-    app.state.polling = telegram_channel.Polling()
     app.include_router(webchat.routes(store, pages, settings.limits))
     if bot is not None:
         app.include_router(telegram_channel.routes(chats, bot, secret))
@@ -98,19 +123,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
-        """200 when Redis answers and Telegram's long polling (if this process polls) works;
-        503 when polling has failed for UNHEALTHY_SECONDS (a process manager may restart it)."""
-        await client.ping()
-        failing = app.state.polling.failing_for()
-        if failing > UNHEALTHY_SECONDS:
-            body = {"status": f"Telegram polling has failed for {failing:.0f} s"}
-            return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ok"})
+        """Alive (bot/probes.py): 503 only while Telegram polling has failed for long."""
+        status, body = probes.health(alive())
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/ready", include_in_schema=False)
+    async def is_ready() -> JSONResponse:
+        """Ready to take messages (bot/probes.py): 503 naming Redis while it does not answer."""
+        status, body = probes.readiness(await ready())
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(Backlogged)
     async def backlogged(request: Request, error: Backlogged) -> JSONResponse:
         """Too much waits to be handled: the channels (and the web chat) send it again later."""
         log.warning("refused a message: %s", error)
+        metrics.refused(metrics.BACKLOG)
         headers = {"Retry-After": str(BUSY_SECONDS)}
         return JSONResponse({"detail": "busy, try again later"}, status_code=503, headers=headers)
 

@@ -7,6 +7,7 @@ the limit (up to URGENT more per window): nobody in danger meets silence."""
 
 from __future__ import annotations
 
+from bot import metrics
 from bot.commands import FORGET, as_command
 from bot.limits import Limit, Limiter
 from bot.safety import QuickExit
@@ -41,8 +42,10 @@ class ChatLimiter:
         if not await self._limiter.wait(self.limit, conv) or (
             self._urgent(message.text) and not await self._limiter.wait(self.urgent, conv)
         ):
-            await self.store.accept(message)
+            if await self.store.accept(message) is not None:
+                metrics.received(message.channel)
             return True
+        metrics.refused(self.limit.name)
         if not await self._limiter.wait(self.told, conv):
             found = await self.store.conversation(conv)
             language = found.get("language") or detect(message.text) or None

@@ -66,6 +66,7 @@ class Consumer:
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued: set[str] = set()
+        self._stopping = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reads and dispatches until `stop` is set; survives Redis going away and coming back."""
@@ -95,9 +96,50 @@ class Consumer:
         await self.drain()
 
     async def drain(self) -> None:
-        """Waits for the work already dispatched."""
+        """Finishes the entries being handled, and hands the ones read but not started to the
+        other consumers: a stopping consumer may hold thousands, and another takes them at once
+        instead of waiting for it."""
+        self._stopping = True
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        left = [entry_id for queue in self._queues.values() for entry_id, _ in queue]
+        self._queues.clear()
+        self._queued.clear()
+        try:
+            await self._release(left)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            # They are taken over anyway once idle for `reclaim_after_ms`.
+            log.warning("%s: %d entries not handed over (%s)", self.name, len(left), error)
+
+    async def _release(self, left: list[str]) -> None:
+        """Marks entries idle for longer than `reclaim_after_ms`: the next XAUTOCLAIM of any
+        consumer takes them (a new one's first, at once). Only those this consumer still holds:
+        one read long ago may have been taken over already, and must not be taken back."""
+        if not left:
+            return
+        ordered = sorted(left, key=lambda entry_id: tuple(map(int, entry_id.split("-"))))
+        held: set[str] = set()
+        since = ordered[0]
+        while True:
+            found = await self.redis.xpending_range(
+                self.stream, self.group, since, ordered[-1], 200, consumername=self.name
+            )
+            held.update(str(entry["message_id"]) for entry in found)
+            if len(found) < 200:
+                break
+            since = f"({found[-1]['message_id']}"
+        entry_ids = [entry_id for entry_id in ordered if entry_id in held]
+        for start in range(0, len(entry_ids), 200):
+            await self.redis.xclaim(
+                self.stream,
+                self.group,
+                self.name,
+                0,
+                entry_ids[start : start + 200],
+                idle=self.reclaim_after_ms * 2,
+                justid=True,
+            )
+        log.info("%s: %d entries left for the other consumers", self.name, len(entry_ids))
 
     async def _ensure_group(self) -> None:
         try:
@@ -155,11 +197,14 @@ class Consumer:
         """Handles one conversation's entries in the order they were read."""
         queue = self._queues[conv]
         try:
-            while queue:
+            while queue and not self._stopping:
                 entry_id, fields = queue.popleft()
                 # Counting a failure takes a slot too: a burst of failing entries must not take
                 # more Redis connections than a burst of working ones.
                 async with self._slots:
+                    if self._stopping:
+                        queue.appendleft((entry_id, fields))
+                        break
                     try:
                         await self._keeping_claim(entry_id, fields)
                     except Exception as error:

@@ -94,6 +94,22 @@ class RasaClient:
                 await backoff.wait()
         raise RasaUnavailable(f"no answer from Rasa after {attempts} attempts")
 
+    async def answers(self, seconds: float) -> bool:
+        """Whether at least one of the Rasa servers answers its root URL within `seconds` (a
+        conversation whose server does not answer moves to the next one)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        session, timeout = self._session, aiohttp.ClientTimeout(total=seconds)
+
+        async def up(base: str) -> bool:
+            try:
+                async with session.get(base + "/", timeout=timeout) as response:
+                    return response.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return False
+
+        return any(await asyncio.gather(*(up(base) for base in self.bases)))
+
     async def close(self) -> None:
         """Closes the connection pool."""
         if self._session is not None:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from bot import metrics
 from bot.backoff import CHANNEL, Backoff
 from bot.channel_names import WEB
 from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
@@ -64,6 +65,7 @@ class Senders:
         turn = Turn.GO if reply.forget else await self.store.wait_turn(conv, reply.seq, "out_done")
         if turn is Turn.LATER:
             return
+        delivered = turn is Turn.GO
         if turn is Turn.GO and channel != WEB:
             try:
                 if reply.forget:
@@ -79,7 +81,9 @@ class Senders:
                     await self.store.remember_messages(conv, sent)
             except Undeliverable as error:
                 log.warning("%s: replies to %s dropped: %s", channel, conv, error)
-        await self.store.finish_outbound(reply, web=channel == WEB)
+                delivered = False
+        if await self.store.finish_outbound(reply, web=channel == WEB) and delivered:
+            metrics.delivered(channel, reply.received)
 
     async def failed(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
         """Counts a failure to deliver (Redis being away does not count); True when the replies

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     bot_host: str = "127.0.0.1"
     bot_port: int = 8000
+    # The internal ports (bot/probes.py): the web process's /metrics, the worker's /health,
+    # /ready and /metrics; apart from the public port, on the loopback unless set.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] = 9101
+    worker_port: Annotated[int, Field(ge=1, le=65535)] = 9102
     id_secret: bytes = b""
     message_key: bytes = b""
     conversation_ttl_seconds: int = 30 * 24 * 3600
@@ -342,6 +347,8 @@ def _one_line(error: ValidationError) -> str:
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] in ("int_parsing", "float_parsing"):
         return f"{field} must be a number, not {first['input']!r}"
+    if field in ("METRICS_PORT", "WORKER_PORT"):
+        return f"{field} must be a port number from 1 to 65535, not {first['input']!r}"
     if field == "WAIT_REMINDER_MINUTES":
         return f"{field} must be a number of minutes above 0, not {first['input']!r}"
     if message.startswith("must be"):

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot import ngos
+from bot import metrics, ngos
 from bot.channel_names import WEB
 from bot.limits import Limit, Limiter, address_group
 from bot.page_streams import PageStreams
@@ -72,6 +72,7 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
         for name, sender in checks:
             seconds = await limiter.wait(limits[name], sender)
             if seconds:
+                metrics.refused(name)
                 wait = str(max(1, math.ceil(seconds)))
                 body = {"detail": "too many messages, try again later", "retry_after": wait}
                 return JSONResponse(body, status_code=429, headers={"Retry-After": wait})
@@ -122,6 +123,8 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
                 referral=message.ref,
             )
         )
+        if accepted is not None:
+            metrics.received(CHANNEL)
         return JSONResponse({"queued": accepted is not None}, status_code=202)
 
     @router.post("/chat/tickets", status_code=201)

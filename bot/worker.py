@@ -18,7 +18,7 @@ from functools import partial
 import uvloop
 from redis.exceptions import RedisError
 
-from bot import line_channel, memory, reminders, telegram_channel
+from bot import line_channel, memory, metrics, probes, reminders, telegram_channel
 from bot.consumer import Consumer
 from bot.rasa_client import RasaClient
 from bot.redis_client import connect
@@ -33,10 +33,31 @@ SWEEP_SECONDS = 60.0
 
 
 async def serve(settings: Settings, name: str) -> None:
-    """Runs the router and the senders until SIGTERM or SIGINT."""
+    """Runs the router and the senders until SIGTERM or SIGINT, then drains: the router stops
+    reading, finishes the entries it is handling and leaves those it read but did not start to
+    the other workers (bot/consumer.py); then the senders do the same, so that the replies made
+    meanwhile go out. What is left waits in the streams for any worker."""
     client = connect(settings.redis)
     store = Store(client, settings.id_secret, settings.message_key, settings.conversation_ttl)
     rasa = RasaClient(settings.rasa_urls)
+
+    async def ready() -> dict[str, str]:
+        redis_state, rasa_state = await asyncio.gather(
+            probes.redis_state(client), probes.rasa_state(rasa)
+        )
+        return {"redis": redis_state, "rasa": rasa_state}
+
+    internal = probes.internal_app(lambda: None, ready, metrics.Exposition(store))
+    where = f"{settings.metrics_host}:{settings.worker_port}"
+    try:
+        runner = await probes.serve_internal(internal, settings.metrics_host, settings.worker_port)
+    except OSError as error:
+        said = f"worker: WORKER_PORT: cannot listen on {where} ({error.strerror})"
+        print(said, file=sys.stderr)  # noqa: T201
+        await rasa.close()
+        await client.aclose()
+        sys.exit(2)
+    print(f"== Worker {name}: /health, /ready, /metrics on http://{where}", flush=True)  # noqa: T201
     channels: dict[str, ChannelSender] = {}
     if settings.telegram_token:
         bot = telegram_channel.make_bot(settings.telegram_token, settings.telegram_api_url)
@@ -53,13 +74,19 @@ async def serve(settings: Settings, name: str) -> None:
     send = Senders(store, channels)
     senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
     stop = asyncio.Event()
+    routed = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, partial(stopping, name, stop))
+
+    async def route_then_let_senders_stop() -> None:
+        await router.run(stop)
+        routed.set()
+
     try:
         await asyncio.gather(
-            router.run(stop),
-            senders.run(stop),
+            route_then_let_senders_stop(),
+            senders.run(routed),
             # Retention for what conversations share (see Store.sweep).
             periodically("expired entries removed", store.sweep, SWEEP_SECONDS, stop),
             periodically(
@@ -75,8 +102,17 @@ async def serve(settings: Settings, name: str) -> None:
     finally:
         for sender in channels.values():
             await sender.close()
+        await runner.cleanup()
         await rasa.close()
         await client.aclose()
+    log.info("%s: stopped", name)
+
+
+def stopping(name: str, stop: asyncio.Event) -> None:
+    """SIGTERM or SIGINT: stop reading, finish what is in hand."""
+    if not stop.is_set():
+        log.info("%s: stopping: finishing the entries in hand", name)
+    stop.set()
 
 
 async def periodically(

@@ -208,13 +208,14 @@ def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def gateway(env: dict[str, str], logs: Path) -> Iterator[str]:
-    """`python -m handoff.web` (webhooks, web chat, operator console); yields its URL."""
+def gateway(env: dict[str, str], logs: Path, metrics_port: int | None = None) -> Iterator[str]:
+    """`python -m handoff.web` (webhooks, web chat, operator console), its internal port on
+    `metrics_port` or a free one; yields its URL."""
     url = f"http://127.0.0.1:{env['BOT_PORT']}"
     process = subprocess.Popen(
         [PYTHON, "-m", "handoff.web"],
         cwd=ROOT,
-        env=env,
+        env={**env, "METRICS_PORT": str(metrics_port or free_port())},
         stdout=open(logs / "bot.log", "ab"),
         stderr=subprocess.STDOUT,
     )
@@ -226,12 +227,15 @@ def gateway(env: dict[str, str], logs: Path) -> Iterator[str]:
         _stop(process)
 
 
-def start_worker(env: dict[str, str], logs: Path, name: str) -> subprocess.Popen[bytes]:
-    """`python -m bot.worker` (router and senders) under a consumer name; the caller stops it."""
+def start_worker(
+    env: dict[str, str], logs: Path, name: str, port: int | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m bot.worker` (router and senders) under a consumer name, its internal port on
+    `port` or a free one; the caller stops it."""
     return subprocess.Popen(
         [PYTHON, "-m", "bot.worker"],
         cwd=ROOT,
-        env={**env, "WORKER_NAME": name},
+        env={**env, "WORKER_NAME": name, "WORKER_PORT": str(port or free_port())},
         stdout=open(logs / f"worker-{name}.log", "ab"),
         stderr=subprocess.STDOUT,
     )

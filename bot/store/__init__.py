@@ -6,6 +6,7 @@ between them, each part in its own module:
 - messages.py: the inbox and the outbox, in order, each entry handled once;
 - handoffs.py: the queue of people waiting for an operator, claims, transfers, closing;
 - dead_letters.py: entries that keep failing, for supervisors to send again;
+- backlog.py: how much waits in the shared streams and queues, for the metrics;
 - erasure.py: "forget me", and the sweep of what expired;
 - console_log.py: the audit log and who is online;
 - statistics.py: the reports' anonymous counts;
@@ -14,6 +15,7 @@ between them, each part in its own module:
 `Store` is all of them over one Redis client; callers import what they need from here.
 """
 
+from bot.store.backlog import Backlog, Backlogs
 from bot.store.console_log import ConsoleLog
 from bot.store.dead_letters import DeadLetter, DeadLetters
 from bot.store.erasure import Erasure
@@ -54,7 +56,7 @@ from bot.store.states import PERSON, NotAllowed, State
 from bot.store.statistics import Statistics
 
 
-class Store(Messages, Handoffs, DeadLetters, Erasure, ConsoleLog, Statistics):
+class Store(Messages, Handoffs, DeadLetters, Erasure, ConsoleLog, Statistics, Backlogs):
     """The gateway's view of Redis."""
 
 
@@ -78,6 +80,7 @@ __all__ = [
     "TELEGRAM_POLLER",
     "USERS",
     "WEB_REPLIED",
+    "Backlog",
     "Backlogged",
     "DeadLetter",
     "Inbound",

@@ -132,6 +132,9 @@ class Reply:
     sealed_address: str
     # A quick exit: the channel first deletes what it can of the chat.
     exit: bool
+    # The inbound entry these replies answer ('' for an operator's or a reminder): its id says
+    # when the message arrived (Redis's milliseconds).
+    received: str = ""
 
     @classmethod
     def read(cls, entry_id: str, fields: dict[str, str]) -> Reply:
@@ -146,6 +149,7 @@ class Reply:
             forget=bool(fields.get("forget")),
             sealed_address=fields.get("address", ""),
             exit=bool(fields.get("exit")),
+            received=fields.get("received", ""),
         )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot import metrics
 from bot.settings import Settings
 from handoff import accounts, sessions
 from handoff.deps import Checked, FormExpired, SettingsDep, SignedIn, StoreDep
@@ -49,6 +50,7 @@ async def login(
     device = request.cookies.get(sessions.DEVICE_COOKIE)
     attempt = await sessions.login_attempt(redis, name, address, device)
     if attempt.wait:
+        metrics.refused(metrics.SIGN_IN)
         context = {
             "csrf": expected,
             "error": "login_blocked",

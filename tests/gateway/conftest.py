@@ -109,12 +109,17 @@ class Stack:
         self.redis = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
         self.workers: list[subprocess.Popen[bytes]] = []
         self.worker_names: dict[int, str] = {}
+        # The internal ports (bot/probes.py): the web process's, and each worker's by process id.
+        self.metrics_url = ""
+        self.worker_urls: dict[int, str] = {}
 
     def worker(self, name: str) -> subprocess.Popen[bytes]:
         """Starts a worker under a consumer name."""
-        process = start_worker(self.env, self.logs, name)
+        port = free_port()
+        process = start_worker(self.env, self.logs, name, port)
         self.workers.append(process)
         self.worker_names[process.pid] = name
+        self.worker_urls[process.pid] = f"http://127.0.0.1:{port}"
         return process
 
     def running_workers(self) -> list[subprocess.Popen[bytes]]:
@@ -158,9 +163,13 @@ class Stack:
         )
 
     def well(self) -> bool:
-        """Whether the web process says it is well (/health: 503 while Telegram polling fails)."""
+        """Whether the web process says it is alive and ready (/health: 503 while Telegram
+        polling fails; /ready: 503 while Redis does not answer)."""
         try:
-            return httpx.get(f"{self.url}/health", timeout=20).status_code == 200
+            return all(
+                httpx.get(f"{self.url}{path}", timeout=20).status_code == 200
+                for path in ("/health", "/ready")
+            )
         except httpx.HTTPError:
             return False
 
@@ -239,8 +248,10 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "TRANSLATE_URL": translate.url,
                 "TRANSLATE_API_KEY": API_KEY,
             }
-            with gateway(gateway_env, logs) as url:
+            metrics_port = free_port()
+            with gateway(gateway_env, logs, metrics_port) as url:
                 running = Stack(url, gateway_env, logs, server, telegram, line, translate)
+                running.metrics_url = f"http://127.0.0.1:{metrics_port}"
                 running.worker("w1")
                 try:
                     yield running

@@ -22,6 +22,7 @@ from bot.store import AUDIT, login_failures_key, session_key
 from handoff import sessions
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import PASSWORD, WRONG, _csrf, admin, login, make_user, names
+from tests.gateway.test_observability import scrape, value
 from tests.servers import free_port, gateway
 
 pytestmark = pytest.mark.servers
@@ -144,9 +145,15 @@ def test_failed_sign_ins_are_counted_for_supervisors_and_never_audited(stack: St
     name, stranger = make_user(stack), f"nobody{next(names)}"
     newest = stack.redis.xrevrange(AUDIT, count=1)
     since = newest[0][0] if newest else "0-0"
+    _, before = scrape(stack.metrics_url)
     attacker = browser(stack.url, next(sources))
     tries = [sign_in(attacker, name, "wrong password!").status_code for _ in range(7)]
     assert tries == [401] * 5 + [429] * 2
+    # Counted for the metrics too, with no name.
+    exposition, after = scrape(stack.metrics_url)
+    refused = "hotline_limit_refusals_total"
+    assert value(after, refused, limit="sign-in") == value(before, refused, limit="sign-in") + 2
+    assert name not in exposition
     tries = [sign_in(attacker, stranger, "wrong password!").status_code for _ in range(3)]
     assert tries == [401] * 3
 

@@ -22,6 +22,7 @@ def consumer(
     handled: Counter[str],
     pause: float = 0.0,
     gone: int = GONE_MS,
+    reclaim: int = 300,
 ) -> Consumer:
     async def handle(entry_id: str, fields: dict[str, str]) -> None:
         handled[entry_id] += 1
@@ -33,7 +34,7 @@ def consumer(
         return False
 
     return Consumer(
-        client, STREAM, GROUP, name, handle, failed, reclaim_after_ms=300, gone_after_ms=gone
+        client, STREAM, GROUP, name, handle, failed, reclaim_after_ms=reclaim, gone_after_ms=gone
     )
 
 
@@ -60,6 +61,31 @@ async def test_two_consumers_share_the_work_and_handle_each_entry_once(redis_por
         [consumer(client, "one", handled, 0.001), consumer(client, "two", handled, 0.001)], client
     )
     assert set(handled) == set(ids) and set(handled.values()) == {1}
+    await client.aclose()
+
+
+async def test_a_stopping_consumer_finishes_what_it_handles_and_hands_over_the_rest(
+    redis_port: int,
+) -> None:
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    ids = [await client.xadd(STREAM, {"conv": f"c{n % 5}"}) for n in range(100)]
+    stopping: Counter[str] = Counter()
+    taking_over: Counter[str] = Counter()
+    # Entries are taken over after a minute: longer than the test waits for the second consumer,
+    # so it gets them only if the first one hands them over.
+    stop = asyncio.Event()
+    first = asyncio.create_task(consumer(client, "old", stopping, 0.05, reclaim=60_000).run(stop))
+    await until_async(lambda: bool(stopping), what="the first consumer to be at work")
+    stop.set()
+    await first
+    finished = set(stopping)
+    assert set(stopping.values()) == {1} and 0 < len(finished) < 100
+    assert (await client.xpending(STREAM, GROUP))["pending"] == 100 - len(finished)
+    await run_until_empty([consumer(client, "new", taking_over, reclaim=60_000)], client)
+    assert finished.isdisjoint(taking_over) and set(taking_over.values()) == {1}
+    assert finished | set(taking_over) == set(ids)
     await client.aclose()
 
 

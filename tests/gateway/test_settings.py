@@ -92,6 +92,8 @@ def test_production_refuses_a_weak_secret(change: dict[str, str], named: str) ->
     ("setting", "value", "said"),
     [
         ("BOT_PORT", "eighty", "BOT_PORT must be a number, not 'eighty'"),
+        ("WORKER_PORT", "0", "WORKER_PORT must be a port number from 1 to 65535, not '0'"),
+        ("METRICS_PORT", "70000", "METRICS_PORT must be a port number from 1 to 65535"),
         ("WAIT_REMINDER_MINUTES", "0", "WAIT_REMINDER_MINUTES must be a number of minutes above 0"),
         ("DEPLOYMENT", "staging", "DEPLOYMENT: Input should be 'local' or 'production'"),
         ("LIMIT_CHAT", "lots", "LIMIT_CHAT must be count/seconds"),

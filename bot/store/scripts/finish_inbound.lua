@@ -64,7 +64,7 @@ if replies ~= '' then
   local out = redis.call('HINCRBY', conversation, 'out_seq', 1)
   local id = redis.call('XADD', outbound, '*', 'conv', conv, 'seq', out, 'channel', channel,
                         'reply_to', seq, 'replies', replies, 'forget', forget,
-                        'exit', exit, 'address', address)
+                        'exit', exit, 'address', address, 'received', entry)
   if forget == '' then indexed(entries, outbound, id, now, ttl) end
 end
 if forget ~= '' then
