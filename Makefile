@@ -114,7 +114,14 @@ lint: $(VENV)/.installed content-lint
 content-lint: $(VENV)/.installed ## Check every text a person reads (labels, bubble length, numbers, Thai voice)
 	$(VENV)/bin/python -m hotline.content_lint
 
+# kubectl renders the overlays (its kustomize, v5): the `kubectl` package of the Kubernetes or
+# Google Cloud apt repository (Debian's own kubernetes-client is too old for `components`).
 deploy-check: $(VENV)/.installed ## Render and validate the Kubernetes overlays and the compose file (offline)
+	@command -v kubectl >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== Installing kubectl (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null || true; \
+	  fi; }
 	$(VENV)/bin/python deploy/check.py
 
 responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.yaml after editing it

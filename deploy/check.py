@@ -38,8 +38,8 @@ def rendered(overlay: Path) -> list[dict[str, Any]]:
     """The resources of an overlay, as `kubectl kustomize` renders them."""
     if not shutil.which("kubectl"):
         raise DeployError(
-            "kubectl is needed to render the overlays (its kustomize): install Debian's "
-            "kubernetes-client package, or kubectl from kubernetes.io"
+            "kubectl 1.21 or newer is needed to render the overlays (its kustomize): the `kubectl`"
+            " package of the Kubernetes apt repository (pkgs.k8s.io), or kubectl from kubernetes.io"
         )
     done = subprocess.run(
         ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=False
