@@ -115,7 +115,7 @@ content-lint: $(VENV)/.installed ## Check every text a person reads (labels, bub
 	$(VENV)/bin/python -m hotline.content_lint
 
 # kubectl renders the overlays (its kustomize, v5): the `kubectl` package of the Kubernetes or
-# Google Cloud apt repository (Debian's own kubernetes-client is too old for `components`).
+# Google Cloud apt repository (Debian's own kubernetes-client, 1.20, is too old for `labels` and `components`).
 deploy-check: $(VENV)/.installed ## Render and validate the Kubernetes overlays and the compose file (offline)
 	@command -v kubectl >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

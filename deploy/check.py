@@ -38,7 +38,7 @@ def rendered(overlay: Path) -> list[dict[str, Any]]:
     """The resources of an overlay, as `kubectl kustomize` renders them."""
     if not shutil.which("kubectl"):
         raise DeployError(
-            "kubectl 1.21 or newer is needed to render the overlays (its kustomize): the `kubectl`"
+            "kubectl 1.22 or newer is needed to render the overlays (its kustomize): the `kubectl`"
             " package of the Kubernetes apt repository (pkgs.k8s.io), or kubectl from kubernetes.io"
         )
     done = subprocess.run(
