@@ -114,8 +114,8 @@ lint: $(VENV)/.installed content-lint
 content-lint: $(VENV)/.installed ## Check every text a person reads (labels, bubble length, numbers, Thai voice)
 	$(VENV)/bin/python -m hotline.content_lint
 
-# kubectl renders the overlays (its kustomize, v5): the `kubectl` package of the Kubernetes or
-# Google Cloud apt repository (Debian's own kubernetes-client, 1.20, is too old for `labels` and `components`).
+# kubectl renders the overlays (its kustomize): the `kubectl` package of the Kubernetes or Google
+# Cloud apt repository (Debian's own kubernetes-client, 1.20, is too old for `labels`).
 deploy-check: $(VENV)/.installed ## Render and validate the Kubernetes overlays and the compose file (offline)
 	@command -v kubectl >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
