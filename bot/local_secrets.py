@@ -45,16 +45,21 @@ def complete(path: Path) -> list[str]:
     return missing
 
 
+def env_file(path: Path) -> dict[str, str]:
+    """The NAME=value lines of an env file (none when it does not exist)."""
+    found: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.lstrip().startswith("#"):
+                found[name.strip()] = value.strip()
+    return found
+
+
 def local_env() -> dict[str, str]:
     """The environment over what var/secrets.env holds: for commands run by hand on the machine
     where `make run` runs (the admin's Redis password is only there)."""
-    found: dict[str, str] = {}
-    if LOCAL_SECRETS.exists():
-        for line in LOCAL_SECRETS.read_text().splitlines():
-            name, sep, value = line.partition("=")
-            if sep and not name.startswith("#"):
-                found[name.strip()] = value.strip()
-    return found | dict(os.environ)
+    return env_file(LOCAL_SECRETS) | dict(os.environ)
 
 
 def main() -> None:

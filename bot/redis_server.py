@@ -111,6 +111,19 @@ def acl(passwords: dict[str, str], open_default: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_users(path: Path, passwords: dict[str, str], open_default: bool = False) -> Path:
+    """Writes the server's users (acl) to a file only its owner reads; every password needed."""
+    missing = [password_setting(kind) for kind in USERS if not passwords.get(kind)]
+    if missing:
+        raise RedisSetupError(
+            f"{', '.join(missing)} not set: `make run` makes them in var/secrets.env; in "
+            "production set them in the environment."
+        )
+    path.touch(mode=0o600)
+    path.write_text(acl(passwords, open_default))
+    return path
+
+
 def server_args(
     port: int,
     data_dir: Path,
@@ -120,15 +133,7 @@ def server_args(
 ) -> list[str]:
     """Command line of a loopback-only server with the append-only file on, its users written
     to data_dir/users.acl, and at most `maxmemory` of data."""
-    missing = [password_setting(kind) for kind in USERS if not passwords.get(kind)]
-    if missing:
-        raise RedisSetupError(
-            f"{', '.join(missing)} not set: `make run` makes them in var/secrets.env; in "
-            "production set them in the environment."
-        )
-    users = data_dir / "users.acl"
-    users.touch(mode=0o600)
-    users.write_text(acl(passwords, open_default))
+    users = write_users(data_dir / "users.acl", passwords, open_default)
     return [
         checked_binary(),
         "--port",
@@ -196,15 +201,11 @@ def main() -> None:
     # The admin's password is not in the environment of `make run`'s processes: read from the file.
     found = local_env()
     passwords = {kind: found.get(password_setting(kind), "") for kind in USERS}
-    if args.acl_file:
-        missing = [password_setting(kind) for kind in USERS if not passwords[kind]]
-        if missing:
-            sys.exit(f"redis: {', '.join(missing)} not set")
-        args.acl_file.touch(mode=0o600)
-        args.acl_file.write_text(acl(passwords, open_default=False))
-        return
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     try:
+        if args.acl_file:
+            write_users(args.acl_file, passwords)
+            return
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         maxmemory = os.environ.get("REDIS_MAXMEMORY") or MAXMEMORY
         command = server_args(port, DATA_DIR, passwords, maxmemory=maxmemory)
     except RedisSetupError as error:

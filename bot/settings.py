@@ -26,6 +26,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from bot import limits
 from bot.limits import Limit
+from hotline.redis_sentinels import sentinels_of
 from hotline.sealer import Sealer
 
 # Telegram's rule for a bot's username: 5 to 32 letters, digits or "_", ending in "bot".
@@ -369,7 +370,10 @@ def redis_login(env: Mapping[str, str], user: str) -> RedisLogin:
         port = int(env.get("REDIS_PORT") or 6380)
     except ValueError:
         raise SettingsError(f"REDIS_PORT must be a number, not {env.get('REDIS_PORT')!r}") from None
-    sentinels = _sentinels(env.get("REDIS_SENTINELS", ""))
+    try:
+        sentinels = sentinels_of(env.get("REDIS_SENTINELS", ""))
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
     waited = env.get("REDIS_WAIT_REPLICAS", "").strip() or ("1" if sentinels else "0")
     if not waited.isdigit():
         raise SettingsError(f"REDIS_WAIT_REPLICAS must be a number, not {waited!r}")
@@ -380,16 +384,6 @@ def redis_login(env: Mapping[str, str], user: str) -> RedisLogin:
         password = env.get(f"REDIS_PASSWORD_{user.upper()}", "").strip()
         username = user if password else None
     return RedisLogin(host, port, username, password or None, sentinels, master_name, int(waited))
-
-
-def _sentinels(listed: str) -> tuple[tuple[str, int], ...]:
-    found = []
-    for item in filter(None, (part.strip() for part in listed.split(","))):
-        host, _, port = item.rpartition(":")
-        if not host or not port.isdigit():
-            raise SettingsError(f"REDIS_SENTINELS: {item!r} is not host:port")
-        found.append((host, int(port)))
-    return tuple(found)
 
 
 def start_process(name: str, user: str = "web", env: Mapping[str, str] | None = None) -> Settings:

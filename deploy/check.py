@@ -22,6 +22,8 @@ import compose_spec
 import kubernetes_validate
 import yaml
 
+from bot.local_secrets import env_file
+
 DEPLOY = Path(__file__).resolve().parent
 # The Kubernetes version the manifests are written for (README, "Kubernetes").
 KUBERNETES_VERSION = "1.32.0"
@@ -82,16 +84,6 @@ def interpolated(text: str, variables: dict[str, str]) -> str:
         return rest if kind == "-" else ""
 
     return VARIABLE.sub(value, text)
-
-
-def env_file(path: Path) -> dict[str, str]:
-    """NAME=value lines of an env file."""
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, value = line.partition("=")
-        if sep and not name.lstrip().startswith("#"):
-            found[name.strip()] = value.strip()
-    return found
 
 
 def check_compose(path: Path, variables: dict[str, str]) -> list[str]:

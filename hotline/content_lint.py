@@ -159,7 +159,7 @@ def main() -> int:
     found = problems()
     for problem in found:
         print(problem)
-    stale = responses.RESPONSES.read_text(encoding="utf-8") != responses.render()
+    stale = not responses.current()
     if stale:
         print("domain/responses.yml is not made from content/turns.yaml: run `make responses`")
     if found or stale:

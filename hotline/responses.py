@@ -1,12 +1,11 @@
 """domain/responses.yml, made from content/turns.yaml so that every word has one place.
 
-`python -m hotline.responses` writes it; `--check` fails when the file is not what the content
-makes (tests run it, so an edit made in the domain file instead of the content is caught).
+`python -m hotline.responses` (make responses) writes it; the content lint fails while the file
+is not what the content makes, so an edit made in the domain file instead is caught.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -71,17 +70,14 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def current() -> bool:
+    """Whether domain/responses.yml is what the content makes."""
+    return RESPONSES.read_text(encoding="utf-8") == render()
+
+
 def main() -> int:
-    """Write domain/responses.yml, or with --check say whether it is current."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file is not current")
-    made = render()
-    if parser.parse_args().check:
-        if RESPONSES.read_text(encoding="utf-8") != made:
-            print(f"{RESPONSES} is not made from content/turns.yaml: run `make responses`")
-            return 1
-        return 0
-    RESPONSES.write_text(made, encoding="utf-8")
+    """Write domain/responses.yml."""
+    RESPONSES.write_text(render(), encoding="utf-8")
     print(f"wrote {RESPONSES}")
     return 0
 

@@ -28,7 +28,6 @@ GATEWAY_KINDS: dict[str, Kind] = {
     "command_help": "part",
     "command_forget": "part",
     "command_exit": "part",
-    "first_contact_telegram": "bubble",
 }
 
 

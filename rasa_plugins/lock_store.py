@@ -6,7 +6,8 @@ from __future__ import annotations
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_plugins.sentinel import primary, sentinels_of
+from hotline.redis_sentinels import sentinels_of
+from rasa_plugins.sentinel import primary
 
 
 class FollowingRedisLockStore(RedisLockStore):

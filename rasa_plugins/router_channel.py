@@ -30,9 +30,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from hotline.redis_keys import RASA_REPLIES
+from hotline.redis_sentinels import sentinels_of
 from hotline.sealer import Sealer
 from hotline.understood import DANGER, pieces, summary
-from rasa_plugins.sentinel import async_primary, sentinels_of
+from rasa_plugins.sentinel import async_primary
 
 log = logging.getLogger(__name__)
 

@@ -12,28 +12,19 @@ from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
 
 DEFAULT_MASTER = "hotline"
-
-
-def sentinels_of(listed: Any) -> list[tuple[str, int]]:
-    """host:port pairs from "host:port,host:port" (empty: no Sentinel)."""
-    found = []
-    for item in filter(None, (part.strip() for part in str(listed or "").split(","))):
-        host, _, port = item.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"REDIS_SENTINELS: {item!r} is not host:port")
-        found.append((host, int(port)))
-    return found
+# A Sentinel that does not answer within a second is skipped for the next one.
+TIMEOUTS: dict[str, Any] = {"sentinel_kwargs": {"socket_timeout": 1.0}, "socket_timeout": 5.0}
 
 
 def primary(
-    sentinels: list[tuple[str, int]],
+    sentinels: tuple[tuple[str, int], ...],
     master_name: str,
     username: str | None,
     password: str | None,
     **options: Any,
 ) -> redis.Redis:
     """A client of the primary the Sentinels know as master_name (decode_responses)."""
-    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1.0}, socket_timeout=5.0)
+    sentinel = Sentinel(list(sentinels), **TIMEOUTS)
     client: redis.Redis = sentinel.master_for(
         master_name or DEFAULT_MASTER,
         username=username,
@@ -45,10 +36,13 @@ def primary(
 
 
 def async_primary(
-    sentinels: list[tuple[str, int]], master_name: str, username: str | None, password: str | None
+    sentinels: tuple[tuple[str, int], ...],
+    master_name: str,
+    username: str | None,
+    password: str | None,
 ) -> aioredis.Redis:
     """An asyncio client of the primary the Sentinels know as master_name (decode_responses)."""
-    sentinel = AsyncSentinel(sentinels, sentinel_kwargs={"socket_timeout": 1.0}, socket_timeout=5.0)
+    sentinel = AsyncSentinel(list(sentinels), **TIMEOUTS)
     client: aioredis.Redis = sentinel.master_for(
         master_name or DEFAULT_MASTER, username=username, password=password, decode_responses=True
     )

@@ -26,8 +26,9 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from hotline.redis_sentinels import sentinels_of
 from hotline.sealer import Sealer
-from rasa_plugins.sentinel import primary, sentinels_of
+from rasa_plugins.sentinel import primary
 
 
 class WindowedRedisTrackerStore(RedisTrackerStore):

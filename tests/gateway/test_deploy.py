@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.check import (
-    DEPLOY,
-    DeployError,
-    check_compose,
-    check_overlay,
-    env_file,
-    interpolated,
-)
+from bot.local_secrets import env_file
+from deploy.check import DEPLOY, DeployError, check_compose, check_overlay, interpolated
 
 COMPOSE = DEPLOY / "compose"
 
