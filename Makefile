@@ -56,7 +56,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help setup train run shell test test-fast lint content-lint responses typecheck validate unit
-.PHONY: stories bench clean browser redis deploy-check nlu-gate
+.PHONY: stories bench clean browser redis deploy-check nlu-gate cluster-test
 
 help: ## Show the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -129,7 +129,7 @@ responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py $(wildcard tests/gateway/*.py tests/standins/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py bench/cluster.py tests/hosts.py tests/cluster.py $(wildcard tests/gateway/*.py tests/standins/*.py tests/failover/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -145,7 +145,7 @@ content-import: $(VENV)/.installed ## Take a reviewed sheet back: make content-i
 	$(VENV)/bin/python -m hotline.content_sheet import "$(FILE)" $(if $(DRY_RUN),--dry-run)
 
 unit: setup browser redis $(MODEL)
-	$(VENV_RASA)/bin/pytest --ignore=tests/gateway
+	$(VENV_RASA)/bin/pytest --ignore=tests/gateway --ignore=tests/failover
 	$(VENV)/bin/pytest tests/gateway
 
 # The console's browser tests drive Debian's Chromium (Playwright's own browser download is not
@@ -192,13 +192,24 @@ stories: $(MODEL)
 nlu-gate: $(MODEL)
 	$(VENV_RASA)/bin/python bench/nlu.py --check
 
+# Hosts that die under load (tests/failover/, tests/hosts.py): network namespaces on this machine,
+# so root only; make test runs it when it is root and says so when it is not.
+cluster-test: setup redis $(MODEL) ## Two app hosts and Redis with Sentinels; cut one off, kill the primary (root)
+	@if [ "$$(id -u)" != 0 ]; then echo "cluster-test makes network namespaces: run it as root (sudo make cluster-test)"; exit 1; fi
+	@command -v ip >/dev/null || { echo "== Installing iproute2 (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2; }; }
+	$(VENV)/bin/pytest tests/failover -s
+
 test: setup lint deploy-check typecheck validate $(MODEL) unit stories nlu-gate ## Install, train if needed, and run every check
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory cluster-test; \
+	  else echo "== NOT RUN: cluster-test (needs root: sudo make cluster-test)"; fi
 	@echo "== All checks passed"
 
 # The tests that need no server but a Redis (no Rasa, no stack, no browser: tests/conftest.py).
 test-fast: setup redis content-lint ## Lint and the quick tests, while you work (under a minute)
 	$(VENV)/bin/ruff check .
-	$(VENV_RASA)/bin/pytest -m "not servers" --ignore=tests/gateway -q
+	$(VENV_RASA)/bin/pytest -m "not servers" --ignore=tests/gateway --ignore=tests/failover -q
 	$(VENV)/bin/pytest -m "not servers" tests/gateway -q
 	@echo "== Quick checks passed (make test runs them all)"
 
@@ -210,6 +221,8 @@ bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; re
 	$(VENV)/bin/python bench/reports.py
 	$(VENV)/bin/python bench/abuse.py
 	$(VENV)/bin/python bench/metrics.py
+	@if [ "$$(id -u)" = 0 ]; then $(VENV)/bin/python bench/cluster.py; \
+	  else echo "== NOT RUN: bench/cluster.py (needs root)"; fi
 	$(VENV_RASA)/bin/python bench/training.py
 
 clean: ## Remove environments, models and local data

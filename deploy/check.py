@@ -23,6 +23,7 @@ import kubernetes_validate
 import yaml
 
 from bot.local_secrets import env_file
+from bot.redis_server import USERS
 
 DEPLOY = Path(__file__).resolve().parent
 # The Kubernetes version the manifests are written for (README, "Kubernetes").
@@ -98,6 +99,24 @@ def check_compose(path: Path, variables: dict[str, str]) -> list[str]:
     return compose.service_names()
 
 
+def check_redis_values(path: Path) -> list[str]:
+    """The Bitnami values give the users the rules of bot/redis_server.py; the users named. (The
+    cluster test, tests/cluster.py, reads its Sentinel timings from the same file.)"""
+    values = yaml.safe_load(path.read_text())
+    users = {user["username"]: user for user in values["auth"]["acl"]["users"]}
+    if set(users) != set(USERS):
+        raise DeployError(f"{path.name}: users {sorted(users)}, the project has {sorted(USERS)}")
+    for name, rules in USERS.items():
+        user = users[name]
+        said = " ".join(filter(None, (user["keys"], user["channels"], user["commands"])))
+        if (
+            said.replace("resetchannels ", "").split()
+            != rules.replace("resetchannels ", "").split()
+        ):
+            raise DeployError(f"{path.name}: user {name} has {said!r}, the project {rules!r}")
+    return sorted(users)
+
+
 def main() -> int:
     """Check every overlay and the compose file, printing what was checked."""
     try:
@@ -110,6 +129,8 @@ def main() -> int:
         compose = DEPLOY / "compose"
         services = check_compose(compose / "compose.yaml", env_file(compose / "example.env"))
         print(f"compose: valid, services {', '.join(services)}")
+        users = check_redis_values(DEPLOY / "k8s" / "redis" / "values.yaml")
+        print(f"redis values: users {', '.join(users)} with the project's rules")
     except DeployError as error:
         print(f"deploy-check: {error}")
         return 1

@@ -8,7 +8,7 @@ replies come back instead. The router sends a conversation's messages one after 
 the latest can come again; one key per conversation is what "forget me" deletes (bot/store.py). A
 message older than the one kept (a worker that took over late) is answered 409: it was handled.
 A failure is a 500 (the REST channel answers 200 with whatever was collected), so the router
-retries.
+retries; a tracker that cannot be read or saved is one too (see without_fallback).
 
 The message is parsed here, once, and the parse handed to Rasa with it; the replies end with a
 custom payload `{"understood": {...}}` (hotline/understood.py) that the router keeps with the
@@ -25,6 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -114,6 +115,7 @@ class RouterInput(InputChannel):
                     log.warning("router channel: kept replies of %s unreadable", message_id)
             collector = CollectingOutputChannel()
             text = str(body.get("message") or "")
+            without_fallback(request.app.ctx.agent)
             try:
                 parse = await understand(request.app.ctx.agent, text)
                 await on_new_message(
@@ -150,6 +152,17 @@ class RouterInput(InputChannel):
             return response.json(summary(parsed))
 
         return webhook
+
+
+def without_fallback(agent: Agent) -> None:
+    """Takes off Rasa's FailSafeTrackerStore: when Redis fails (a failover, a blip) it hands out a
+    blank tracker and keeps the save in memory, so the person would be answered as a stranger and
+    the stored conversation overwritten. Without it the error is a 500 and the router tries the
+    message again once Redis answers."""
+    for holder in (agent, agent.processor):
+        store = getattr(holder, "tracker_store", None)
+        if isinstance(store, FailSafeTrackerStore):
+            holder.tracker_store = store._tracker_store
 
 
 async def understand(agent: Agent, text: str) -> dict[str, Any]:

@@ -4,16 +4,58 @@ redis-py finds the new primary after a failover. Without Sentinels they connect 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 
 DEFAULT_MASTER = "hotline"
-# A Sentinel that does not answer within a second is skipped for the next one.
-TIMEOUTS: dict[str, Any] = {"sentinel_kwargs": {"socket_timeout": 1.0}, "socket_timeout": 5.0}
+# A Sentinel that does not answer within a second is skipped for the next one; a primary that
+# does not take a connection within 2 s is asked for again (after a failover: the new one).
+TIMEOUTS: dict[str, Any] = {
+    "sentinel_kwargs": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+    "socket_timeout": 5.0,
+    "socket_connect_timeout": 2.0,
+}
+
+
+# A primary that did not take a connection is not tried again for this long unless the Sentinels
+# name another: Rasa's stores are synchronous, and every try of a dead host would hold up all the
+# process's conversations for the connect timeout while the Sentinels notice it is gone (the
+# cluster test saw Rasa stand still for half a minute).
+SKIP_FAILED_PRIMARY_SECONDS = 5.0
+
+
+class FailFastConnection(SentinelManagedConnection):
+    """A connection to the primary that fails at once while the last one to it failed just now."""
+
+    def connect_to(self, address: tuple[str, int]) -> None:
+        """Connects, or raises ConnectionError without trying when `address` failed just now."""
+        failed: dict[tuple[str, int], float] = self.connection_pool.failed
+        where = (str(address[0]), int(address[1]))
+        since = time.monotonic() - failed.get(where, -SKIP_FAILED_PRIMARY_SECONDS)
+        if since < SKIP_FAILED_PRIMARY_SECONDS:
+            raise redis.ConnectionError(f"{where} failed {since:.1f} s ago; asking again later")
+        try:
+            super().connect_to(address)
+        except (redis.ConnectionError, redis.TimeoutError):
+            failed[where] = time.monotonic()
+            raise
+
+
+class FailFastPool(SentinelConnectionPool):
+    """The Sentinels' primary, its connections FailFastConnection."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        """Remembers when each address last failed."""
+        kwargs.setdefault("connection_class", FailFastConnection)
+        super().__init__(service_name, sentinel_manager, **kwargs)
+        self.failed: dict[tuple[str, int], float] = {}
+        # Connections see the pool through its proxy.
+        self.proxy.failed = self.failed
 
 
 def primary(
@@ -27,6 +69,7 @@ def primary(
     sentinel = Sentinel(list(sentinels), **TIMEOUTS)
     client: redis.Redis = sentinel.master_for(
         master_name or DEFAULT_MASTER,
+        connection_pool_class=FailFastPool,
         username=username,
         password=password,
         decode_responses=True,

@@ -85,3 +85,16 @@ def test_a_message_older_than_the_one_answered_is_refused(
     assert late.value.code == 409, "a worker that took it over late is told it was answered"
     tracker = Sealer(MESSAGE_KEY.encode()).open(str(redis_client.get("rasa:tracker:te-late")))
     assert [e["event"] for e in tracker["events"]].count("user") == 2, "Rasa saw each once"
+
+
+def test_a_tracker_redis_cannot_give_is_a_500_not_a_new_conversation(
+    rasa_url: str, redis_client: redis.Redis
+) -> None:
+    """Rasa's fail-safe store would answer from a blank tracker and write it over the stored one
+    (what a Redis failover did in the cluster test); the router must be told to try again."""
+    redis_client.hset("rasa:tracker:te-unreadable", "not", "a tracker")
+    body = {"sender": "te-unreadable", "message": "xin chào", "message_id": "m1", "metadata": {}}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(rasa_url, "webhook", body)
+    assert refused.value.code == 500
+    assert redis_client.type("rasa:tracker:te-unreadable") == "hash", "nothing was written over it"
