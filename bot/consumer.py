@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 GONE_MS = 24 * 3600 * 1000
 
 Entry = tuple[str, dict[str, str]]
+
+
+def entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id as a sortable pair (milliseconds, sequence)."""
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
 Handler = Callable[[str, dict[str, str]], Awaitable[None]]
 # Told of an entry whose handler raised: True when the entry left the stream (a dead letter).
 Failure = Callable[[str, dict[str, str], Exception], Awaitable[bool]]
@@ -117,7 +125,7 @@ class Consumer:
         one read long ago may have been taken over already, and must not be taken back."""
         if not left:
             return
-        ordered = sorted(left, key=lambda entry_id: tuple(map(int, entry_id.split("-"))))
+        ordered = sorted(left, key=entry_order)
         held: set[str] = set()
         since = ordered[0]
         while True:
@@ -186,7 +194,13 @@ class Consumer:
                 continue
             conv = fields.get("conv", "")
             self._queued.add(entry_id)
-            self._queues[conv].append((entry_id, fields))
+            queue = self._queues[conv]
+            # An entry taken over from a consumer that stopped is older than those in hand: it
+            # goes before them, or each of them would wait for it in turn (Store.wait_turn).
+            place = len(queue)
+            while place and entry_order(queue[place - 1][0]) > entry_order(entry_id):
+                place -= 1
+            queue.insert(place, (entry_id, fields))
             if conv not in self._busy:
                 self._busy.add(conv)
                 task = asyncio.create_task(self._work(conv))

@@ -139,3 +139,35 @@ async def test_consumers_gone_for_a_day_with_nothing_pending_leave_the_group(
     assert "gone" not in names, "idle with nothing pending: removed"
     assert "holding" in names, "it still holds an entry: kept"
     await client.aclose()
+
+
+async def test_an_older_entry_taken_over_goes_before_the_ones_in_hand(redis_port: int) -> None:
+    """A consumer that stopped holds a conversation's first entry; a live one has read the rest.
+    The first, once taken over, is handled before the others in hand, not after each of them
+    has waited for it in turn (as the router's Store.wait_turn waits)."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    ids = [await client.xadd(STREAM, {"conv": "c"}) for _ in range(5)]
+    await client.xreadgroup(GROUP, "gone", {STREAM: ">"}, count=1)
+    calls: list[str] = []
+    done: list[str] = []
+
+    async def handle(entry_id: str, fields: dict[str, str]) -> None:
+        calls.append(entry_id)
+        for _ in range(15):  # its turn: every earlier entry done, else left pending
+            if done == ids[: ids.index(entry_id)]:
+                done.append(entry_id)
+                await client.xack(STREAM, GROUP, entry_id)
+                await client.xdel(STREAM, entry_id)
+                return
+            await asyncio.sleep(0.1)
+
+    async def failed(entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        return False
+
+    live = Consumer(client, STREAM, GROUP, "live", handle, failed, reclaim_after_ms=1000)
+    await run_until_empty([live], client)
+    assert done == ids
+    assert calls[:2] == [ids[1], ids[0]], f"the taken-over entry waited behind others: {calls}"
+    await client.aclose()
