@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import redis
 import yaml
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from bot.privacy import conversation_id
@@ -33,6 +35,9 @@ from tests.servers import (
     ROOT,
     SENTINEL_MASTER,
     environment,
+    in_sync,
+    replica_args,
+    sentinel_config,
     wait_http,
 )
 
@@ -67,39 +72,31 @@ class Cluster:
         """The web process of an app host, as a load balancer reaches it."""
         return f"http://{host.address}:{WEB_PORT}"
 
-    def sentinel(self) -> Sentinel:
-        """The Sentinels, as a client of the harness."""
+    def __post_init__(self) -> None:
+        """The harness's one client of the Sentinels: a dead one is skipped at once, as the
+        gateway's are (bot/redis_client.py), and the admin's connection to the primary."""
         found = [(self.hosts[name].address, SENTINEL_PORT) for name in REDIS_HOSTS]
-        return Sentinel(found, sentinel_kwargs={"socket_timeout": 1.0})
-
-    def primary_address(self) -> str | None:
-        """The address the Sentinels name as the primary now (None when none answers)."""
-        for name in REDIS_HOSTS:
-            host = self.hosts[name]
-            try:
-                asked = redis.Redis(
-                    host=host.address,
-                    port=SENTINEL_PORT,
-                    socket_timeout=0.5,
-                    socket_connect_timeout=0.5,
-                    decode_responses=True,
-                )
-                found = asked.sentinel_get_master_addr_by_name(SENTINEL_MASTER)
-            except redis.RedisError:
-                continue
-            if found:
-                return str(found[0])
-        return None
-
-    def admin(self) -> redis.Redis:
-        """The primary, as the admin user, found through the Sentinels."""
-        return self.sentinel().master_for(
+        quick = {
+            "socket_timeout": 0.5,
+            "socket_connect_timeout": 0.5,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        self.sentinels = Sentinel(found, sentinel_kwargs=quick)
+        self.admin = self.sentinels.master_for(
             SENTINEL_MASTER,
             username="admin",
             password=REDIS_PASSWORDS["admin"],
             decode_responses=True,
             socket_timeout=5,
+            socket_connect_timeout=2,
         )
+
+    def primary_address(self) -> str | None:
+        """The address the Sentinels name as the primary now (None while they name none)."""
+        try:
+            return str(self.sentinels.discover_master(SENTINEL_MASTER)[0])
+        except redis.RedisError:
+            return None
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by every process on every host."""
@@ -111,20 +108,6 @@ def conv(client: str) -> str:
     return conversation_id(ID_SECRET.encode(), "web", client)
 
 
-def sentinel_config(folder: Path, host: Host, primary: Host) -> Path:
-    """A Sentinel's configuration file (it rewrites it, so each has its own)."""
-    config = folder / "sentinel.conf"
-    config.write_text(
-        f"port {SENTINEL_PORT}\nbind {host.address} 127.0.0.1\ndir {folder}\n"
-        f"sentinel monitor {SENTINEL_MASTER} {primary.address} {REDIS_PORT} 2\n"
-        f"sentinel auth-user {SENTINEL_MASTER} admin\n"
-        f"sentinel auth-pass {SENTINEL_MASTER} {REDIS_PASSWORDS['admin']}\n"
-        f"sentinel down-after-milliseconds {SENTINEL_MASTER} {DOWN_AFTER_MS}\n"
-        f"sentinel failover-timeout {SENTINEL_MASTER} {FAILOVER_TIMEOUT_MS}\n"
-    )
-    return config
-
-
 def start_redis(made: dict[str, Host], data: Path, logs: Path) -> None:
     """The primary on redis-a, its replica on redis-b, a Sentinel on each of the three."""
     primary, replica = made["redis-a"], made["redis-b"]
@@ -134,8 +117,7 @@ def start_redis(made: dict[str, Host], data: Path, logs: Path) -> None:
         command = server_args(REDIS_PORT, folder, REDIS_PASSWORDS)
         command += ["--bind", host.address, "127.0.0.1"]
         if host is replica:
-            command += ["--replicaof", primary.address, str(REDIS_PORT)]
-            command += ["--masteruser", "admin", "--masterauth", REDIS_PASSWORDS["admin"]]
+            command += replica_args(primary.address, REDIS_PORT)
         host.start(command, {}, logs / f"{host.name}-redis.log")
         if not wait(host.address, REDIS_PORT, 20):
             raise RuntimeError(f"Redis on {host.name} did not start")
@@ -143,18 +125,18 @@ def start_redis(made: dict[str, Host], data: Path, logs: Path) -> None:
         host = made[name]
         folder = data / f"{name}-sentinel"
         folder.mkdir()
-        config = sentinel_config(folder, host, primary)
+        config = sentinel_config(
+            folder,
+            SENTINEL_PORT,
+            f"{host.address} 127.0.0.1",
+            (primary.address, REDIS_PORT),
+            DOWN_AFTER_MS,
+            FAILOVER_TIMEOUT_MS,
+        )
         host.start(["redis-server", str(config), "--sentinel"], {}, logs / f"{name}-sentinel.log")
         if not wait(host.address, SENTINEL_PORT, 20):
             raise RuntimeError(f"the Sentinel on {name} did not start")
-    admin = redis.Redis(
-        host=replica.address, port=REDIS_PORT, username="admin", password=REDIS_PASSWORDS["admin"]
-    )
-    for _ in range(200):
-        if admin.info("replication").get("master_link_status") == "up":
-            return
-        time.sleep(0.1)
-    raise RuntimeError("the replica did not copy the primary")
+    in_sync(REDIS_PORT, host=replica.address)
 
 
 def app_environment(made: dict[str, Host], host: Host) -> dict[str, str]:
@@ -278,8 +260,7 @@ def answered_all(running: Cluster, load: Load, clients: list[str], seconds: floa
     expected = {client: sum(1 for c, _ in load.accepted if c == client) for client in clients}
     while time.monotonic() < deadline:
         try:
-            admin = running.admin()
-            if all(admin.xlen(web_key(conv(c))) >= n for c, n in expected.items()):
+            if all(running.admin.xlen(web_key(conv(c))) >= n for c, n in expected.items()):
                 return True
         except redis.RedisError:
             pass

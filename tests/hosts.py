@@ -69,8 +69,7 @@ class Host:
 
     def pids(self) -> list[int]:
         """Every process in the namespace now, children included."""
-        done = subprocess.run(["ip", "netns", "pids", self.netns], capture_output=True, text=True)
-        return [int(pid) for pid in done.stdout.split()]
+        return namespace_pids(self.netns)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the processes running in the namespace."""
@@ -89,11 +88,7 @@ class Host:
 
     def kill(self) -> None:
         """The host dies: every process in it killed at once, its link down."""
-        for pid in self.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(self.pids())
         self.cut_off()
 
     def stop(self) -> None:
@@ -107,12 +102,23 @@ class Host:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-        for pid in self.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(self.pids())
         subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
+
+
+def namespace_pids(netns: str) -> list[int]:
+    """Every process in a namespace now, children included."""
+    done = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True)
+    return [int(pid) for pid in done.stdout.split()]
+
+
+def kill_all(pids: list[int]) -> None:
+    """SIGKILL to each process still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def remove_leftovers() -> None:
@@ -121,12 +127,7 @@ def remove_leftovers() -> None:
     for line in done.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
         if name.startswith(PREFIX):
-            pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
-            for pid in pids.stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            kill_all(namespace_pids(name))
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
     # A namespace outlives its name while the kernel still holds a socket of it: its link's
     # outer end is removed here, or the next run could not make one of the same name.

@@ -263,6 +263,36 @@ def started(command: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
             process.wait()
 
 
+def replica_args(primary_host: str, primary_port: int) -> list[str]:
+    """The options that make a test server a replica of the primary, signed in as admin."""
+    return [
+        *("--replicaof", primary_host, str(primary_port)),
+        *("--masteruser", "admin", "--masterauth", REDIS_PASSWORDS["admin"]),
+    ]
+
+
+def sentinel_config(
+    folder: Path,
+    port: int,
+    bind: str,
+    primary: tuple[str, int],
+    down_after_ms: int = 1000,
+    failover_timeout_ms: int = 3000,
+) -> Path:
+    """A Sentinel's configuration file in `folder` (it rewrites it, so each has its own),
+    watching `primary` as SENTINEL_MASTER with a quorum of 2."""
+    config = folder / "sentinel.conf"
+    config.write_text(
+        f"port {port}\nbind {bind}\ndir {folder}\n"
+        f"sentinel monitor {SENTINEL_MASTER} {primary[0]} {primary[1]} 2\n"
+        f"sentinel auth-user {SENTINEL_MASTER} admin\n"
+        f"sentinel auth-pass {SENTINEL_MASTER} {REDIS_PASSWORDS['admin']}\n"
+        f"sentinel down-after-milliseconds {SENTINEL_MASTER} {down_after_ms}\n"
+        f"sentinel failover-timeout {SENTINEL_MASTER} {failover_timeout_ms}\n"
+    )
+    return config
+
+
 @contextmanager
 def sentinel_cluster() -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]]]:
     """A primary, a replica and three Sentinels on free ports; yields the primary's process, its
@@ -273,22 +303,14 @@ def sentinel_cluster() -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]
         data = Path(folder)
         for name in ("primary", "replica", *map(str, sentinel_ports)):
             (data / name).mkdir()
-        replica = [
-            *test_server_args(replica_port, data / "replica"),
-            *("--replicaof", "127.0.0.1", str(primary_port)),
-            *("--masteruser", "admin", "--masterauth", REDIS_PASSWORDS["admin"]),
-        ]
+        replica = test_server_args(replica_port, data / "replica") + replica_args(
+            "127.0.0.1", primary_port
+        )
         commands = [(test_server_args(primary_port, data / "primary"), primary_port)]
         commands.append((replica, replica_port))
         for port in sentinel_ports:
-            config = data / str(port) / "sentinel.conf"
-            config.write_text(
-                f"port {port}\nbind 127.0.0.1\ndir {config.parent}\n"
-                f"sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {primary_port} 2\n"
-                f"sentinel auth-user {SENTINEL_MASTER} admin\n"
-                f"sentinel auth-pass {SENTINEL_MASTER} {REDIS_PASSWORDS['admin']}\n"
-                f"sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n"
-                f"sentinel failover-timeout {SENTINEL_MASTER} 3000\n"
+            config = sentinel_config(
+                data / str(port), port, "127.0.0.1", ("127.0.0.1", primary_port)
             )
             commands.append((["redis-server", str(config), "--sentinel"], port))
         with (
@@ -302,10 +324,12 @@ def sentinel_cluster() -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]
             yield primary, primary_port, sentinel_ports
 
 
-def in_sync(port: int, seconds: float = 20) -> None:
+def in_sync(port: int, seconds: float = 20, host: str = "127.0.0.1") -> None:
     """Waits until the replica has copied the primary (a healthy cluster, before the load)."""
     admin = REDIS_PASSWORDS["admin"]
-    replica = redis.Redis(port=port, username="admin", password=admin, decode_responses=True)
+    replica = redis.Redis(
+        host=host, port=port, username="admin", password=admin, decode_responses=True
+    )
     for _ in range(int(seconds * 10)):
         if replica.info("replication").get("master_link_status") == "up":
             return

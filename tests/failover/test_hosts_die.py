@@ -49,7 +49,7 @@ def test_hosts_die_under_load_and_every_accepted_message_is_answered_once_in_ord
         assert answered_all(running, load, clients, 240), "accepted messages not answered"
         assert running.primary_address() != primary.address, "the replica was promoted"
 
-        admin = running.admin()
+        admin = running.admin
         for client in clients:
             sent = sorted(number for c, number in load.accepted if c == client)
             answered = [number for number, _ in replies(admin, client)]
@@ -95,7 +95,7 @@ def report(
     logs: Path,
 ) -> None:
     """Prints what happened: the failover time, the delays, how often a post went elsewhere."""
-    admin = running.admin()
+    admin = running.admin
     delays: list[tuple[float, float]] = []  # (accepted, seconds to the reply)
     for client in clients:
         for number, stored in replies(admin, client):
