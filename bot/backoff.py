@@ -40,4 +40,7 @@ class Backoff:
 REDIS = (0.2, 5.0)
 RASA = (0.2, 5.0)
 CHANNEL = (0.5, 30.0)
+# A message waiting for its conversation's earlier one, handled elsewhere: tried again within a
+# second, however long it waits.
+TURN = (0.1, 1.0)
 TELEGRAM_POLLING = (1.0, 15.0)

@@ -2,7 +2,9 @@
 different conversations in parallel, and entries left by a crashed consumer taken over.
 
 The handler acknowledges an entry itself, in the same atomic step as its effects; an entry it does
-not acknowledge (an error, or its turn has not come) stays pending and is read again later. While
+not acknowledge (an error) stays pending and is read again later. A handler whose entry must wait
+for an earlier one held elsewhere raises NotYet: the consumer keeps the entry, claimed, and tries it
+again shortly, or after the earlier one if that comes to this consumer (taken over). While
 a handler works, its entry is claimed again every third of `reclaim_after_ms`, so no other consumer
 takes over an entry that is still being handled, however slow the handler (Rasa may take minutes
 through its retries). An entry whose handler fails is counted (`failed`): one that keeps failing
@@ -24,7 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.backoff import REDIS, Backoff
+from bot.backoff import REDIS, TURN, Backoff
 
 log = logging.getLogger(__name__)
 # A consumer that has read nothing for this long and holds no entry is removed from the group.
@@ -37,6 +39,11 @@ def entry_order(entry_id: str) -> tuple[int, int]:
     """A stream entry id as a sortable pair (milliseconds, sequence)."""
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+class NotYet(Exception):
+    """Raised by a handler: the entry's turn has not come (an earlier one is still being handled,
+    or held by a consumer that is gone until it is taken over)."""
 
 
 Handler = Callable[[str, dict[str, str]], Awaitable[None]]
@@ -194,25 +201,30 @@ class Consumer:
                 continue
             conv = fields.get("conv", "")
             self._queued.add(entry_id)
-            queue = self._queues[conv]
-            # An entry taken over from a consumer that stopped is older than those in hand: it
-            # goes before them, or each of them would wait for it in turn (Store.wait_turn).
-            place = len(queue)
-            while place and entry_order(queue[place - 1][0]) > entry_order(entry_id):
-                place -= 1
-            queue.insert(place, (entry_id, fields))
+            self._place(self._queues[conv], (entry_id, fields))
             if conv not in self._busy:
                 self._busy.add(conv)
                 task = asyncio.create_task(self._work(conv))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
+    @staticmethod
+    def _place(queue: deque[Entry], entry: Entry) -> None:
+        # In stream order: an entry taken over from a consumer that stopped, or one whose turn has
+        # not come, goes before the conversation's later entries in hand.
+        place = len(queue)
+        while place and entry_order(queue[place - 1][0]) > entry_order(entry[0]):
+            place -= 1
+        queue.insert(place, entry)
+
     async def _work(self, conv: str) -> None:
-        """Handles one conversation's entries in the order they were read."""
+        """Handles one conversation's entries in stream order."""
         queue = self._queues[conv]
+        pause = Backoff(*TURN)
         try:
             while queue and not self._stopping:
                 entry_id, fields = queue.popleft()
+                waiting = False
                 # Counting a failure takes a slot too: a burst of failing entries must not take
                 # more Redis connections than a burst of working ones.
                 async with self._slots:
@@ -221,19 +233,45 @@ class Consumer:
                         break
                     try:
                         await self._keeping_claim(entry_id, fields)
+                        pause.reset()
+                    except NotYet:
+                        waiting = True
                     except Exception as error:
                         log.exception("%s: entry %s failed", self.name, entry_id)
                         if not await self._gone(entry_id, fields, error):
-                            # This entry and the conversation's later ones stay pending; they are
-                            # read again, in order, after `reclaim_after_ms`.
-                            self._queued.difference_update(e for e, _ in queue)
-                            queue.clear()
+                            self._let_go(queue)
                     finally:
-                        self._queued.discard(entry_id)
+                        if not waiting:
+                            self._queued.discard(entry_id)
+                if waiting:
+                    await self._wait_turn(queue, (entry_id, fields), pause)
         finally:
             self._busy.discard(conv)
             if not queue:
                 self._queues.pop(conv, None)
+
+    def _let_go(self, queue: deque[Entry]) -> None:
+        # The conversation's later entries stay pending; they are read again, in order, after
+        # `reclaim_after_ms`.
+        self._queued.difference_update(entry_id for entry_id, _ in queue)
+        queue.clear()
+
+    async def _wait_turn(self, queue: deque[Entry], entry: Entry, pause: Backoff) -> None:
+        """Puts an entry whose turn has not come back in its queue, waits a moment without a slot,
+        and claims it again, so that no other consumer takes it over meanwhile."""
+        self._place(queue, entry)
+        await pause.wait()
+        try:
+            kept = await self.redis.xclaim(
+                self.stream, self.group, self.name, 0, [entry[0]], justid=True
+            )
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            log.warning("%s: could not keep %s claimed (%s)", self.name, entry[0], error)
+            self._let_go(queue)
+            return
+        if not kept:  # it left the stream meanwhile: its conversation was forgotten
+            queue.remove(entry)
+            self._queued.discard(entry[0])
 
     async def _gone(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
         """Counts the failure; whether the entry left the stream (then the conversation goes on)."""

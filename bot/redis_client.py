@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError, ReadOnlyError, TimeoutError
 
@@ -15,6 +15,24 @@ from bot.settings import RedisLogin
 
 # Through a restart or a failover a command is tried again for about 10 s, then fails.
 RETRIES = 12
+# A command waits this long for its answer. Redis answers in milliseconds, and the longest wait
+# asked of it is 1 s (WAIT for a replica, the XREADGROUP and XREAD blocks): no answer by then means
+# a host that is gone without closing the connection (cut off, not crashed), and the command is
+# tried again on the primary the Sentinels name.
+ANSWER_SECONDS = 2.0
+
+
+class _FollowingConnection(SentinelManagedConnection):  # type: ignore[misc]
+    """A connection that asks the Sentinels where the primary is each time it connects.
+
+    redis-py 8 reconnects a connection whose command failed to the address it had: a command's
+    retries do not go through SentinelManagedConnection.connect. After a failover every retry went
+    to the dead primary, and the cluster test saw a worker stand still for half a minute."""
+
+    async def _connect(self) -> None:
+        if self.connection_pool.is_master:
+            self.host, self.port = await self.connection_pool.get_master_address()
+        await super()._connect()
 
 
 class _BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):  # type: ignore[misc]
@@ -45,8 +63,9 @@ def connect(
                 "socket_connect_timeout": 1.0,
                 "retry": Retry(NoBackoff(), retries=0),
             },
-            socket_timeout=5.0,
+            socket_timeout=ANSWER_SECONDS,
             socket_connect_timeout=2.0,
+            connection_class=_FollowingConnection,
             **options,
         )
         pool_class = _BlockingSentinelPool if max_connections else SentinelConnectionPool

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from bot import counts
 from bot.channel_names import LINE, TELEGRAM, WEB
 from bot.commands import FOLLOWED, FORGET, SHOW_MENU, as_command
+from bot.consumer import NotYet
 from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn
@@ -64,7 +65,7 @@ class Router:
         message = Received.read(entry_id, fields)
         turn = await self.store.wait_turn(message.conv, message.seq, "in_done")
         if turn is Turn.LATER:
-            return
+            raise NotYet
         text = str(self.store.sealer.open(message.sealed_text))
         if turn is Turn.GO:
             try:

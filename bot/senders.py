@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from bot import metrics
 from bot.backoff import CHANNEL, Backoff
 from bot.channel_names import WEB
+from bot.consumer import NotYet
 from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Senders:
         # with the address it carries.
         turn = Turn.GO if reply.forget else await self.store.wait_turn(conv, reply.seq, "out_done")
         if turn is Turn.LATER:
-            return
+            raise NotYet
         delivered = turn is Turn.GO
         if turn is Turn.GO and channel != WEB:
             try:

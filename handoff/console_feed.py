@@ -20,6 +20,9 @@ from bot.page_streams import HEARTBEAT_SECONDS, Entry, follow
 from bot.store import CONSOLE
 
 log = logging.getLogger(__name__)
+# The reader's XREAD waits at most this long, less than a client waits for an answer
+# (bot.redis_client.ANSWER_SECONDS), then asks again from where it was.
+BLOCK_MS = 1000
 
 
 class ConsoleFeed:
@@ -65,12 +68,12 @@ class ConsoleFeed:
         """The one reader; after a Redis outage it starts again from the newest event and wakes
         every console (each reads from where it was)."""
         pause = 0.2
-        position = "$"
+        position = ""
         while True:
             try:
-                found = await self.redis.xread(
-                    {CONSOLE: position}, count=100, block=int(HEARTBEAT_SECONDS * 1000)
-                )
+                # From a known id, not "$": nothing added between two reads is missed.
+                position = position or await self.newest()
+                found = await self.redis.xread({CONSOLE: position}, count=100, block=BLOCK_MS)
                 pause = 0.2
                 if found:
                     position = found[0][1][-1][0]
@@ -79,5 +82,5 @@ class ConsoleFeed:
                 log.warning("console feed: Redis unavailable (%s)", type(error).__name__)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
-                position = "$"
+                position = ""
                 self._wake()

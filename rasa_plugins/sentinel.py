@@ -14,10 +14,12 @@ from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConn
 
 DEFAULT_MASTER = "hotline"
 # A Sentinel that does not answer within a second is skipped for the next one; a primary that
-# does not take a connection within 2 s is asked for again (after a failover: the new one).
+# does not take a connection within 2 s, or answer a command within 1 s (Rasa's commands never
+# block; Redis answers in milliseconds), is asked for again: after a failover, the new one. The
+# stores are synchronous: each wait for a dead host holds up every conversation of the process.
 TIMEOUTS: dict[str, Any] = {
     "sentinel_kwargs": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
-    "socket_timeout": 5.0,
+    "socket_timeout": 1.0,
     "socket_connect_timeout": 2.0,
 }
 

@@ -25,7 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 from hotline.sealer import Sealer
 from rasa_plugins.lock_store import FollowingRedisLockStore
 from rasa_plugins.tracker_store import WindowedRedisTrackerStore
-from tests.servers import REDIS_PASSWORDS, SENTINEL_MASTER, sentinel_cluster
+from tests.servers import REDIS_PASSWORDS, SENTINEL_MASTER, free_port, sentinel_cluster
 from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,3 +176,54 @@ def saved(tracker_store: WindowedRedisTrackerStore, tracker: DialogueStateTracke
     except redis.RedisError:
         return False
     return True
+
+
+def lock_store(redis_port: int, ticket_seconds: float) -> FollowingRedisLockStore:
+    locks = FollowingRedisLockStore(EndpointConfig(url="127.0.0.1", port=redis_port))
+    locks.ticket_seconds = ticket_seconds
+    return locks
+
+
+def test_a_ticket_nobody_renews_ends_and_the_conversation_goes_on(redis_port: int) -> None:
+    """A process that died or was cut off while it handled a message leaves its ticket: the
+    conversation's next message, on another host, gets the lock once the ticket ends (within
+    `ticket_seconds`), not after Rasa's minute."""
+    redis.Redis(port=redis_port).flushall()
+    gone, alive = lock_store(redis_port, 1.0), lock_store(redis_port, 1.0)
+
+    async def cut_off_while_handling() -> None:
+        with pytest.raises(redis.ConnectionError):
+            async with gone.lock("c"):
+                gone.red = redis.Redis(port=free_port())  # it reaches Redis no more
+
+    async def next_message() -> None:
+        async with alive.lock("c", wait_time_in_seconds=0.1):
+            pass
+
+    asyncio.run(cut_off_while_handling())
+    asyncio.run(asyncio.wait_for(next_message(), timeout=5))
+
+
+def test_a_slow_message_keeps_its_ticket_while_it_is_handled(redis_port: int) -> None:
+    """The ticket of a message still being handled is renewed: the next message waits for it,
+    however long it takes."""
+    redis.Redis(port=redis_port).flushall()
+    first, second = lock_store(redis_port, 0.6), lock_store(redis_port, 0.6)
+    order: list[str] = []
+
+    async def slow() -> None:
+        async with first.lock("c", wait_time_in_seconds=0.05):
+            order.append("slow starts")
+            await asyncio.sleep(2.0)  # more than three times the ticket's life
+            order.append("slow ends")
+
+    async def after() -> None:
+        await asyncio.sleep(0.2)
+        async with second.lock("c", wait_time_in_seconds=0.05):
+            order.append("next starts")
+
+    async def both() -> None:
+        await asyncio.gather(slow(), after())
+
+    asyncio.run(both())
+    assert order == ["slow starts", "slow ends", "next starts"]

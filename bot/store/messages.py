@@ -245,8 +245,9 @@ class Messages(Conversations):
         """Whether this event was accepted before (a channel sending it again)."""
         return bool(await self.redis.exists(self._seen_key(message)))
 
-    async def wait_turn(self, conv: str, seq: int, counter: str, seconds: float = 5.0) -> Turn:
-        """Waits until entry `seq` comes next under `counter` (in_done or out_done)."""
+    async def wait_turn(self, conv: str, seq: int, counter: str, seconds: float = 1.0) -> Turn:
+        """Waits a moment for entry `seq` to come next under `counter` (in_done or out_done);
+        LATER when it has not (the consumer tries it again shortly)."""
         deadline = time.monotonic() + seconds
         pause = 0.005
         while True:

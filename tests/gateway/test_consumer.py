@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 import redis.asyncio as aioredis
 
-from bot.consumer import GONE_MS, Consumer
+from bot.consumer import GONE_MS, Consumer, NotYet
 from tests.waiting import until_async
 
 pytestmark = pytest.mark.asyncio
@@ -170,4 +170,50 @@ async def test_an_older_entry_taken_over_goes_before_the_ones_in_hand(redis_port
     await run_until_empty([live], client)
     assert done == ids
     assert calls[:2] == [ids[1], ids[0]], f"the taken-over entry waited behind others: {calls}"
+    await client.aclose()
+
+
+async def test_an_entry_whose_turn_has_not_come_is_kept_claimed_and_tried_again(
+    redis_port: int,
+) -> None:
+    """A conversation's second entry comes to one consumer while another still handles the first:
+    it is kept, claimed, tried again every moment, and handled as soon as the first is done, not
+    left pending until it would be taken over (a minute here)."""
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    first, second = [await client.xadd(STREAM, {"conv": "c"}) for _ in range(2)]
+    await client.xreadgroup(GROUP, "elsewhere", {STREAM: ">"}, count=1)
+    done: list[str] = []
+    calls: Counter[str] = Counter()
+    failures: list[Exception] = []
+
+    async def handle(entry_id: str, fields: dict[str, str]) -> None:
+        calls[entry_id] += 1
+        if entry_id == second and first not in done:
+            raise NotYet
+        done.append(entry_id)
+        await client.xack(STREAM, GROUP, entry_id)
+        await client.xdel(STREAM, entry_id)
+
+    async def failed(entry_id: str, fields: dict[str, str], error: Exception) -> bool:
+        failures.append(error)
+        return False
+
+    stop = asyncio.Event()
+    live = Consumer(client, STREAM, GROUP, "live", handle, failed, reclaim_after_ms=60_000)
+    running = asyncio.create_task(live.run(stop))
+    try:
+        await until_async(lambda: calls[second] >= 4, what="the second entry to be tried again")
+        [held] = await client.xpending_range(STREAM, GROUP, second, second, 1)
+        assert held["consumer"] == "live" and held["time_since_delivered"] < 1500, held
+        done.append(first)  # the other consumer finishes the first
+        await client.xack(STREAM, GROUP, first)
+        await client.xdel(STREAM, first)
+        await until_async(lambda: second in done, what="the second entry to be handled")
+    finally:
+        stop.set()
+        await running
+    assert not failures, "waiting for its turn is not a failure"
+    assert (await client.xpending(STREAM, GROUP))["pending"] == 0
     await client.aclose()

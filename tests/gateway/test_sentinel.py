@@ -4,12 +4,14 @@ accepted before the primary dies is still there after it (it was on a replica: W
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
+from redis.sentinel import Sentinel
 
 from bot.redis_client import connect
 from bot.settings import redis_login
@@ -72,3 +74,32 @@ async def test_a_message_is_accepted_when_no_replica_answers(
     assert await store.accept(message(1000)) is not None
     assert "an accepted message is on 0 of 1 replicas" in caplog.text
     await client.aclose()
+
+
+async def test_a_command_tried_again_after_a_failover_goes_to_the_new_primary() -> None:
+    """A command whose connection broke is tried again on a connection that reconnects: it must
+    ask the Sentinels where the primary is now. redis-py 8 reconnected to the dead primary's
+    address, and the cluster test saw a worker stand still for half a minute."""
+    with sentinel_cluster() as (primary, primary_port, sentinel_ports):
+        env = {
+            "REDIS_SENTINELS": ",".join(f"127.0.0.1:{port}" for port in sentinel_ports),
+            "REDIS_MASTER_NAME": SENTINEL_MASTER,
+            "REDIS_PASSWORD_WORKER": REDIS_PASSWORDS["worker"],
+        }
+        client = connect(redis_login(env, "worker"))
+        connection = await client.connection_pool.get_connection()
+        assert connection.port == primary_port
+        os.kill(primary.pid, signal.SIGKILL)
+        sentinel = Sentinel([("127.0.0.1", port) for port in sentinel_ports])
+        for _ in range(200):
+            with contextlib.suppress(RedisError):  # none named while they fail over
+                if sentinel.discover_master(SENTINEL_MASTER)[1] != primary_port:
+                    break
+            await asyncio.sleep(0.1)
+        # What a command's retry does with a broken connection: drop it and send again.
+        await connection.disconnect()
+        await connection.send_command("PING")
+        assert await connection.read_response() == "PONG"
+        assert connection.port != primary_port, "reconnected to the new primary"
+        await client.connection_pool.release(connection)
+        await client.aclose()
