@@ -23,6 +23,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     PostbackAction,
     PushMessageRequest,
@@ -34,6 +35,7 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.exceptions import ApiException
 from linebot.v3.webhooks import (
     FollowEvent,
+    LocationMessageContent,
     MessageEvent,
     PostbackEvent,
     TextMessageContent,
@@ -43,6 +45,7 @@ from linebot.v3.webhooks import (
 from bot.channel_names import LINE
 from bot.chat_limits import ChatLimiter
 from bot.commands import FOLLOWED
+from bot.media import MOST_BYTES, Refused
 from bot.senders import RetryLater, Undeliverable
 from bot.store import Inbound
 
@@ -51,6 +54,10 @@ log = logging.getLogger(__name__)
 CHANNEL = LINE
 WEBHOOK_PATH = "/line/webhook"
 DEFAULT_API = "https://api.line.me"
+# Where the content of what people send (photos, recordings, files) is fetched.
+DEFAULT_DATA_API = "https://api-data.line.me"
+# The kinds that carry content the operators can be shown.
+FILES = ("image", "video", "audio", "file")
 REFERRAL = re.compile(r"(?:^|\s)ref:([A-Za-z0-9_-]{1,64})(?=\s|$)")
 # A reply token works once, for about a minute after the event; after that, push.
 REPLY_TOKEN_SECONDS = 50
@@ -85,8 +92,19 @@ def to_inbound(event: Any) -> Inbound | None:
         if isinstance(content, TextMessageContent):
             text, referral = _referral(content.text)
             return Inbound(CHANNEL, user, event_id, text, "text", address, referral)
-        return Inbound(CHANNEL, user, event_id, "", str(content.type or "other"), address)
+        kind = str(content.type or "other")
+        return Inbound(CHANNEL, user, event_id, "", kind, address, media=_media(content, kind))
     return None
+
+
+def _media(content: Any, kind: str) -> dict[str, Any]:
+    """What fetching a message's content needs, or where a location is; empty for the kinds
+    operators are not shown (stickers)."""
+    if isinstance(content, LocationMessageContent):
+        return {"latitude": content.latitude, "longitude": content.longitude}
+    if kind in FILES and getattr(content, "id", None):
+        return {"message_id": str(content.id), "size": int(getattr(content, "file_size", 0) or 0)}
+    return {}
 
 
 def _referral(text: str) -> tuple[str, str]:
@@ -130,12 +148,19 @@ def make_api(access_token: str, api_url: str = DEFAULT_API) -> AsyncMessagingApi
     return AsyncMessagingApi(AsyncApiClient(configuration))
 
 
+def make_blob_api(access_token: str, data_url: str = DEFAULT_DATA_API) -> AsyncMessagingApiBlob:
+    """The client of LINE's content API (what people send), talking to `data_url`."""
+    configuration = Configuration(access_token=access_token, host=data_url.rstrip("/"))
+    return AsyncMessagingApiBlob(AsyncApiClient(configuration))
+
+
 class LineSender:
     """Sends replies to a LINE user: the reply token while it is fresh, push otherwise."""
 
-    def __init__(self, api: AsyncMessagingApi) -> None:
-        """Uses a Messaging API client."""
+    def __init__(self, api: AsyncMessagingApi, blob: AsyncMessagingApiBlob) -> None:
+        """Uses a Messaging API client, and the content API's for what people send."""
         self.api = api
+        self.blob = blob
 
     async def deliver(
         self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
@@ -174,12 +199,20 @@ class LineSender:
                 raise
         return []
 
+    async def fetch(self, media: dict[str, Any]) -> bytes:
+        """Downloads the content of a photo, recording or file the person sent; Refused when LINE
+        says it is larger than any kind may be."""
+        if int(media.get("size") or 0) > MOST_BYTES:
+            raise Refused("size")
+        return bytes(await self.blob.get_message_content(str(media["message_id"])))
+
     async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
         """Nothing: LINE does not let a bot delete messages (the person is told how to)."""
 
     async def close(self) -> None:
-        """Closes the client's connections."""
+        """Closes the clients' connections."""
         await self.api.api_client.close()
+        await self.blob.api_client.close()
 
 
 def _buttons_last(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Re-encrypts every stored value with the newest message key, so that an old key can be retired.
+"""Re-encrypts every stored value with the newest message key, so that an old key can be retired:
+the sealed values in Redis, and the photos, recordings and files kept in MEDIA_DIR.
 
 Rotating: put a new key first in MESSAGE_KEY ("new,old"), restart the processes (they now write with
 the new key and still read the old), run `.venv/bin/python -m bot.rotate_keys` (`make rotate-keys`),
@@ -16,6 +17,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from bot.local_secrets import local_env
+from bot.media import MediaStore
 from bot.redis_client import connect
 from bot.settings import start_process
 from bot.store.keys import PREFIX, SEALED
@@ -60,8 +62,8 @@ async def rotate(
     return keys, values
 
 
-async def run(client: aioredis.Redis, sealer: Sealer) -> None:
-    """Rewrites every sealed value, printing progress."""
+async def run(client: aioredis.Redis, sealer: Sealer, media: MediaStore) -> None:
+    """Rewrites every sealed value and kept medium, printing progress."""
 
     def progress(keys: int, values: int) -> None:
         print(f"\rre-encrypted {values} values in {keys} keys", end="", flush=True)  # noqa: T201
@@ -69,6 +71,8 @@ async def run(client: aioredis.Redis, sealer: Sealer) -> None:
     # Progress rewrites one line on a terminal; in a log only the total is written.
     keys, values = await rotate(client, sealer, progress if sys.stdout.isatty() else None)
     print(f"\rre-encrypted {values} values in {keys} keys: done")  # noqa: T201
+    files = await media.reseal()
+    print(f"re-encrypted {files} photos, recordings and files in {media.folder}")  # noqa: T201
 
 
 def main() -> None:
@@ -76,7 +80,8 @@ def main() -> None:
     settings = start_process("rotate-keys", user="admin", env=local_env())
     client = connect(settings.redis)
     try:
-        asyncio.run(run(client, Sealer(settings.message_key)))
+        sealer = Sealer(settings.message_key)
+        asyncio.run(run(client, sealer, MediaStore(settings.media_dir, sealer)))
     except ValueError as error:
         sys.exit(f"rotate-keys: {error}; is the old key still in MESSAGE_KEY?")
 

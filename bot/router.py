@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -16,8 +18,10 @@ from bot import counts
 from bot.channel_names import LINE, TELEGRAM, WEB
 from bot.commands import FOLLOWED, FORGET, SHOW_MENU, as_command
 from bot.consumer import NotYet
+from bot.media import MediaStore, Refused
 from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
+from bot.senders import ChannelSender
 from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn
 from hotline.content import console_texts, gateway_texts
 from hotline.handoff import PAYLOAD_KEY as HANDOFF
@@ -29,6 +33,8 @@ from hotline.understood import Understood, from_words
 
 # The payload of the language picker's buttons (content/turns.yaml).
 CHOOSE_LANGUAGE = "/choose_language"
+# What the "talk to a person" button sends (CONTRACT.md's request_human).
+REQUEST_HUMAN = "/request_human"
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +59,16 @@ class Router:
         store: Store,
         rasa: RasaClient,
         quick_exit: QuickExit,
+        media: MediaStore,
+        channels: Mapping[str, ChannelSender],
     ) -> None:
-        """Needs the store, a Rasa client and what counts as leaving quickly."""
+        """Needs the store, a Rasa client, what counts as leaving quickly, where media are kept
+        and the channels that fetch them."""
         self.store = store
         self.rasa = rasa
         self.quick_exit = quick_exit
+        self.media = media
+        self.channels = channels
         self._long = asyncio.Semaphore(LONG_AT_ONCE)
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
@@ -75,7 +86,7 @@ class Router:
                 log.info("entry %s was answered by another worker meanwhile", entry_id)
         await self.store.finish_inbound(message, Outcome(text))
         if await self.store.forgetting(message.conv):
-            await self.store.forget(message.conv)
+            await self._forget(message.conv)
 
     async def failed(self, entry_id: str, fields: dict[str, str], error: Exception) -> bool:
         """Counts a failure to handle a message (an outage of Rasa or Redis does not count); True
@@ -93,16 +104,39 @@ class Router:
         )
         return True
 
+    async def _forget(self, conv: str) -> None:
+        """Erases the conversation, and then its media (the sweep removes any left by a crash)."""
+        await self.store.forget(conv)
+        await self.media.forget(conv)
+
+    async def _keep(self, message: Received) -> Kept:
+        """The message's photo, recording or file fetched through its channel and kept
+        (bot/media.py), or its location: what the transcript refers to; or why it was not kept."""
+        if message.kind == "text" or not message.sealed_media:
+            return Kept()
+        sent: dict[str, Any] = self.store.sealer.open(message.sealed_media)
+        if "latitude" in sent:
+            where = {"latitude": float(sent["latitude"]), "longitude": float(sent["longitude"])}
+            return Kept({"kind": "location", **where})
+        channel = self.channels.get(message.channel)
+        if channel is None:
+            return Kept()
+        try:
+            return Kept(await self.media.save(message.conv, await channel.fetch(sent)))
+        except Refused as refused:
+            return Kept(refused=refused.reason)
+
     async def _handle(self, message: Received, text: str) -> None:
         """Handles a message whose turn has come."""
         conv, seq = message.conv, message.seq
         conversation = await self.store.conversation(conv)
         if conversation.get("forgetting"):
             # "Forget me" was said and a crash came before the erasure: this message goes with it.
-            await self.store.forget(conv)
+            await self._forget(conv)
             return
         language = conversation.get("language", "")
         state = State(conversation.get("state") or State.BOT)
+        kept = await self._keep(message)
         if message.kind == "text" and self.quick_exit.asked(text):
             language = language or detect(text) or ""
             tally = _tally(message, text, conversation, language, None, None)
@@ -112,10 +146,10 @@ class Router:
             await self._withdraw(message, text, conversation)
             return
         if state in (State.WAITING, State.OPERATOR) and as_command(text) != FORGET:
-            await self._handed_off(message, text, state, conversation)
+            await self._handed_off(message, text, state, conversation, kept)
             return
         replies, handoff, screened, forget, understood = await self._answer(
-            message, text, conversation
+            message, text, conversation, kept
         )
         spoken = _language_of(replies) or language
         if handoff is not None and conversation.get("danger_open"):
@@ -129,36 +163,59 @@ class Router:
             replies.extend(self._notice(message.channel, spoken))
         tally = _tally(message, text, conversation, spoken, handoff, screened)
         outcome = Outcome(
-            text, replies, handoff, spoken, forget, tally=tally, understood=understood
+            text,
+            replies,
+            handoff,
+            spoken,
+            forget,
+            tally=tally,
+            understood=understood,
+            media=kept.media,
         )
         await self.store.finish_inbound(message, outcome)
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
-            await self.store.forget(conv)
+            await self._forget(conv)
 
     async def _handed_off(
-        self, message: Received, text: str, state: State, conversation: dict[str, str]
+        self,
+        message: Received,
+        text: str,
+        state: State,
+        conversation: dict[str, str],
+        kept: Kept,
     ) -> None:
         """A message while a person waits for an operator or talks with one: no dialogue, but
         understood, and kept with what was understood. Danger gets the emergency numbers at once
         and raises the hand-off (CONTRACT.md, "Hand-off")."""
         conv = message.conv
-        if message.kind != "text":
-            language = conversation.get("language", "")
-            await self.store.finish_inbound(
-                message, Outcome(text, language=language, for_operator=True)
-            )
-            return
-        understood = await self._understand(conv, text)
-        language = understood["language"] or conversation.get("language", "")
+        language = conversation.get("language", "")
+        # What was kept reaches the operator; what could not be is explained to the person.
         replies: list[dict[str, Any]] = []
+        if kept.refused:
+            replies.append({"text": _say(f"media_refused_{kept.refused}", language)})
+        if message.kind != "text" and not text.strip():
+            outcome = Outcome(text, replies, language=language, for_operator=True, media=kept.media)
+            await self.store.finish_inbound(message, outcome)
+            return
+        # A text, or the caption of a photo or file: understood as what the person says.
+        understood = await self._understand(conv, text)
+        language = understood["language"] or language
         if understood["danger"]:
             await self.store.raise_danger(conv, message.seq)
             numbers = emergency(conversation.get("country") or None, language or None)
             replies.append({"text": f"{_say('danger_marked', language)}\n{numbers}"})
         elif text.strip() == WITHDRAW and state is State.OPERATOR:
             replies.append({"text": _say("operator_closes", language)})
-        outcome = Outcome(text, replies, None, language, for_operator=True, understood=understood)
+        outcome = Outcome(
+            text,
+            replies,
+            None,
+            language,
+            for_operator=True,
+            understood=understood,
+            media=kept.media,
+        )
         await self.store.finish_inbound(message, outcome)
 
     async def _understand(self, conv: str, text: str) -> Understood:
@@ -245,7 +302,7 @@ class Router:
         return replies
 
     async def _answer(
-        self, message: Received, text: str, conversation: dict[str, str]
+        self, message: Received, text: str, conversation: dict[str, str], kept: Kept
     ) -> tuple[
         list[dict[str, Any]],
         dict[str, Any] | None,
@@ -256,8 +313,11 @@ class Router:
         """The person's replies, and what the bot's custom payloads ask: a hand-off, a screening
         to count, forgetting the conversation; and what the assistant understood."""
         language = conversation.get("language") or detect(text) or ""
-        if message.kind != "text":
-            return [{"text": _say("non_text", language)}], None, None, False, None
+        about = [] if message.kind == "text" else [_about_media(kept, language)]
+        if about and not text.strip():
+            return about, None, None, False, None
+        # A text, or the caption of a photo or file: the assistant answers it (danger in a
+        # caption is danger), then says what becomes of the photo unless a person is on the way.
         text = as_command(text)
         notes = []
         if message.cut:
@@ -273,7 +333,34 @@ class Router:
         shown = [reply for reply in map(_for_person, replies) if reply]
         # Two turns asked for while the language is unknown both ask for it: once is enough.
         shown = [r for i, r in enumerate(shown) if i == 0 or r != shown[i - 1]]
-        return notes + shown, handoff, screened, forget, understood
+        if handoff is not None or forget:
+            about = []
+        return notes + shown + about, handoff, screened, forget, understood
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What became of a message's media: the transcript's reference to it, or why not kept."""
+
+    media: dict[str, Any] | None = None
+    # "size" or "type" (bot/media.py's Refused), '' when kept or when there was nothing to keep.
+    refused: str = ""
+
+
+def _about_media(kept: Kept, language: str) -> dict[str, Any]:
+    """What the assistant says to a photo, recording, file or location: it cannot look at it but a
+    person can (or why it was not kept), with the button that asks for one; to a sticker or a poll,
+    that it reads words."""
+    if kept.refused:
+        key = f"media_refused_{kept.refused}"
+    elif kept.media is None:
+        return {"text": _say("non_text", language)}
+    else:
+        key = "location_received" if kept.media["kind"] == "location" else "media_received"
+    titles = gateway_texts()["talk_to_person"]
+    shown = [language] if language in LANGUAGES else list(LANGUAGES)
+    buttons = [{"title": titles[lang], "payload": REQUEST_HUMAN} for lang in shown]
+    return {"text": _say(key, language), "buttons": buttons}
 
 
 def no_operator(country: str | None, language: str | None) -> str:

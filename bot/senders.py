@@ -41,6 +41,10 @@ class ChannelSender(Protocol):
         delivered. `key` is the same for every attempt at the same replies (for channels that can
         drop a repeat)."""
 
+    async def fetch(self, media: dict[str, Any]) -> bytes:
+        """The bytes of a photo, recording or file the person sent (Inbound.media); Refused
+        (bot/media.py) when it is too big to take, any other error when it cannot be had now."""
+
     async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
         """Deletes what it can of these messages from the person's chat."""
 

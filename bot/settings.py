@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -125,6 +126,9 @@ class Settings(BaseSettings):
     line_channel_secret: str = ""
     line_access_token: str = ""
     line_api_url: str = "https://api.line.me"
+    line_data_url: str = "https://api-data.line.me"
+    # Where the photos, recordings and files people send are kept, encrypted (bot/media.py).
+    media_dir: Path = Path("var/media")
     safe_word: str = ""
     telegram_bot_username: str = ""
     line_account_id: str = ""

@@ -37,6 +37,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from bot.backoff import TELEGRAM_POLLING, Backoff
 from bot.channel_names import TELEGRAM
 from bot.chat_limits import ChatLimiter
+from bot.media import MOST_BYTES, Refused
 from bot.senders import RetryLater, Undeliverable
 from bot.store import TELEGRAM_OFFSET, TELEGRAM_POLLER, Backlogged, Inbound, Store
 from bot.telegram_request import AiohttpRequest
@@ -65,6 +66,8 @@ NON_TEXT = (
     "contact",
     "poll",
 )
+# The kinds that carry a file the operators can be shown (besides photos).
+FILES = ("voice", "audio", "video", "video_note", "animation", "document")
 CALLBACK_DATA_LIMIT = 64
 MESSAGE_LIMIT = 4096
 # Messages deleted per deleteMessages request (Bot API limit).
@@ -124,7 +127,10 @@ def to_inbound(update: Update) -> tuple[Inbound, str | None] | None:
     message_id = str(message.message_id)
     if message.text is None:
         kind = _kind(message)
-        return Inbound(CHANNEL, str(chat_id), event, "", kind, address, "", message_id), None
+        caption = message.caption or ""
+        media = _media(message, kind)
+        found = Inbound(CHANNEL, str(chat_id), event, caption, kind, address, "", message_id, media)
+        return found, None
     referral = _referral(message.text)
     return Inbound(
         CHANNEL, str(chat_id), event, message.text, "text", address, referral, message_id
@@ -133,6 +139,21 @@ def to_inbound(update: Update) -> tuple[Inbound, str | None] | None:
 
 def _kind(message: Message) -> str:
     return next((kind for kind in NON_TEXT if getattr(message, kind, None)), "other")
+
+
+def _media(message: Message, kind: str) -> dict[str, Any]:
+    """What fetching the message's photo, recording or file needs (the largest size of a photo),
+    or where a location is; empty for the kinds operators are not shown (stickers, polls)."""
+    if kind in ("location", "venue"):
+        place = message.location or (message.venue.location if message.venue else None)
+        return {"latitude": place.latitude, "longitude": place.longitude} if place else {}
+    if kind == "photo":
+        sent: Any = message.photo[-1]
+    elif kind in FILES:
+        sent = getattr(message, kind)
+    else:
+        return {}
+    return {"file_id": sent.file_id, "size": sent.file_size or 0}
 
 
 def _referral(text: str) -> str:
@@ -312,6 +333,14 @@ class TelegramSender:
         except Forbidden as error:
             raise Undeliverable(f"Telegram refused: {error}") from None
         return sent
+
+    async def fetch(self, media: dict[str, Any]) -> bytes:
+        """Downloads a photo, recording or file the person sent (getFile); Refused when Telegram
+        says it is larger than any kind may be."""
+        sent = await self.bot.get_file(str(media["file_id"]))
+        if (sent.file_size or media.get("size") or 0) > MOST_BYTES:
+            raise Refused("size")
+        return bytes(await sent.download_as_bytearray())
 
     async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
         """Deletes the messages, the person's and the bot's (Telegram allows it for 48 hours in a

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from bot import line_channel, memory, metrics, probes, reminders, telegram_channel
 from bot.consumer import Consumer
+from bot.media import MediaStore
 from bot.rasa_client import RasaClient
 from bot.redis_client import connect
 from bot.router import Router
@@ -68,8 +69,10 @@ async def serve(settings: Settings, name: str) -> None:
             print(f"worker: {error}; Telegram replies are not sent.", file=sys.stderr)  # noqa: T201
     if settings.line:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
-        channels[line_channel.CHANNEL] = line_channel.LineSender(api)
-    route = Router(store, rasa, QuickExit(settings.safe_word))
+        blob = line_channel.make_blob_api(settings.line_access_token, settings.line_data_url)
+        channels[line_channel.CHANNEL] = line_channel.LineSender(api, blob)
+    media = MediaStore(settings.media_dir, store.sealer)
+    route = Router(store, rasa, QuickExit(settings.safe_word), media, channels)
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
     send = Senders(store, channels)
     senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
@@ -89,6 +92,12 @@ async def serve(settings: Settings, name: str) -> None:
             senders.run(routed),
             # Retention for what conversations share (see Store.sweep).
             periodically("expired entries removed", store.sweep, SWEEP_SECONDS, stop),
+            periodically(
+                "media of gone conversations removed",
+                partial(media.sweep, client),
+                SWEEP_SECONDS,
+                stop,
+            ),
             periodically(
                 "waiting people reminded",
                 partial(reminders.remind_due, store, settings.wait_reminder_minutes * 60),

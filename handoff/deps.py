@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from bot.media import MediaStore
 from bot.settings import Settings
 from bot.store import Store
 from handoff import sessions
@@ -54,6 +55,12 @@ async def alerts(request: Request) -> Alerts:
     return found
 
 
+async def media(request: Request) -> MediaStore:
+    """Where the photos, recordings and files people sent are kept."""
+    found: MediaStore = request.app.state.media
+    return found
+
+
 async def console_feed(request: Request) -> ConsoleFeed:
     """The web process's one reader of the console stream."""
     found: ConsoleFeed = request.app.state.console_feed
@@ -65,6 +72,7 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 TranslatorDep = Annotated[Translator | None, Depends(translator)]
 AlertsDep = Annotated[Alerts, Depends(alerts)]
 FeedDep = Annotated[ConsoleFeed, Depends(console_feed)]
+MediaDep = Annotated[MediaStore, Depends(media)]
 
 
 async def signed_in(request: Request, store: StoreDep) -> Session:

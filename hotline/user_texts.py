@@ -22,6 +22,7 @@ Kind = Literal["bubble", "label", "part", "print"]
 # gateway.yaml texts that are not messages of their own.
 GATEWAY_KINDS: dict[str, Kind] = {
     "back_to_assistant": "label",
+    "talk_to_person": "label",
     "safe_word": "part",
     "from_that_country": "part",
     "command_lang": "part",

@@ -87,6 +87,9 @@ class Inbound:
     referral: str = ""
     # The channel's id of the message, kept while the channel still lets a bot delete it.
     message_id: str = ""
+    # A photo, recording or file: what the channel needs to fetch it (bot/media.py keeps it); a
+    # location: where.
+    media: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class Received:
     sealed_text: str
     # The text was longer than MAX_TEXT and was cut.
     cut: bool
+    # Inbound.media, sealed ('' for none).
+    sealed_media: str = ""
 
     @classmethod
     def read(cls, entry_id: str, fields: dict[str, str]) -> Received:
@@ -113,6 +118,7 @@ class Received:
             kind=fields.get("kind") or "text",
             sealed_text=fields["text"],
             cut=bool(fields.get("cut")),
+            sealed_media=fields.get("media", ""),
         )
 
 
@@ -174,6 +180,8 @@ class Outcome:
     tally: counts.Tally = counts.NOTHING
     # What the assistant understood of it, kept beside it for the operators.
     understood: Understood | None = None
+    # A kept photo, recording or file (bot/media.py's reference), or a location, for the operators.
+    media: dict[str, Any] | None = None
 
 
 class Messages(Conversations):
@@ -208,6 +216,7 @@ class Messages(Conversations):
             "deletable": min(DELETABLE_SECONDS, self.ttl),
             "backlog": INBOUND_BACKLOG,
             "cut": "1" if len(message.text) > MAX_TEXT else "",
+            "media": self.sealer.seal(message.media) if message.media else "",
         }
         if self.wait_replicas and time.monotonic() >= self.unreplicated_until:
             # WAIT counts the writes of its own connection: the script and it share one.
@@ -269,6 +278,8 @@ class Messages(Conversations):
         person: dict[str, Any] = {"at": at, "from": "person", "text": outcome.text}
         if outcome.understood is not None:
             person["understood"] = outcome.understood
+        if outcome.media:
+            person["media"] = outcome.media
         lines = [self.sealer.seal(person)]
         if outcome.replies:
             lines.append(self.sealer.seal({"at": at, "from": "bot", "replies": outcome.replies}))

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.media import MEDIA_ID
 from bot.store import NotAllowed, Store
 from handoff import accounts
 from handoff.console_feed import ConsoleFeed
-from handoff.deps import Checked, FeedDep, SignedIn, StoreDep, TranslatorDep
+from handoff.deps import Checked, FeedDep, MediaDep, SignedIn, StoreDep, TranslatorDep
 from handoff.pages import PREFIX, render
 from handoff.sessions import Session
 from handoff.translation import Translator
@@ -104,6 +105,24 @@ async def conversation(page: Page) -> HTMLResponse:
     if response.status_code == 200:
         await page.store.audit(page.session.account.name, "viewed", page.conv)
     return response
+
+
+@router.get("/{conv}/media/{media_id}")
+async def medium(
+    page: Page,
+    media: MediaDep,
+    media_id: Annotated[str, PathParam(pattern=MEDIA_ID.pattern)],
+) -> Response:
+    """A photo, recording or file the person sent, to signed-in accounts only, each opening
+    audited. Only types a browser shows without running anything are kept (bot/media.py)."""
+    found = await media.read(page.conv, media_id)
+    if found is None:
+        context = {"session": page.session, "key": "gone"}
+        return render(page.request, "error.html", context, 404)
+    mime, data = found
+    await page.store.audit(page.session.account.name, "media_opened", page.conv, mime)
+    # Never cached, never sniffed: the console's headers (handoff/console.py) say so.
+    return Response(data, media_type=mime, headers={"Content-Disposition": "inline"})
 
 
 @router.get("/{conv}/live")

@@ -245,6 +245,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "LINE_CHANNEL_SECRET": line_api.SECRET,
                 "LINE_ACCESS_TOKEN": line_api.TOKEN,
                 "LINE_API_URL": line.url,
+                "LINE_DATA_URL": line.url,
+                "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
                 "TRANSLATE_URL": translate.url,
                 "TRANSLATE_API_KEY": API_KEY,
             }

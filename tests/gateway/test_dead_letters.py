@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from bot.consumer import Consumer
+from bot.media import MediaStore
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router
 from bot.safety import QuickExit
@@ -48,11 +50,19 @@ class Line:
         self.sent.append(replies)
         return []
 
+    async def fetch(self, media: dict[str, Any]) -> bytes:
+        return b""
+
     async def erase(self, address: dict[str, Any], message_ids: list[str]) -> None:
         return None
 
     async def close(self) -> None:
         return None
+
+
+def router_of(store: Store, rasa: RasaClient, media: Path) -> Router:
+    """A router with no channel to fetch media through."""
+    return Router(store, rasa, QuickExit(), MediaStore(media, store.sealer), {})
 
 
 async def running(consumer: Consumer, condition: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -114,7 +124,7 @@ async def test_replies_no_channel_can_send_become_a_dead_letter_and_the_rest_go_
 
 
 async def test_a_malformed_message_is_set_aside_at_once_and_the_person_is_told(
-    store: Store,
+    store: Store, tmp_path: Path
 ) -> None:
     conv = await store.accept(Inbound("web", "c" * 32, "c1", "hello"))
     assert conv is not None
@@ -123,7 +133,7 @@ async def test_a_malformed_message_is_set_aside_at_once_and_the_person_is_told(
     # An entry no worker can read (no sequence number): trying it again would never help.
     await store.redis.xadd(INBOUND, {"conv": conv, "channel": "web", "text": "garbage"})
     rasa = RasaClient(["http://127.0.0.1:9"], attempts=1)
-    router = Router(store, rasa, QuickExit())
+    router = router_of(store, rasa, tmp_path)
     consumer = Consumer(store.redis, INBOUND, ROUTERS, "w1", router.handle, router.failed)
 
     async def buried() -> bool:
@@ -153,11 +163,11 @@ async def test_forget_me_erases_dead_letters_too(store: Store) -> None:
     assert not await store.redis.exists(entries_key(conv))
 
 
-async def test_an_outage_of_rasa_never_makes_a_dead_letter(store: Store) -> None:
+async def test_an_outage_of_rasa_never_makes_a_dead_letter(store: Store, tmp_path: Path) -> None:
     conv = await store.accept(Inbound("web", "d" * 32, "d1", "help"))
     [(entry_id, fields)] = await store.redis.xrange(INBOUND)
     rasa = RasaClient(["http://127.0.0.1:9"], attempts=1)
-    router = Router(store, rasa, QuickExit())
+    router = router_of(store, rasa, tmp_path)
     try:
         for _ in range(DELIVERY_ATTEMPTS + 1):
             with pytest.raises(RasaUnavailable):
@@ -171,7 +181,7 @@ async def test_an_outage_of_rasa_never_makes_a_dead_letter(store: Store) -> None
 
 
 async def test_a_burst_of_failing_entries_takes_no_more_connections_than_working_ones(
-    store: Store,
+    store: Store, tmp_path: Path
 ) -> None:
     convs = []
     for n in range(100):
@@ -186,7 +196,7 @@ async def test_a_burst_of_failing_entries_takes_no_more_connections_than_working
     small = aioredis.Redis(port=port, decode_responses=True, max_connections=8)
     narrow = Store(small, ID_SECRET, MESSAGE_KEY, ttl=3600)
     rasa = RasaClient(["http://127.0.0.1:9"], attempts=1)
-    router = Router(narrow, rasa, QuickExit())
+    router = router_of(narrow, rasa, tmp_path)
     consumer = Consumer(
         small,
         INBOUND,

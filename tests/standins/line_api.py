@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tests.standins.server import StandInServer
 
@@ -36,6 +36,8 @@ class LineStandIn(StandInServer):
         self._used_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # The content of what people "sent" (photos, recordings, files), by message id.
+        self.contents: dict[str, bytes] = {}
         super().__init__()
 
     def sent(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -72,6 +74,26 @@ class LineStandIn(StandInServer):
         message = {"id": str(number), "type": "text", "quoteToken": "q", "text": text}
         return self.event(user_id, "message", message=message)
 
+    def content(self, user_id: str, kind: str, data: bytes) -> dict[str, Any]:
+        """A photo, recording or file message event (kind: image, audio, video, file); its content
+        is served as LINE's content API serves it."""
+        number = str(next(self._ids))
+        with self._lock:
+            self.contents[number] = data
+        message: dict[str, Any] = {"id": number, "type": kind, "quoteToken": "q"}
+        message |= {"contentProvider": {"type": "line"}} if kind != "file" else {}
+        if kind == "file":
+            message |= {"fileName": "document.pdf", "fileSize": len(data)}
+        if kind in ("audio", "video"):
+            message["duration"] = 3000
+        return self.event(user_id, "message", message=message)
+
+    def location(self, user_id: str, latitude: float, longitude: float) -> dict[str, Any]:
+        """A shared location message event."""
+        number = str(next(self._ids))
+        where = {"latitude": latitude, "longitude": longitude, "address": "", "title": ""}
+        return self.event(user_id, "message", message={"id": number, "type": "location", **where})
+
     def follow(self, user_id: str) -> dict[str, Any]:
         """The event of a person adding the account as a friend."""
         return self.event(user_id, "follow", follow={"isUnblocked": False})
@@ -105,5 +127,15 @@ class LineStandIn(StandInServer):
                     return JSONResponse({"message": "The API rate limit has been exceeded."}, 429)
                 self.calls.append((kind, body, True, time.monotonic()))
             return JSONResponse({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+        @app.get("/v2/bot/message/{message_id}/content")
+        async def content(message_id: str, request: Request) -> Response:
+            if request.headers.get("authorization") != f"Bearer {TOKEN}":
+                return JSONResponse({"message": "Authentication failed"}, 401)
+            with self._lock:
+                data = self.contents.get(message_id)
+            if data is None:
+                return JSONResponse({"message": "Not found"}, 404)
+            return Response(data, media_type="application/octet-stream")
 
         return app

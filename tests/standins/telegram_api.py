@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tests.standins.server import StandInServer
 
@@ -39,6 +39,8 @@ class TelegramStandIn(StandInServer):
         self.on_sent: list[Callable[[int], None]] = []
         # Ids of the messages the bot sent, by chat.
         self.bot_messages: dict[int, list[int]] = {}
+        # What people "sent" (photos, recordings, files), by file_id, for getFile.
+        self.files: dict[str, bytes] = {}
         super().__init__()
 
     def sent(self, chat_id: int) -> list[dict[str, Any]]:
@@ -100,6 +102,47 @@ class TelegramStandIn(StandInServer):
         }
         return {"update_id": next(self._update_ids), "message": message}
 
+    def photo_update(self, chat_id: int, data: bytes, caption: str = "") -> dict[str, Any]:
+        """An update carrying a photo (Telegram sends sizes, the largest last), and its caption."""
+        message = self._message(chat_id, None)
+        small = self._file(b"\xff\xd8\xff small preview")
+        large = self._file(data)
+        message["photo"] = [
+            {**small, "width": 90, "height": 60},
+            {**large, "width": 1280, "height": 960},
+        ]
+        if caption:
+            message["caption"] = caption
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def voice_update(self, chat_id: int, data: bytes) -> dict[str, Any]:
+        """An update carrying a voice message."""
+        message = self._message(chat_id, None)
+        message["voice"] = {**self._file(data), "duration": 3, "mime_type": "audio/ogg"}
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def document_update(self, chat_id: int, data: bytes, name: str) -> dict[str, Any]:
+        """An update carrying a file, with the name and type the sender's app gave it."""
+        message = self._message(chat_id, None)
+        message["document"] = {
+            **self._file(data),
+            "file_name": name,
+            "mime_type": "application/pdf",
+        }
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def location_update(self, chat_id: int, latitude: float, longitude: float) -> dict[str, Any]:
+        """An update carrying a shared location."""
+        message = self._message(chat_id, None)
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def _file(self, data: bytes) -> dict[str, Any]:
+        file_id = f"f{next(self._message_ids)}"
+        with self._lock:
+            self.files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"{file_id}u", "file_size": len(data)}
+
     def _message(self, chat_id: int, text: str | None, from_bot: bool = False) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -138,11 +181,36 @@ class TelegramStandIn(StandInServer):
                     )
             if method == "getUpdates":
                 return JSONResponse({"ok": True, "result": await self._updates(params)})
+            if method == "getFile":
+                with self._lock:
+                    data = self.files.get(str(params.get("file_id")))
+                if data is None:
+                    description = "Bad Request: invalid file_id"
+                    return JSONResponse(
+                        {"ok": False, "error_code": 400, "description": description}, 400
+                    )
+                file_id = str(params["file_id"])
+                found = {
+                    "file_id": file_id,
+                    "file_unique_id": f"{file_id}u",
+                    "file_size": len(data),
+                }
+                return JSONResponse(
+                    {"ok": True, "result": {**found, "file_path": f"files/{file_id}"}}
+                )
             result = self._result(method, params)
             if method == "sendMessage":
                 for listener in self.on_sent:
                     listener(int(params["chat_id"]))
             return JSONResponse({"ok": True, "result": result})
+
+        @app.get("/file/bot{token}/files/{file_id}")
+        async def download(token: str, file_id: str) -> Response:
+            with self._lock:
+                data = self.files.get(file_id)
+            if token != TOKEN or data is None:
+                return Response(status_code=404)
+            return Response(data, media_type="application/octet-stream")
 
         return app
 

@@ -21,6 +21,7 @@ local message_id = args.message_id  -- '' when the channel can't delete it
 local deletable = args.deletable  -- seconds a message may be deleted
 local backlog = tonumber(args.backlog)
 local cut = args.cut  -- '1' when the text was cut
+local media = args.media  -- sealed, '' for none
 
 if redis.call('XLEN', inbound) >= backlog then return -1 end
 if not redis.call('SET', seen, '1', 'NX', 'EX', seen_ttl) then return false end
@@ -41,5 +42,5 @@ if message_id ~= '' then
   redis.call('EXPIRE', messages, deletable)
 end
 local id = redis.call('XADD', inbound, '*', 'conv', conv, 'seq', seq, 'channel', channel,
-                      'kind', kind, 'text', text, 'cut', cut)
+                      'kind', kind, 'text', text, 'cut', cut, 'media', media)
 return indexed(entries, inbound, id, now, ttl)

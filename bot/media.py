@@ -1,0 +1,181 @@
+"""What people send besides text: photos, voice messages, audio, video and files, kept for the
+operators. Each is encrypted (MESSAGE_KEY) in a folder (MEDIA_DIR; var/media for `make run`), one
+folder per conversation, and lives only as long as its conversation: "forget me" removes the
+folder, and the sweep removes those of conversations that expired. Redis holds only a reference in
+the transcript. The type is read from the content, never from a name or a declared type; each kind
+has a size limit; images lose their metadata (EXIF, GPS, the camera) before they are stored: a
+person who wants to share where they are sends a location, on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import secrets
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bot.store import conversation_key
+from hotline.sealer import Sealer
+
+MB = 1024 * 1024
+# The most each kind may weigh. Telegram lets a bot download files of up to 20 MB.
+LIMITS = {"image": 10 * MB, "audio": 20 * MB, "video": 20 * MB, "file": 20 * MB}
+MOST_BYTES = max(LIMITS.values())
+# Larger images are refused rather than decoded (a small file can hold a huge image).
+MOST_PIXELS = 40_000_000
+CONV = re.compile(r"^[a-z]{2}-[0-9a-f]{40}$")
+MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# Images re-encoded without their metadata, and the format Pillow writes them in.
+CLEANED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+class Refused(ValueError):
+    """Media that is not kept: `reason` is "type" (not a kind the operators can open) or "size"."""
+
+    def __init__(self, reason: str) -> None:
+        """Says why."""
+        super().__init__(f"media refused: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the content is: its media type and kind (image, audio, video, file)."""
+
+    mime: str
+    kind: str
+
+
+def sniff(data: bytes) -> Found | None:
+    """The type the first bytes show; None for anything else (an executable, an archive, text)."""
+    head = data[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return Found("image/jpeg", "image")
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Found("image/png", "image")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Found("image/webp", "image")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return Found("image/gif", "image")
+    if head.startswith(b"%PDF-"):
+        return Found("application/pdf", "file")
+    if head.startswith(b"OggS"):
+        return Found("audio/ogg", "audio")
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return Found("audio/wav", "audio")
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return Found("audio/mpeg", "audio")
+    if head[4:8] == b"ftyp":
+        if head[8:12] in (b"M4A ", b"M4B "):
+            return Found("audio/mp4", "audio")
+        return Found("video/mp4", "video")
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return Found("video/webm", "video")
+    return None
+
+
+def without_metadata(data: bytes, mime: str) -> bytes:
+    """A JPEG, PNG or WebP image re-encoded without EXIF, GPS or text chunks, turned as the camera
+    meant it; other media as they are. Refused for an image that cannot be read or is too big."""
+    if mime not in CLEANED:
+        return data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MOST_PIXELS:
+                    raise Refused("size")
+                turned = ImageOps.exif_transpose(image)
+                out = io.BytesIO()
+                options = {} if mime == "image/png" else {"quality": 90}
+                turned.save(out, CLEANED[mime], **options)
+                return out.getvalue()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombWarning) as error:
+        raise Refused("type") from error
+    except Image.DecompressionBombError as error:
+        raise Refused("size") from error
+
+
+class MediaStore:
+    """The encrypted media of each conversation, in a folder."""
+
+    def __init__(self, folder: Path, sealer: Sealer) -> None:
+        """Keeps media under `folder` (made when first needed), encrypted by `sealer`."""
+        self.folder = folder
+        self.sealer = sealer
+
+    async def save(self, conv: str, data: bytes) -> dict[str, Any]:
+        """Keeps a person's media; the reference the transcript holds: id, type, kind, size."""
+        found = sniff(data)
+        if found is None:
+            raise Refused("type")
+        if len(data) > LIMITS[found.kind]:
+            raise Refused("size")
+        clean = await asyncio.to_thread(without_metadata, data, found.mime)
+        media_id = secrets.token_urlsafe(16)
+        sealed = self.sealer.seal_bytes(found.mime.encode() + b"\n" + clean)
+        await asyncio.to_thread(self._write, self._path(conv, media_id), sealed)
+        return {"id": media_id, "mime": found.mime, "kind": found.kind, "size": len(clean)}
+
+    async def read(self, conv: str, media_id: str) -> tuple[str, bytes] | None:
+        """A kept medium's type and bytes; None when there is none (forgotten, or never)."""
+        try:
+            path = self._path(conv, media_id)
+            sealed = await asyncio.to_thread(path.read_bytes)
+        except (ValueError, FileNotFoundError):
+            return None
+        mime, _, data = self.sealer.open_bytes(sealed).partition(b"\n")
+        return mime.decode(), data
+
+    async def forget(self, conv: str) -> None:
+        """Removes every medium of the conversation."""
+        if CONV.match(conv):
+            await asyncio.to_thread(shutil.rmtree, self.folder / conv, True)
+
+    async def sweep(self, client: aioredis.Redis) -> int:
+        """Removes the media of conversations no longer in Redis (forgotten or expired); how many
+        conversations' media went."""
+        if not self.folder.is_dir():
+            return 0
+        convs = [path.name for path in self.folder.iterdir() if CONV.match(path.name)]
+        removed = 0
+        for conv in convs:
+            if not await client.exists(conversation_key(conv)):
+                await self.forget(conv)
+                removed += 1
+        return removed
+
+    async def reseal(self) -> int:
+        """Re-encrypts every kept medium with the newest key (bot/rotate_keys.py); how many."""
+        return await asyncio.to_thread(self._reseal_all)
+
+    def _reseal_all(self) -> int:
+        done = 0
+        if not self.folder.is_dir():
+            return done
+        for path in self.folder.glob("*/*"):
+            if CONV.match(path.parent.name) and MEDIA_ID.match(path.name):
+                self._write(path, self.sealer.reseal_bytes(path.read_bytes()))
+                done += 1
+        return done
+
+    def _path(self, conv: str, media_id: str) -> Path:
+        if not CONV.match(conv) or not MEDIA_ID.match(media_id):
+            raise ValueError("not a conversation's medium")
+        return self.folder / conv / media_id
+
+    @staticmethod
+    def _write(path: Path, sealed: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(sealed)
+        os.replace(partial, path)

@@ -1,0 +1,130 @@
+"""The media store (bot/media.py, issue 19): types read from the content, size limits, images
+without their metadata, encrypted at rest, gone with their conversation."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from cryptography.fernet import Fernet
+from PIL import Image, PngImagePlugin
+
+from bot.media import LIMITS, MediaStore, Refused, sniff
+from bot.store import conversation_key
+from hotline.sealer import Sealer
+
+pytestmark = pytest.mark.asyncio
+CONV = "th-" + "a" * 40
+OTHER = "vi-" + "b" * 40
+GPS_IFD = 0x8825
+
+
+def photo_with_gps() -> bytes:
+    """A camera's JPEG: EXIF with where it was taken and on what."""
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[GPS_IFD] = {1: "N", 2: (13.0, 45.0, 0.0), 3: "E", 4: (100.0, 30.0, 0.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def store(tmp_path: Path) -> MediaStore:
+    return MediaStore(tmp_path / "media", Sealer(Fernet.generate_key()))
+
+
+async def test_a_photo_loses_its_gps_and_camera_before_it_is_kept(tmp_path: Path) -> None:
+    sent = photo_with_gps()
+    assert Image.open(io.BytesIO(sent)).getexif().get_ifd(GPS_IFD), "the test photo has GPS"
+    media = store(tmp_path)
+    ref = await media.save(CONV, sent)
+    assert ref["mime"] == "image/jpeg" and ref["kind"] == "image"
+    found = await media.read(CONV, ref["id"])
+    assert found is not None
+    mime, kept = found
+    image = Image.open(io.BytesIO(kept))
+    assert mime == "image/jpeg" and image.size == (64, 48)
+    assert not image.getexif(), "no EXIF at all: no GPS, no camera"
+    on_disk = (tmp_path / "media" / CONV / ref["id"]).read_bytes()
+    assert b"\xff\xd8\xff" not in on_disk and on_disk.startswith(b"gAAAA"), "encrypted at rest"
+
+
+async def test_text_chunks_of_a_png_are_not_kept(tmp_path: Path) -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at the compound gate")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG", pnginfo=info)
+    media = store(tmp_path)
+    ref = await media.save(CONV, out.getvalue())
+    found = await media.read(CONV, ref["id"])
+    assert found is not None and b"compound" not in found[1]
+
+
+@pytest.mark.parametrize(
+    ("head", "mime"),
+    [
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"OggS\x00\x02", "audio/ogg"),
+        (b"\x00\x00\x00\x20ftypM4A \x00", "audio/mp4"),
+        (b"\x00\x00\x00\x20ftypisom\x00", "video/mp4"),
+        (b"ID3\x04\x00", "audio/mpeg"),
+    ],
+)
+async def test_the_type_is_read_from_the_content(head: bytes, mime: str) -> None:
+    found = sniff(head + b"\x00" * 64)
+    assert found is not None and found.mime == mime
+
+
+@pytest.mark.parametrize(
+    "content", [b"MZ\x90\x00 an executable", b"PK\x03\x04 an archive", b"hello, plain text"]
+)
+async def test_what_the_operators_cannot_open_is_refused(tmp_path: Path, content: bytes) -> None:
+    with pytest.raises(Refused) as refused:
+        await store(tmp_path).save(CONV, content)
+    assert refused.value.reason == "type"
+    assert not (tmp_path / "media").exists(), "nothing written"
+
+
+async def test_each_kind_has_a_size_limit(tmp_path: Path) -> None:
+    too_big = b"%PDF-1.7\n" + b"\x00" * LIMITS["file"]
+    with pytest.raises(Refused) as refused:
+        await store(tmp_path).save(CONV, too_big)
+    assert refused.value.reason == "size"
+
+
+async def test_a_broken_image_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Refused):
+        await store(tmp_path).save(CONV, b"\xff\xd8\xff\xe0 not really a jpeg")
+
+
+async def test_media_go_with_their_conversation(tmp_path: Path, redis_port: int) -> None:
+    client = aioredis.Redis(port=redis_port, decode_responses=True)
+    await client.flushall()
+    media = store(tmp_path)
+    kept = await media.save(CONV, photo_with_gps())
+    gone = await media.save(OTHER, photo_with_gps())
+    await client.hset(conversation_key(CONV), "state", "bot")
+    assert await media.sweep(client) == 1, "the conversation that is not in Redis any more"
+    assert await media.read(OTHER, gone["id"]) is None
+    assert await media.read(CONV, kept["id"]) is not None
+    await media.forget(CONV)
+    assert await media.read(CONV, kept["id"]) is None
+    assert not (tmp_path / "media" / CONV).exists()
+    await client.aclose()
+
+
+async def test_a_path_is_never_made_from_what_a_request_says(tmp_path: Path) -> None:
+    media = store(tmp_path)
+    assert await media.read("../../etc", "passwd") is None
+    assert await media.read(CONV, "../" + "a" * 19) is None
+
+
+async def test_rotating_the_key_re_encrypts_what_is_kept(tmp_path: Path) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    ref = await MediaStore(tmp_path, Sealer(old)).save(CONV, photo_with_gps())
+    assert await MediaStore(tmp_path, Sealer(new + b"," + old)).reseal() == 1
+    found = await MediaStore(tmp_path, Sealer(new)).read(CONV, ref["id"])
+    assert found is not None and found[0] == "image/jpeg", "readable without the old key"

@@ -1,0 +1,164 @@
+"""Photos, recordings, files and locations from Telegram and LINE reach the operator (issue 19):
+fetched from the stand-in APIs by the real worker, kept encrypted without their metadata,
+answered in the person's language with a button that asks for a person, shown in the console to
+signed-in accounts only, and gone when the person says "forget me"."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import wave
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, expect
+
+from bot.store import conversation_key
+from tests.gateway.conftest import Stack
+from tests.gateway.test_console import login, make_user
+from tests.gateway.test_console_browser import SHOTS, signed_in
+from tests.gateway.test_line import LineUser, quick_replies
+from tests.gateway.test_line import texts as line_texts
+from tests.gateway.test_media import GPS_IFD, photo_with_gps
+from tests.gateway.test_telegram import Chat, keyboard, texts
+from tests.waiting import until
+
+pytestmark = pytest.mark.servers
+
+
+def test_a_photo_reaches_the_console_without_its_gps(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("สวัสดีครับ", replies=2)
+    reply = chat.send(stack.telegram.photo_update(chat.id, photo_with_gps(), "สัญญาจ้างของผม"))
+    assert "เจ้าหน้าที่สายด่วนจะเห็นสิ่งที่คุณส่งมา" in texts(reply)
+    [button] = keyboard(reply)
+    assert button["text"] == "คุยกับคนจริง" and button["callback_data"] == "/request_human"
+    fetched = [c["file_id"] for c in stack.telegram.called("getFile")]
+    assert fetched, "the worker fetched the photo"
+
+    chat.press("/request_human", replies=1)
+    client = login(stack, make_user(stack))
+    page = client.get(f"/console/c/{chat.conv}").text
+    assert "สัญญาจ้างของผม" in page, "the caption is shown with the photo"
+    [src] = re.findall(r'<img src="([^"]+/media/[^"]+)"', page)
+    shown = client.get(src)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    assert shown.headers["cache-control"] == "no-store"
+    image = Image.open(io.BytesIO(shown.content))
+    assert image.size == (64, 48) and not image.getexif().get_ifd(GPS_IFD), "GPS stripped"
+    assert "media_opened" in str(stack.redis.xrange("hl:audit")), "opening it is audited"
+
+    stranger = httpx.get(f"{stack.url}{src}", follow_redirects=False)
+    assert stranger.status_code == 303 and stranger.headers["location"] == "/console/login"
+    assert not stranger.content, "not a byte of the photo without a session"
+
+    folder = Path(stack.env["MEDIA_DIR"]) / chat.conv
+    [stored] = list(folder.iterdir())
+    assert stored.read_bytes().startswith(b"gAAAA"), "encrypted at rest"
+    chat.say("/forget", replies=1)
+    assert not folder.exists(), "forget me removes the photo"
+
+
+def test_a_voice_message_plays_and_a_location_links_to_a_map(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("xin chào", replies=2)
+    voice = b"OggS\x00\x02" + b"\x00" * 200
+    reply = chat.send(stack.telegram.voice_update(chat.id, voice))
+    assert "Bấm nút bên dưới" in texts(reply)
+    chat.send(stack.telegram.location_update(chat.id, 13.7563, 100.5018))
+    chat.press("/request_human", replies=1)
+    page = login(stack, make_user(stack)).get(f"/console/c/{chat.conv}").text
+    assert re.search(r'<audio controls preload="none" src="[^"]+/media/', page)
+    assert "openstreetmap.org/?mlat=13.7563&amp;mlon=100.5018" in page
+
+
+def test_a_file_of_the_wrong_kind_is_refused_whatever_it_is_called(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("សួស្តី", replies=2)
+    archive = b"PK\x03\x04" + b"\x00" * 100
+    reply = chat.send(stack.telegram.document_update(chat.id, archive, "passport.pdf"))
+    assert "ខ្ញុំមិនអាចរក្សាទុកឯកសារប្រភេទនេះបានទេ" in texts(reply)
+    assert not (Path(stack.env["MEDIA_DIR"]) / chat.conv).exists(), "nothing kept"
+
+
+def test_a_photo_from_line_is_fetched_from_its_content_api(stack: Stack) -> None:
+    person = LineUser(stack)
+    person.say("สวัสดีครับ")
+    reply = person.send(stack.line.content(person.id, "image", photo_with_gps()))
+    assert "เจ้าหน้าที่สายด่วนจะเห็นสิ่งที่คุณส่งมา" in line_texts(reply)
+    assert [a["data"] for a in quick_replies(reply)] == ["/request_human"]
+    person.send(stack.line.location(person.id, 11.5564, 104.9282))
+    [stored] = list((Path(stack.env["MEDIA_DIR"]) / person.conv).iterdir())
+    page = login(stack, make_user(stack)).get(f"/console/c/{person.conv}").text
+    assert f"/media/{stored.name}" in page and "mlat=11.5564" in page
+
+
+def recording(seconds: float = 1.0) -> bytes:
+    """A WAV a browser can play: a quiet tone."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        frames = int(8000 * seconds)
+        tone = (int(3000 * math.sin(2 * math.pi * 440 * n / 8000)) for n in range(frames))
+        sound.writeframes(b"".join(value.to_bytes(2, "little", signed=True) for value in tone))
+    return out.getvalue()
+
+
+def test_the_console_shows_the_photo_and_plays_the_recording(
+    stack: Stack, browser: Browser
+) -> None:
+    """A Chromium walk-through: the photo is drawn, the recording plays (screenshot)."""
+    chat = Chat(stack)
+    chat.say("สวัสดีครับ", replies=2)
+    chat.send(stack.telegram.photo_update(chat.id, photo_with_gps()))
+    chat.send(stack.telegram.voice_update(chat.id, recording()))
+    chat.press("/request_human", replies=1)
+    page = signed_in(browser, stack, make_user(stack))
+    page.goto(f"{stack.url}/console/c/{chat.conv}")
+    image = page.locator("img.media-image")
+    expect(image).to_be_visible()
+    expect(image).to_have_js_property("naturalWidth", 64)
+    player = page.locator("audio")
+    expect(player).to_have_attribute("aria-label", "Recording")
+    player.evaluate("audio => audio.play()")
+    until(lambda: player.evaluate("audio => audio.currentTime") > 0.2, 10, "the recording to play")
+    image.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "media.png"))
+    page.close()
+
+
+def test_danger_in_a_photos_caption_is_danger(stack: Stack) -> None:
+    """The caption is what the person says: danger there gets the emergency numbers and an urgent
+    hand-off, before and instead of anything about the photo."""
+    chat = Chat(stack)
+    chat.say("xin chào", replies=2)
+    caption = "cứu tôi, họ đang đánh tôi, tôi bị nhốt"
+    reply = chat.send(stack.telegram.photo_update(chat.id, photo_with_gps(), caption))
+    assert "113" in texts(reply), "the emergency numbers"
+    assert "Bấm nút bên dưới" not in texts(reply), "no menu for a person in danger"
+    assert stack.redis.hget(conversation_key(chat.conv), "state") == "waiting"
+    assert stack.redis.hget(conversation_key(chat.conv), "risk") == "immediate"
+
+
+def test_a_photo_sent_while_waiting_goes_to_the_operator_without_a_reply(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("สวัสดีครับ", replies=2)
+    chat.press("/request_human", replies=1)
+    assert stack.redis.hget(conversation_key(chat.conv), "state") == "waiting"
+    before = stack.handled(chat.conv)
+    stack.telegram.queue_update(stack.telegram.photo_update(chat.id, photo_with_gps()))
+    until(
+        lambda: (
+            int(stack.redis.hget(conversation_key(chat.conv), "in_done") or 0)
+            > int(before["in_done"])
+        ),
+        what="the photo to be handled",
+    )
+    assert stack.handled(chat.conv)["out_seq"] == before["out_seq"], "no reply to it"
+    page = login(stack, make_user(stack)).get(f"/console/c/{chat.conv}").text
+    assert re.search(r'<img src="[^"]+/media/', page), "the operator sees it"
