@@ -22,7 +22,7 @@ from telegram import Bot
 from bot import line_channel, metrics, probes, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
-from bot.media import MediaStore
+from bot.media import MOST_BYTES, MediaStore
 from bot.page_streams import PageStreams
 from bot.redis_client import connect
 from bot.safety import QuickExit
@@ -115,7 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.media = MediaStore(settings.media_dir, store.sealer)
     app.state.settings = settings
     app.state.pages = pages
-    app.include_router(webchat.routes(store, pages, settings.limits))
+    app.include_router(webchat.routes(store, pages, settings.limits, app.state.media))
     if bot is not None:
         app.include_router(telegram_channel.routes(chats, bot, secret))
     if settings.line:
@@ -157,7 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(BodyLimit, limit=MAX_BODY, wider={webchat.MEDIA_PATH: MOST_BYTES})
     return app
 
 

@@ -41,6 +41,8 @@ DEFAULTS = {
     "web-address-minute": "60/60",
     "web-chat": "40/60",
     "web-pages": "120/60",
+    # Photos, recordings and files from one web chat (each up to 20 MB).
+    "web-media": "10/600",
     # Telegram and LINE, per chat (bot/chat_limits.py).
     "chat": "30/60",
 }

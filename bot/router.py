@@ -115,6 +115,8 @@ class Router:
         if message.kind == "text" or not message.sealed_media:
             return Kept()
         sent: dict[str, Any] = self.store.sealer.open(message.sealed_media)
+        if "stored" in sent or "refused" in sent:  # the web chat keeps an upload on receipt
+            return Kept(sent.get("stored"), str(sent.get("refused") or ""))
         if "latitude" in sent:
             where = {"latitude": float(sent["latitude"]), "longitude": float(sent["longitude"])}
             return Kept({"kind": "location", **where})

@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     limit_web_address_minute: str = ""
     limit_web_chat: str = ""
     limit_web_pages: str = ""
+    limit_web_media: str = ""
     limit_chat: str = ""
 
     @classmethod

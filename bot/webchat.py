@@ -7,6 +7,7 @@ that opens the stream once, within TICKET_SECONDS, and asks for a new one to rec
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field
 from bot import metrics, ngos
 from bot.channel_names import WEB
 from bot.limits import Limit, Limiter, address_group
+from bot.media import MediaStore, Refused
 from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key, web_ticket_key
 
@@ -34,6 +36,10 @@ REFERRAL_PATTERN = r"^[A-Za-z0-9_-]{0,64}$"
 # What a page may send in one message; the first 4,000 characters are kept (bot/store.py).
 MAX_TEXT = 20_000
 TICKET_SECONDS = 60
+# Where a page uploads a photo, recording or file (its body may be larger than any other's).
+MEDIA_PATH = "/chat/media"
+# The message kind of an upload, named as Telegram names them.
+KINDS = {"image": "photo", "audio": "audio", "video": "video", "file": "document"}
 TICKET_PATTERN = r"^[A-Za-z0-9_-]{43}$"
 # The page loads nothing from elsewhere and runs no inline script. Only the chat page may be framed
 # (by the widget), and only by the sites registered for the NGO whose code it carries.
@@ -61,9 +67,11 @@ class TicketRequest(BaseModel):
     client: str = Field(pattern=CLIENT_PATTERN, description="the page's random id for this chat")
 
 
-def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRouter:
+def routes(
+    store: Store, pages: PageStreams, limits: dict[str, Limit], media: MediaStore
+) -> APIRouter:
     """The web chat's endpoints and files; `pages` wakes the open pages' streams; `limits` bound
-    what one address or chat may send (bot/limits.py)."""
+    what one address or chat may send (bot/limits.py); `media` keeps what pages upload."""
     router = APIRouter()
     limiter = Limiter(store.redis, store.id_secret)
 
@@ -123,6 +131,41 @@ def routes(store: Store, pages: PageStreams, limits: dict[str, Limit]) -> APIRou
                 referral=message.ref,
             )
         )
+        if accepted is not None:
+            metrics.received(CHANNEL)
+        return JSONResponse({"queued": accepted is not None}, status_code=202)
+
+    @router.post(MEDIA_PATH, status_code=202)
+    async def upload(
+        request: Request,
+        x_chat_client: Annotated[str, Header(pattern=CLIENT_PATTERN)],
+        x_message_id: Annotated[str, Header(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+        x_chat_ref: Annotated[str, Header(pattern=REFERRAL_PATTERN)] = "",
+    ) -> JSONResponse:
+        """Queues a photo, recording or file (the raw body, up to bot/media.py's MOST_BYTES): it
+        is kept at once (the type read from the bytes, an image without its metadata) and the
+        assistant tells the person what becomes of it, or why it was not kept. The chat's id
+        comes in a header, never in the URL. Sending the same id again changes nothing."""
+        client = x_chat_client
+        address = address_group(request.client.host if request.client else "")
+        limited = await refused(
+            ("web-media", client),
+            ("web-chat", client),
+            ("web-address", address),
+            ("web-address-minute", address),
+        )
+        if limited is not None:
+            return limited
+        inbound = Inbound(CHANNEL, client, f"{client}:{x_message_id}", referral=x_chat_ref)
+        if await store.seen(inbound):
+            return JSONResponse({"queued": False}, status_code=202)
+        conv = store.conversation_id(CHANNEL, client)
+        try:
+            ref = await media.save(conv, await request.body())
+            sent = dataclasses.replace(inbound, kind=KINDS[ref["kind"]], media={"stored": ref})
+        except Refused as refusal:
+            sent = dataclasses.replace(inbound, kind="document", media={"refused": refusal.reason})
+        accepted = await store.accept(sent)
         if accepted is not None:
             metrics.received(CHANNEL)
         return JSONResponse({"queued": accepted is not None}, status_code=202)

@@ -22,6 +22,10 @@
   // Shown while a message waits to be sent again (too many at once); in the three languages, as
   // the page does not know which one the person reads.
   var SLOW_DOWN = "⏳ รอสักครู่ · Chờ một chút · សូមរង់ចាំបន្តិច";
+  // A photo, recording or file: at most this big (bot/media.py), shown as its kind, never its name
+  // (a name can say too much on a shared phone).
+  var MOST_BYTES = 20 * 1024 * 1024;
+  var TOO_BIG = "⚠ ไฟล์ใหญ่เกินไป · Tệp quá lớn · ឯកសារធំពេក (20 MB)";
 
   var events = null;
   restore();
@@ -53,6 +57,25 @@
       input.value = "";
     }
   });
+  document.getElementById("attach").addEventListener("click", function () {
+    document.getElementById("file").click();
+  });
+  document.getElementById("camera").addEventListener("click", function () {
+    document.getElementById("photo").click();
+  });
+  ["file", "photo"].forEach(function (id) {
+    var picker = document.getElementById(id);
+    picker.addEventListener("change", function () {
+      var chosen = picker.files && picker.files[0];
+      picker.value = "";
+      if (!chosen) return;
+      if (chosen.size > MOST_BYTES) {
+        status.textContent = TOO_BIG;
+        return;
+      }
+      upload(chosen);
+    });
+  });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
@@ -82,20 +105,40 @@
   }
 
   function send(text, shown) {
-    var id = randomId();
+    var body = JSON.stringify({ client: client, id: randomId(), text: text, ref: ref });
+    post(shown, function () {
+      return fetch("/chat/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: body,
+      });
+    });
+  }
+
+  function upload(file) {
+    var kind = file.type.split("/")[0];
+    var shown = { image: "📷", audio: "🎤", video: "🎬" }[kind] || "📄";
+    var headers = {
+      "Content-Type": "application/octet-stream",
+      "X-Chat-Client": client,
+      "X-Message-Id": randomId(),
+      "X-Chat-Ref": ref,
+    };
+    post(shown, function () {
+      return fetch("/chat/media", { method: "POST", headers: headers, body: file });
+    });
+  }
+
+  function post(shown, request) {
     var bubble = show("person", shown, true);
     remember({ from: "person", text: shown });
     buttons.innerHTML = "";
-    post({ client: client, id: id, text: text, ref: ref }, bubble, 0);
+    deliver(request, bubble, 0);
   }
 
   // Retries with the same id until the server has it: the server ignores repeats.
-  function post(body, bubble, attempt) {
-    fetch("/chat/messages", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    }).then(function (response) {
+  function deliver(request, bubble, attempt) {
+    request().then(function (response) {
       if (response.status === 202) {
         bubble.classList.remove("pending");
         status.textContent = "";
@@ -103,16 +146,16 @@
         // Too many at once: sent again by itself when the server says, nothing is lost.
         var seconds = parseInt(response.headers.get("Retry-After") || "10", 10);
         status.textContent = SLOW_DOWN;
-        setTimeout(function () { post(body, bubble, attempt); }, seconds * 1000);
+        setTimeout(function () { deliver(request, bubble, attempt); }, seconds * 1000);
       } else if (response.status >= 500) {
         retry();
       } else {
         bubble.classList.add("pending");
-        status.textContent = "⚠ " + response.status;
+        status.textContent = response.status === 413 ? TOO_BIG : "⚠ " + response.status;
       }
     }).catch(retry);
     function retry() {
-      setTimeout(function () { post(body, bubble, attempt + 1); }, Math.min(1000 * 2 ** attempt, 15000));
+      setTimeout(function () { deliver(request, bubble, attempt + 1); }, Math.min(1000 * 2 ** attempt, 15000));
     }
   }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import uuid
 import wave
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from bot.media import MOST_BYTES
 from bot.store import conversation_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import login, make_user
@@ -23,7 +25,10 @@ from tests.gateway.test_console_browser import SHOTS, signed_in
 from tests.gateway.test_line import LineUser, quick_replies
 from tests.gateway.test_line import texts as line_texts
 from tests.gateway.test_media import GPS_IFD, photo_with_gps
+from tests.gateway.test_pipeline import Page
+from tests.gateway.test_pipeline import texts as web_texts
 from tests.gateway.test_telegram import Chat, keyboard, texts
+from tests.servers import ROOT
 from tests.waiting import until
 
 pytestmark = pytest.mark.servers
@@ -162,3 +167,63 @@ def test_a_photo_sent_while_waiting_goes_to_the_operator_without_a_reply(stack: 
     assert stack.handled(chat.conv)["out_seq"] == before["out_seq"], "no reply to it"
     page = login(stack, make_user(stack)).get(f"/console/c/{chat.conv}").text
     assert re.search(r'<img src="[^"]+/media/', page), "the operator sees it"
+
+
+def upload(stack: Stack, client: str, data: bytes, message_id: str = "") -> httpx.Response:
+    """What chat.js sends for a chosen file: the bytes, the chat's id in a header."""
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "X-Chat-Client": client,
+        "X-Message-Id": message_id or uuid.uuid4().hex,
+    }
+    return httpx.post(f"{stack.url}/chat/media", content=data, headers=headers, timeout=30)
+
+
+def test_the_web_chat_uploads_a_photo_once_and_refuses_what_it_cannot_keep(stack: Stack) -> None:
+    page = Page(stack)
+    page.say("xin chào")
+    conv = stack.conv(page.client)
+    sent = photo_with_gps()
+    for _ in range(2):  # sent again with the same id: kept once
+        assert upload(stack, page.client, sent, "photo-1").status_code == 202
+    reply = page.read(1)
+    assert "Bấm nút bên dưới" in web_texts(reply)
+    assert [b["payload"] for b in reply[-1]["buttons"]] == ["/request_human"]
+    assert len(list((Path(stack.env["MEDIA_DIR"]) / conv).iterdir())) == 1
+
+    assert upload(stack, page.client, b"MZ\x90\x00 a program").status_code == 202
+    assert "Tôi không lưu được loại tệp này" in web_texts(page.read(1))
+    too_big = upload(stack, page.client, b"%PDF-" + b"\x00" * (MOST_BYTES + 1))
+    assert too_big.status_code == 413, "refused before it is read"
+    nobody = httpx.post(f"{stack.url}/chat/media", content=sent)
+    assert nobody.status_code == 422, "no chat id, nothing kept"
+    assert len(list((Path(stack.env["MEDIA_DIR"]) / conv).iterdir())) == 1
+
+
+def test_a_photo_chosen_in_the_web_chat_reaches_the_console(stack: Stack, browser: Browser) -> None:
+    """On a phone-sized page: the paperclip opens the file picker (the camera button, the
+    camera), the photo shows as 📷 (never its name), the assistant answers, and the operator sees
+    it in the console."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(f"{stack.url}/")
+    page.fill("#text", "สวัสดีครับ")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.bot").first).to_be_visible(timeout=15_000)
+    shown = page.locator("#messages li.bot").count()
+    with page.expect_file_chooser() as chosen:
+        page.click("#attach")
+    chosen.value.set_files(
+        {"name": "my-passport.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps()}
+    )
+    expect(page.locator("#messages li.person").last).to_have_text("📷")
+    expect(page.locator("#messages li.bot")).not_to_have_count(shown, timeout=15_000)
+    expect(page.locator("#messages li.bot").last).to_contain_text("เจ้าหน้าที่สายด่วน")
+    expect(page.locator("#buttons button")).to_have_text(["คุยกับคนจริง"])
+    assert "my-passport" not in page.content(), "the file's name is not shown"
+    assert page.locator("#photo").get_attribute("capture") == "environment"
+    page.screenshot(path=str(ROOT / "results" / "webchat" / "upload.png"))
+    client = page.evaluate("sessionStorage.getItem('chat.client')")
+    conv = stack.conv(client)
+    console = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
+    assert re.search(r'<img src="[^"]+/media/', console)
+    page.close()
