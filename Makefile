@@ -129,7 +129,7 @@ responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py bench/cluster.py tests/hosts.py tests/cluster.py $(wildcard tests/gateway/*.py tests/standins/*.py tests/failover/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py bench/cluster.py bench/media.py tests/hosts.py tests/cluster.py $(wildcard tests/gateway/*.py tests/standins/*.py tests/failover/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -218,6 +218,7 @@ bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; re
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
 	$(VENV)/bin/python bench/e2e.py
 	$(VENV)/bin/python bench/console.py
+	$(VENV)/bin/python bench/media.py
 	$(VENV)/bin/python bench/reports.py
 	$(VENV)/bin/python bench/abuse.py
 	$(VENV)/bin/python bench/metrics.py
