@@ -172,7 +172,7 @@ class Router:
             forget,
             tally=tally,
             understood=understood,
-            media=kept.media,
+            media=kept.noted,
         )
         await self.store.finish_inbound(message, outcome)
         if forget:
@@ -197,7 +197,7 @@ class Router:
         if kept.refused:
             replies.append({"text": _say(f"media_refused_{kept.refused}", language)})
         if message.kind != "text" and not text.strip():
-            outcome = Outcome(text, replies, language=language, for_operator=True, media=kept.media)
+            outcome = Outcome(text, replies, language=language, for_operator=True, media=kept.noted)
             await self.store.finish_inbound(message, outcome)
             return
         # A text, or the caption of a photo or file: understood as what the person says.
@@ -216,7 +216,7 @@ class Router:
             language,
             for_operator=True,
             understood=understood,
-            media=kept.media,
+            media=kept.noted,
         )
         await self.store.finish_inbound(message, outcome)
 
@@ -347,6 +347,14 @@ class Kept:
     media: dict[str, Any] | None = None
     # "size" or "type" (bot/media.py's Refused), '' when kept or when there was nothing to keep.
     refused: str = ""
+
+    @property
+    def noted(self) -> dict[str, Any] | None:
+        """What the transcript keeps of it: the reference, or that a file was not kept and why
+        (the operator sees that something was sent)."""
+        if self.refused:
+            return {"kind": "refused", "reason": self.refused}
+        return self.media
 
 
 def _about_media(kept: Kept, language: str) -> dict[str, Any]:

@@ -193,6 +193,8 @@ def test_the_web_chat_uploads_a_photo_once_and_refuses_what_it_cannot_keep(stack
 
     assert upload(stack, page.client, b"MZ\x90\x00 a program").status_code == 202
     assert "Tôi không lưu được loại tệp này" in web_texts(page.read(1))
+    console = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
+    assert "sent a file of a kind that is not kept" in console, "the operator sees it was sent"
     too_big = upload(stack, page.client, b"%PDF-" + b"\x00" * (MOST_BYTES + 1))
     assert too_big.status_code == 413, "refused before it is read"
     nobody = httpx.post(f"{stack.url}/chat/media", content=sent)
