@@ -32,7 +32,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.console import PASSWORD, percentile  # noqa: E402
+from bench.console import PASSWORD, Console, percentile  # noqa: E402
 from bench.stack import running  # noqa: E402
 from bot.privacy import conversation_id  # noqa: E402
 from bot.store import conversation_key  # noqa: E402
@@ -57,22 +57,13 @@ def photo(megabytes: float) -> bytes:
         side = int(side * 1.25)
 
 
-class OpenConsole:
-    """An operator's console with a conversation's page open."""
+class OpenConsole(Console):
+    """An operator's console with a conversation's page open: when each "message" event came."""
 
     def __init__(self, url: str, name: str) -> None:
-        self.http = httpx.AsyncClient(base_url=url, timeout=60)
-        self.name = name
+        super().__init__(url, name)
         self.events: dict[str, list[float]] = {}
         self.changed = asyncio.Event()
-
-    async def login(self) -> None:
-        form = await self.http.get("/console/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert token
-        data = {"user": self.name, "password": PASSWORD, "csrf": token.group(1)}
-        done = await self.http.post("/console/login", data=data)
-        assert done.status_code == 303, done.text
 
     async def listen(self) -> None:
         try:

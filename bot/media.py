@@ -55,31 +55,36 @@ class Found:
     kind: str
 
 
+# What a file starts with, for the types told by their first bytes alone.
+STARTS = (
+    (b"\xff\xd8\xff", Found("image/jpeg", "image")),
+    (b"\x89PNG\r\n\x1a\n", Found("image/png", "image")),
+    (b"GIF87a", Found("image/gif", "image")),
+    (b"GIF89a", Found("image/gif", "image")),
+    (b"%PDF-", Found("application/pdf", "file")),
+    (b"OggS", Found("audio/ogg", "audio")),
+    (b"ID3", Found("audio/mpeg", "audio")),
+    (b"\x1a\x45\xdf\xa3", Found("video/webm", "video")),
+)
+
+# A RIFF file's form type, after its size.
+RIFF = {b"WEBP": Found("image/webp", "image"), b"WAVE": Found("audio/wav", "audio")}
+
+
 def sniff(data: bytes) -> Found | None:
     """The type the first bytes show; None for anything else (an executable, an archive, text)."""
     head = data[:16]
-    if head.startswith(b"\xff\xd8\xff"):
-        return Found("image/jpeg", "image")
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Found("image/png", "image")
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return Found("image/webp", "image")
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return Found("image/gif", "image")
-    if head.startswith(b"%PDF-"):
-        return Found("application/pdf", "file")
-    if head.startswith(b"OggS"):
-        return Found("audio/ogg", "audio")
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return Found("audio/wav", "audio")
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    for start, found in STARTS:
+        if head.startswith(start):
+            return found
+    if head[:4] == b"RIFF" and head[8:12] in RIFF:
+        return RIFF[head[8:12]]
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MP3 frame
         return Found("audio/mpeg", "audio")
     if head[4:8] == b"ftyp":
         if head[8:12] in (b"M4A ", b"M4B "):
             return Found("audio/mp4", "audio")
         return Found("video/mp4", "video")
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return Found("video/webm", "video")
     return None
 
 

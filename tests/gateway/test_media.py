@@ -71,6 +71,11 @@ async def test_text_chunks_of_a_png_are_not_kept(tmp_path: Path) -> None:
         (b"\x00\x00\x00\x20ftypM4A \x00", "audio/mp4"),
         (b"\x00\x00\x00\x20ftypisom\x00", "video/mp4"),
         (b"ID3\x04\x00", "audio/mpeg"),
+        (b"\xff\xfb\x90\x00", "audio/mpeg"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "audio/wav"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"GIF89a\x01\x00", "image/gif"),
+        (b"\x1a\x45\xdf\xa3\x01", "video/webm"),
     ],
 )
 async def test_the_type_is_read_from_the_content(head: bytes, mime: str) -> None:
