@@ -22,7 +22,7 @@ from telegram import Bot
 from bot import line_channel, metrics, probes, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
-from bot.media import MOST_BYTES, MediaStore
+from bot.media import MOST_BYTES, media_store
 from bot.page_streams import PageStreams
 from bot.redis_client import connect
 from bot.safety import QuickExit
@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
-    app.state.media = MediaStore(settings.media_dir, store.sealer)
+    app.state.media = media_store(settings.media_dir, settings.media_s3_url, store.sealer)
     app.state.settings = settings
     app.state.pages = pages
     app.include_router(webchat.routes(store, pages, settings.limits, app.state.media))

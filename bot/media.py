@@ -1,8 +1,9 @@
 """What people send besides text: photos, voice messages, audio, video and files, kept for the
-operators. Each is encrypted (MESSAGE_KEY) in a folder (MEDIA_DIR; var/media for `make run`), one
-folder per conversation, and lives only as long as its conversation: "forget me" removes the
-folder, and the sweep removes those of conversations that expired. Redis holds only a reference in
-the transcript. The type is read from the content, never from a name or a declared type; each kind
+operators. Each is encrypted (MESSAGE_KEY) in a folder (MEDIA_DIR; var/media for `make run`) or
+an S3-compatible bucket (MEDIA_S3_URL), one folder or prefix per conversation
+(bot/media_storage.py), and lives only as long as its conversation: "forget me" removes it, and
+the sweep removes those of conversations that expired. Redis holds only a reference in the
+transcript. The type is read from the content, never from a name or a declared type; each kind
 has a size limit; images lose their metadata (EXIF, GPS, the camera) before they are stored: a
 person who wants to share where they are sends a location, on purpose.
 """
@@ -11,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 import secrets
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot.media_storage import Storage, storage
 from bot.store import conversation_key
 from hotline.sealer import Sealer
 
@@ -111,11 +111,11 @@ def without_metadata(data: bytes, mime: str) -> bytes:
 
 
 class MediaStore:
-    """The encrypted media of each conversation, in a folder."""
+    """The encrypted media of each conversation, in a folder or a bucket (bot/media_storage.py)."""
 
-    def __init__(self, folder: Path, sealer: Sealer) -> None:
-        """Keeps media under `folder` (made when first needed), encrypted by `sealer`."""
-        self.folder = folder
+    def __init__(self, storage: Storage, sealer: Sealer) -> None:
+        """Keeps media in `storage`, encrypted by `sealer`."""
+        self.storage = storage
         self.sealer = sealer
 
     async def save(self, conv: str, data: bytes) -> dict[str, Any]:
@@ -128,15 +128,17 @@ class MediaStore:
         clean = await asyncio.to_thread(without_metadata, data, found.mime)
         media_id = secrets.token_urlsafe(16)
         sealed = self.sealer.seal_bytes(found.mime.encode() + b"\n" + clean)
-        await asyncio.to_thread(self._write, self._path(conv, media_id), sealed)
+        await asyncio.to_thread(self.storage.put, _key(conv, media_id), sealed)
         return {"id": media_id, "mime": found.mime, "kind": found.kind, "size": len(clean)}
 
     async def read(self, conv: str, media_id: str) -> tuple[str, bytes] | None:
         """A kept medium's type and bytes; None when there is none (forgotten, or never)."""
         try:
-            path = self._path(conv, media_id)
-            sealed = await asyncio.to_thread(path.read_bytes)
-        except (ValueError, FileNotFoundError):
+            key = _key(conv, media_id)
+        except ValueError:
+            return None
+        sealed = await asyncio.to_thread(self.storage.get, key)
+        if sealed is None:
             return None
         mime, _, data = self.sealer.open_bytes(sealed).partition(b"\n")
         return mime.decode(), data
@@ -144,16 +146,14 @@ class MediaStore:
     async def forget(self, conv: str) -> None:
         """Removes every medium of the conversation."""
         if CONV.match(conv):
-            await asyncio.to_thread(shutil.rmtree, self.folder / conv, True)
+            await asyncio.to_thread(self.storage.remove, conv)
 
     async def sweep(self, client: aioredis.Redis) -> int:
         """Removes the media of conversations no longer in Redis (forgotten or expired); how many
         conversations' media went."""
-        if not self.folder.is_dir():
-            return 0
-        convs = [path.name for path in self.folder.iterdir() if CONV.match(path.name)]
+        convs = await asyncio.to_thread(self.storage.conversations)
         removed = 0
-        for conv in convs:
+        for conv in filter(CONV.match, convs):
             if not await client.exists(conversation_key(conv)):
                 await self.forget(conv)
                 removed += 1
@@ -165,22 +165,20 @@ class MediaStore:
 
     def _reseal_all(self) -> int:
         done = 0
-        if not self.folder.is_dir():
-            return done
-        for path in self.folder.glob("*/*"):
-            if CONV.match(path.parent.name) and MEDIA_ID.match(path.name):
-                self._write(path, self.sealer.reseal_bytes(path.read_bytes()))
+        for key in self.storage.keys():
+            sealed = self.storage.get(key)
+            if sealed is not None:
+                self.storage.put(key, self.sealer.reseal_bytes(sealed))
                 done += 1
         return done
 
-    def _path(self, conv: str, media_id: str) -> Path:
-        if not CONV.match(conv) or not MEDIA_ID.match(media_id):
-            raise ValueError("not a conversation's medium")
-        return self.folder / conv / media_id
 
-    @staticmethod
-    def _write(path: Path, sealed: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(sealed)
-        os.replace(partial, path)
+def media_store(media_dir: Path, media_s3_url: str, sealer: Sealer) -> MediaStore:
+    """The media store the settings name (MEDIA_S3_URL's bucket, else MEDIA_DIR)."""
+    return MediaStore(storage(media_dir, media_s3_url), sealer)
+
+
+def _key(conv: str, media_id: str) -> str:
+    if not CONV.match(conv) or not MEDIA_ID.match(media_id):
+        raise ValueError("not a conversation's medium")
+    return f"{conv}/{media_id}"

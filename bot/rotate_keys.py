@@ -17,7 +17,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 from bot.local_secrets import local_env
-from bot.media import MediaStore
+from bot.media import MediaStore, media_store
 from bot.redis_client import connect
 from bot.settings import start_process
 from bot.store.keys import PREFIX, SEALED
@@ -72,7 +72,7 @@ async def run(client: aioredis.Redis, sealer: Sealer, media: MediaStore) -> None
     keys, values = await rotate(client, sealer, progress if sys.stdout.isatty() else None)
     print(f"\rre-encrypted {values} values in {keys} keys: done")  # noqa: T201
     files = await media.reseal()
-    print(f"re-encrypted {files} photos, recordings and files in {media.folder}")  # noqa: T201
+    print(f"re-encrypted {files} photos, recordings and files")  # noqa: T201
 
 
 def main() -> None:
@@ -81,7 +81,9 @@ def main() -> None:
     client = connect(settings.redis)
     try:
         sealer = Sealer(settings.message_key)
-        asyncio.run(run(client, sealer, MediaStore(settings.media_dir, sealer)))
+        asyncio.run(
+            run(client, sealer, media_store(settings.media_dir, settings.media_s3_url, sealer))
+        )
     except ValueError as error:
         sys.exit(f"rotate-keys: {error}; is the old key still in MESSAGE_KEY?")
 

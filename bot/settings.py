@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     line_data_url: str = "https://api-data.line.me"
     # Where the photos, recordings and files people send are kept, encrypted (bot/media.py).
     media_dir: Path = Path("var/media")
+    # Instead of MEDIA_DIR: an S3-compatible bucket, https://<endpoint>/<bucket>[/<prefix>].
+    media_s3_url: str = ""
     safe_word: str = ""
     telegram_bot_username: str = ""
     line_account_id: str = ""

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from bot import line_channel, memory, metrics, probes, reminders, telegram_channel
 from bot.consumer import Consumer
-from bot.media import MediaStore
+from bot.media import media_store
 from bot.rasa_client import RasaClient
 from bot.redis_client import connect
 from bot.router import Router
@@ -71,7 +71,7 @@ async def serve(settings: Settings, name: str) -> None:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         blob = line_channel.make_blob_api(settings.line_access_token, settings.line_data_url)
         channels[line_channel.CHANNEL] = line_channel.LineSender(api, blob)
-    media = MediaStore(settings.media_dir, store.sealer)
+    media = media_store(settings.media_dir, settings.media_s3_url, store.sealer)
     route = Router(store, rasa, QuickExit(settings.safe_word), media, channels)
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
     send = Senders(store, channels)

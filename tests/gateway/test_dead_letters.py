@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from bot.consumer import Consumer
 from bot.media import MediaStore
+from bot.media_storage import Folder
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router
 from bot.safety import QuickExit
@@ -62,7 +63,7 @@ class Line:
 
 def router_of(store: Store, rasa: RasaClient, media: Path) -> Router:
     """A router with no channel to fetch media through."""
-    return Router(store, rasa, QuickExit(), MediaStore(media, store.sealer), {})
+    return Router(store, rasa, QuickExit(), MediaStore(Folder(media), store.sealer), {})
 
 
 async def running(consumer: Consumer, condition: Callable[[], Awaitable[bool]], what: str) -> None:

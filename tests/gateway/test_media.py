@@ -1,24 +1,37 @@
 """The media store (bot/media.py, issue 19): types read from the content, size limits, images
-without their metadata, encrypted at rest, gone with their conversation."""
+without their metadata, encrypted at rest, gone with their conversation; in a folder and in an
+S3-compatible bucket (moto's server on 127.0.0.1, a real HTTP server, not a mock object)."""
 
 from __future__ import annotations
 
 import io
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 import redis.asyncio as aioredis
 from cryptography.fernet import Fernet
+from moto.server import ThreadedMotoServer
 from PIL import Image, PngImagePlugin
 
 from bot.media import LIMITS, MediaStore, Refused, sniff
+from bot.media_storage import Bucket, Folder, Storage
 from bot.store import conversation_key
 from hotline.sealer import Sealer
+from tests.servers import free_port
 
 pytestmark = pytest.mark.asyncio
 CONV = "th-" + "a" * 40
 OTHER = "vi-" + "b" * 40
 GPS_IFD = 0x8825
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def photo_with_gps() -> bytes:
@@ -32,14 +45,43 @@ def photo_with_gps() -> bytes:
     return out.getvalue()
 
 
-def store(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media", Sealer(Fernet.generate_key()))
+@pytest.fixture(scope="module")
+def bucket_url() -> Iterator[str]:
+    """An S3-compatible server on 127.0.0.1 with an empty bucket; any credentials do."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    saved = {name: os.environ.get(name) for name in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        boto3.client("s3", endpoint_url=f"http://{host}:{port}").create_bucket(Bucket="media")
+        yield f"http://{host}:{port}/media/hotline"
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-async def test_a_photo_loses_its_gps_and_camera_before_it_is_kept(tmp_path: Path) -> None:
+@pytest.fixture(params=["folder", "bucket"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """Each test runs on a folder and on a bucket (a fresh prefix each time)."""
+    if request.param == "folder":
+        return Folder(tmp_path / "media")
+    url: str = request.getfixturevalue("bucket_url")
+    return Bucket(f"{url}-{uuid.uuid4().hex}")
+
+
+def store(storage: Storage) -> MediaStore:
+    return MediaStore(storage, Sealer(Fernet.generate_key()))
+
+
+async def test_a_photo_loses_its_gps_and_camera_before_it_is_kept(storage: Storage) -> None:
     sent = photo_with_gps()
     assert Image.open(io.BytesIO(sent)).getexif().get_ifd(GPS_IFD), "the test photo has GPS"
-    media = store(tmp_path)
+    media = store(storage)
     ref = await media.save(CONV, sent)
     assert ref["mime"] == "image/jpeg" and ref["kind"] == "image"
     found = await media.read(CONV, ref["id"])
@@ -48,16 +90,17 @@ async def test_a_photo_loses_its_gps_and_camera_before_it_is_kept(tmp_path: Path
     image = Image.open(io.BytesIO(kept))
     assert mime == "image/jpeg" and image.size == (64, 48)
     assert not image.getexif(), "no EXIF at all: no GPS, no camera"
-    on_disk = (tmp_path / "media" / CONV / ref["id"]).read_bytes()
-    assert b"\xff\xd8\xff" not in on_disk and on_disk.startswith(b"gAAAA"), "encrypted at rest"
+    at_rest = storage.get(f"{CONV}/{ref['id']}")
+    assert at_rest is not None and at_rest.startswith(b"gAAAA"), "encrypted at rest"
+    assert b"\xff\xd8\xff" not in at_rest
 
 
-async def test_text_chunks_of_a_png_are_not_kept(tmp_path: Path) -> None:
+async def test_text_chunks_of_a_png_are_not_kept(storage: Storage) -> None:
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "taken at the compound gate")
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "PNG", pnginfo=info)
-    media = store(tmp_path)
+    media = store(storage)
     ref = await media.save(CONV, out.getvalue())
     found = await media.read(CONV, ref["id"])
     assert found is not None and b"compound" not in found[1]
@@ -86,29 +129,29 @@ async def test_the_type_is_read_from_the_content(head: bytes, mime: str) -> None
 @pytest.mark.parametrize(
     "content", [b"MZ\x90\x00 an executable", b"PK\x03\x04 an archive", b"hello, plain text"]
 )
-async def test_what_the_operators_cannot_open_is_refused(tmp_path: Path, content: bytes) -> None:
+async def test_what_the_operators_cannot_open_is_refused(storage: Storage, content: bytes) -> None:
     with pytest.raises(Refused) as refused:
-        await store(tmp_path).save(CONV, content)
+        await store(storage).save(CONV, content)
     assert refused.value.reason == "type"
-    assert not (tmp_path / "media").exists(), "nothing written"
+    assert not storage.keys(), "nothing written"
 
 
 async def test_each_kind_has_a_size_limit(tmp_path: Path) -> None:
     too_big = b"%PDF-1.7\n" + b"\x00" * LIMITS["file"]
     with pytest.raises(Refused) as refused:
-        await store(tmp_path).save(CONV, too_big)
+        await store(Folder(tmp_path)).save(CONV, too_big)
     assert refused.value.reason == "size"
 
 
 async def test_a_broken_image_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Refused):
-        await store(tmp_path).save(CONV, b"\xff\xd8\xff\xe0 not really a jpeg")
+        await store(Folder(tmp_path)).save(CONV, b"\xff\xd8\xff\xe0 not really a jpeg")
 
 
-async def test_media_go_with_their_conversation(tmp_path: Path, redis_port: int) -> None:
+async def test_media_go_with_their_conversation(storage: Storage, redis_port: int) -> None:
     client = aioredis.Redis(port=redis_port, decode_responses=True)
     await client.flushall()
-    media = store(tmp_path)
+    media = store(storage)
     kept = await media.save(CONV, photo_with_gps())
     gone = await media.save(OTHER, photo_with_gps())
     await client.hset(conversation_key(CONV), "state", "bot")
@@ -117,19 +160,19 @@ async def test_media_go_with_their_conversation(tmp_path: Path, redis_port: int)
     assert await media.read(CONV, kept["id"]) is not None
     await media.forget(CONV)
     assert await media.read(CONV, kept["id"]) is None
-    assert not (tmp_path / "media" / CONV).exists()
+    assert not storage.keys(), "nothing left"
     await client.aclose()
 
 
 async def test_a_path_is_never_made_from_what_a_request_says(tmp_path: Path) -> None:
-    media = store(tmp_path)
+    media = store(Folder(tmp_path))
     assert await media.read("../../etc", "passwd") is None
     assert await media.read(CONV, "../" + "a" * 19) is None
 
 
-async def test_rotating_the_key_re_encrypts_what_is_kept(tmp_path: Path) -> None:
+async def test_rotating_the_key_re_encrypts_what_is_kept(storage: Storage) -> None:
     old, new = Fernet.generate_key(), Fernet.generate_key()
-    ref = await MediaStore(tmp_path, Sealer(old)).save(CONV, photo_with_gps())
-    assert await MediaStore(tmp_path, Sealer(new + b"," + old)).reseal() == 1
-    found = await MediaStore(tmp_path, Sealer(new)).read(CONV, ref["id"])
+    ref = await MediaStore(storage, Sealer(old)).save(CONV, photo_with_gps())
+    assert await MediaStore(storage, Sealer(new + b"," + old)).reseal() == 1
+    found = await MediaStore(storage, Sealer(new)).read(CONV, ref["id"])
     assert found is not None and found[0] == "image/jpeg", "readable without the old key"
