@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 # Messages longer than this reach Rasa at most LONG_AT_ONCE at a time (per worker).
 LONG_TEXT = 1000
 LONG_AT_ONCE = 1
+# Photos, recordings and files fetched and kept at once (per worker): each may be 20 MB in memory.
+MEDIA_AT_ONCE = 2
 # The payload Rasa's replies end with (rasa_plugins/router_channel.py), and what a withdrawal is
 # kept as.
 UNDERSTOOD = "understood"
@@ -70,6 +72,7 @@ class Router:
         self.media = media
         self.channels = channels
         self._long = asyncio.Semaphore(LONG_AT_ONCE)
+        self._media = asyncio.Semaphore(MEDIA_AT_ONCE)
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
         """Handles one received message once, after the conversation's earlier ones."""
@@ -124,7 +127,8 @@ class Router:
         if channel is None:
             return Kept()
         try:
-            return Kept(await self.media.save(message.conv, await channel.fetch(sent)))
+            async with self._media:
+                return Kept(await self.media.save(message.conv, await channel.fetch(sent)))
         except Refused as refused:
             return Kept(refused=refused.reason)
 

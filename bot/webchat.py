@@ -7,6 +7,7 @@ that opens the stream once, within TICKET_SECONDS, and asks for a new one to rec
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import html
@@ -16,7 +17,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -38,6 +39,9 @@ MAX_TEXT = 20_000
 TICKET_SECONDS = 60
 # Where a page uploads a photo, recording or file (its body may be larger than any other's).
 MEDIA_PATH = "/chat/media"
+# Uploads read at once by one web process (each may hold 20 MB in memory); past it, 503 with
+# Retry-After, and the page sends it again by itself.
+UPLOADS_AT_ONCE = 4
 # The message kind of an upload, named as Telegram names them.
 KINDS = {"image": "photo", "audio": "audio", "video": "video", "file": "document"}
 TICKET_PATTERN = r"^[A-Za-z0-9_-]{43}$"
@@ -74,6 +78,7 @@ def routes(
     what one address or chat may send (bot/limits.py); `media` keeps what pages upload."""
     router = APIRouter()
     limiter = Limiter(store.redis, store.id_secret)
+    uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
 
     async def refused(*checks: tuple[str, str]) -> JSONResponse | None:
         """429 with Retry-After when the address or the chat sent too much lately."""
@@ -159,12 +164,18 @@ def routes(
         inbound = Inbound(CHANNEL, client, f"{client}:{x_message_id}", referral=x_chat_ref)
         if await store.seen(inbound):
             return JSONResponse({"queued": False}, status_code=202)
+        if uploads.locked():
+            headers = {"Retry-After": "2"}
+            return JSONResponse({"detail": "busy, send it again"}, status_code=503, headers=headers)
         conv = store.conversation_id(CHANNEL, client)
-        try:
-            ref = await media.save(conv, await request.body())
-            sent = dataclasses.replace(inbound, kind=KINDS[ref["kind"]], media={"stored": ref})
-        except Refused as refusal:
-            sent = dataclasses.replace(inbound, kind="document", media={"refused": refusal.reason})
+        kept: dict[str, Any]
+        async with uploads:
+            try:
+                ref = await media.save(conv, await request.body())
+                kind, kept = KINDS[ref["kind"]], {"stored": ref}
+            except Refused as refusal:
+                kind, kept = "document", {"refused": refusal.reason}
+        sent = dataclasses.replace(inbound, kind=kind, media=kept)
         accepted = await store.accept(sent)
         if accepted is not None:
             metrics.received(CHANNEL)

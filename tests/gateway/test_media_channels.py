@@ -5,12 +5,16 @@ signed-in accounts only, and gone when the person says "forget me"."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
 import re
 import uuid
 import wave
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,13 +23,14 @@ from playwright.sync_api import Browser, expect
 
 from bot.media import MOST_BYTES
 from bot.store import conversation_key
+from bot.webchat import UPLOADS_AT_ONCE
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import login, make_user
 from tests.gateway.test_console_browser import SHOTS, signed_in
 from tests.gateway.test_line import LineUser, quick_replies
 from tests.gateway.test_line import texts as line_texts
 from tests.gateway.test_media import GPS_IFD, photo_with_gps
-from tests.gateway.test_pipeline import Page
+from tests.gateway.test_pipeline import Page, client_id
 from tests.gateway.test_pipeline import texts as web_texts
 from tests.gateway.test_telegram import Chat, keyboard, texts
 from tests.servers import ROOT
@@ -229,3 +234,38 @@ def test_a_photo_chosen_in_the_web_chat_reaches_the_console(stack: Stack, browse
     console = login(stack, make_user(stack)).get(f"/console/c/{conv}").text
     assert re.search(r'<img src="[^"]+/media/', console)
     page.close()
+
+
+def test_uploads_read_at_once_are_bounded_and_the_rest_told_to_come_back(stack: Stack) -> None:
+    """Each upload may hold 20 MB in the web process's memory: past UPLOADS_AT_ONCE being read,
+    another is answered 503 with Retry-After (the page sends it again by itself)."""
+
+    async def uploads() -> tuple[list[int], int]:
+        release = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield photo_with_gps()[:100]
+            await release.wait()
+            yield b"\x00" * 100
+
+        async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+
+            async def send(body: Any) -> int:
+                headers = {
+                    "Content-Type": "application/octet-stream",
+                    "X-Chat-Client": client_id(),
+                    "X-Message-Id": uuid.uuid4().hex,
+                }
+                return (await http.post("/chat/media", content=body, headers=headers)).status_code
+
+            slow = [asyncio.create_task(send(slow_body())) for _ in range(UPLOADS_AT_ONCE)]
+            await asyncio.sleep(1.0)
+            busy = await send(photo_with_gps())
+            release.set()
+            return list(await asyncio.gather(*slow)), busy
+
+    # In a thread of its own: this module's browser runs an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        done, busy = thread.submit(asyncio.run, uploads()).result()
+    assert busy == 503, "one more than the bound is told to come back"
+    assert done == [202] * UPLOADS_AT_ONCE, "the ones being read are taken"
