@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -157,7 +158,9 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY, wider={webchat.MEDIA_PATH: MOST_BYTES})
+    # Photos, recordings and files: from a web chat page, and from an operator in the console.
+    wider = {re.escape(webchat.MEDIA_PATH): MOST_BYTES, r"/console/c/[^/]+/file": MOST_BYTES}
+    app.add_middleware(BodyLimit, limit=MAX_BODY, wider=wider)
     return app
 
 

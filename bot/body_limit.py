@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,20 +14,21 @@ class BodyTooLarge(Exception):
 
 class BodyLimit:
     """ASGI middleware: 413 for a declared or actual body larger than `limit` bytes, or than the
-    limit `wider` names for the request's path."""
+    limit `wider` gives the paths its pattern matches (whole paths, as regular expressions)."""
 
     def __init__(self, app: ASGIApp, limit: int, wider: Mapping[str, int] | None = None) -> None:
         """Wraps an ASGI app."""
         self.app = app
         self.limit = limit
-        self.wider = dict(wider or {})
+        self.wider = [(re.compile(pattern), size) for pattern, size in (wider or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Checks Content-Length, then counts the bytes as they arrive."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.wider.get(scope.get("path", ""), self.limit)
+        path = str(scope.get("path", ""))
+        limit = next((size for found, size in self.wider if found.fullmatch(path)), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send)

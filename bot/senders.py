@@ -12,6 +12,7 @@ from bot import metrics
 from bot.backoff import CHANNEL, Backoff
 from bot.channel_names import WEB
 from bot.consumer import NotYet
+from bot.media import MediaStore
 from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,18 @@ class ChannelSender(Protocol):
 class Senders:
     """Handles entries of the outbound stream."""
 
-    def __init__(self, store: Store, channels: dict[str, ChannelSender], attempts: int = 8) -> None:
-        """`channels` maps a channel name to its sender; the web chat needs none."""
+    def __init__(
+        self,
+        store: Store,
+        channels: dict[str, ChannelSender],
+        media: MediaStore,
+        attempts: int = 8,
+    ) -> None:
+        """`channels` maps a channel name to its sender (the web chat needs none); `media` holds
+        what an operator sends (bot/media.py)."""
         self.store = store
         self.channels = channels
+        self.media = media
         self.attempts = attempts
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
@@ -80,7 +89,7 @@ class Senders:
                     address = await self.store.address(conv)
                 if reply.exit:
                     await self._erase(channel, conv, address)
-                replies = self.store.sealer.open(reply.sealed_replies)
+                replies = await self._with_media(conv, self.store.sealer.open(reply.sealed_replies))
                 sent = await self._deliver(channel, replies, entry_id, address)
                 if not reply.forget:
                     await self.store.remember_messages(conv, sent)
@@ -102,6 +111,19 @@ class Senders:
         ids = await self.store.deletable_messages(conv)
         await self._sender(channel).erase(address, ids)
         await self.store.drop_messages(conv)
+
+    async def _with_media(self, conv: str, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The replies, each photo, recording or file an operator sends with its bytes (`data`);
+        one that is gone (the conversation forgotten meanwhile) is left out."""
+        ready = []
+        for reply in replies:
+            if "media" in reply:
+                found = await self.media.read(conv, str(reply["media"].get("id", "")))
+                if found is None:
+                    continue
+                reply = {**reply, "data": found[1]}
+            ready.append(reply)
+        return ready
 
     def _sender(self, channel: str) -> ChannelSender:
         sender = self.channels.get(channel)

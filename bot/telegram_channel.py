@@ -68,6 +68,8 @@ NON_TEXT = (
 )
 # The kinds that carry a file the operators can be shown (besides photos).
 FILES = ("voice", "audio", "video", "video_note", "animation", "document")
+# The name a file an operator sends gets on Telegram (the person's app shows it).
+FILE_ENDINGS = {"application/pdf": ".pdf", "image/gif": ".gif"}
 CALLBACK_DATA_LIMIT = 64
 MESSAGE_LIMIT = 4096
 # Messages deleted per deleteMessages request (Bot API limit).
@@ -362,6 +364,8 @@ class TelegramSender:
         await self.bot.shutdown()
 
     async def _send(self, chat_id: int, reply: dict[str, Any]) -> list[str]:
+        if "data" in reply:
+            return [await self._send_media(chat_id, reply["media"], reply["data"])]
         text = str(reply.get("text") or "")
         buttons = reply.get("buttons") or []
         keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
@@ -383,6 +387,22 @@ class TelegramSender:
             message = await self.bot.send_message(chat_id, piece, reply_markup=markup)
             sent.append(str(message.message_id))
         return sent
+
+    async def _send_media(self, chat_id: int, media: dict[str, Any], data: bytes) -> str:
+        """A photo, voice message (OGG), other recording, video or file, as Telegram shows each."""
+        kind, mime = media.get("kind"), media.get("mime")
+        if kind == "image" and mime != "image/gif":
+            message = await self.bot.send_photo(chat_id, data)
+        elif mime == "audio/ogg":
+            message = await self.bot.send_voice(chat_id, data)
+        elif kind == "audio":
+            message = await self.bot.send_audio(chat_id, data)
+        elif kind == "video":
+            message = await self.bot.send_video(chat_id, data)
+        else:
+            name = "document" + FILE_ENDINGS.get(str(mime), "")
+            message = await self.bot.send_document(chat_id, data, filename=name)
+        return str(message.message_id)
 
 
 def _callback(button: dict[str, str]) -> str:

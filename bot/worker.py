@@ -74,7 +74,7 @@ async def serve(settings: Settings, name: str) -> None:
     media = media_store(settings.media_dir, settings.media_s3_url, store.sealer)
     route = Router(store, rasa, QuickExit(settings.safe_word), media, channels)
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
-    send = Senders(store, channels)
+    send = Senders(store, channels, media)
     senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
     stop = asyncio.Event()
     routed = asyncio.Event()

@@ -47,9 +47,11 @@ class Handoffs(Conversations):
         to: str = "",
         say: str = "",
         risk: str = "",
+        show: dict[str, Any] | None = None,
     ) -> State:
         """Applies a hand-off event of the console, all or nothing: claim (by an operator), transfer
-        (to another operator), reply (`say` to the person), close (`say` a last message), risk
+        (to another operator), reply (`say` to the person, and `show` them a kept photo, recording
+        or file: bot/media.py's reference), close (`say` a last message), risk
         (set to `risk`: the only way danger said while waiting is lowered). Only the holder, or a
         supervisor, may transfer, reply, close or set the risk. NotAllowed says why not."""
         if event == "risk" and risk not in PRIORITY:
@@ -73,7 +75,7 @@ class Handoffs(Conversations):
                     if event == "risk" and current is State.WAITING and not supervisor:
                         raise NotAllowed("take this conversation before you set its risk")
                     pipe.multi()
-                    await self._changed(pipe, conv, found, event, by, new, at, to, say, risk)
+                    await self._changed(pipe, conv, found, event, by, new, at, to, say, risk, show)
                     await pipe.execute()
                     return new
                 except aioredis.WatchError:
@@ -91,6 +93,7 @@ class Handoffs(Conversations):
         to: str,
         say: str,
         risk: str,
+        show: dict[str, Any] | None,
     ) -> None:
         """Queues, in the transaction, what an allowed event changes."""
         key = conversation_key(conv)
@@ -121,8 +124,12 @@ class Handoffs(Conversations):
             pipe.zadd(ACTIVE, {conv: at})
         if new is State.CLOSED:
             pipe.zrem(ACTIVE, conv)
-        if say:
-            line = {"at": at, "from": "operator", "by": by, "text": say}
+        if say or show:
+            line: dict[str, Any] = {"at": at, "from": "operator", "by": by, "text": say}
+            sent: list[dict[str, Any]] = [{"text": say}] if say else []
+            if show:
+                line["media"] = show
+                sent.append({"media": show})
             pipe.rpush(transcript_key(conv), self.sealer.seal(line))
             out_seq = int(found.get("out_seq") or 0) + 1
             reply = {
@@ -130,7 +137,7 @@ class Handoffs(Conversations):
                 "seq": out_seq,
                 "channel": found.get("channel", ""),
                 "reply_to": "",
-                "replies": self.sealer.seal([{"text": say}]),
+                "replies": self.sealer.seal(sent),
             }
             await self._filed(pipe, OUTBOUND, conv, reply)
             pipe.hset(key, "out_seq", out_seq)

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
-from bot.media import MEDIA_ID
+from bot.media import MEDIA_ID, Refused
 from bot.store import NotAllowed, Store
 from handoff import accounts
 from handoff.console_feed import ConsoleFeed
@@ -19,7 +20,7 @@ from handoff.deps import Checked, FeedDep, MediaDep, SignedIn, StoreDep, Transla
 from handoff.pages import PREFIX, render
 from handoff.sessions import Session
 from handoff.translation import Translator
-from handoff.views import Preview, conversation_view, reply_text
+from handoff.views import Preview, Texts, conversation_view, reply_text
 
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 
@@ -145,6 +146,21 @@ async def reply(page: Page, form: Checked) -> Response:
     if not text:
         return page.back()
     return await page.act("reply", say=text)
+
+
+@router.post("/{conv}/file")
+async def send_file(page: Page, form: Checked, media: MediaDep) -> Response:
+    """Sends the person a photo, recording or file (Telegram for now), kept like theirs: the type
+    read from the bytes, an image without its metadata; the page says why one is refused."""
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile):
+        return page.back()
+    try:
+        ref = await media.save(page.conv, await sent.read())
+    except Refused as refused:
+        said = Texts(page.session.account.language)(f"file_refused_{refused.reason}")
+        return await page.show(error=said)
+    return await page.act("reply", show=ref)
 
 
 @router.post("/{conv}/translate")

@@ -87,10 +87,10 @@ async def replies_for_line(store: Store, texts: list[str]) -> str:
 
 
 async def test_replies_no_channel_can_send_become_a_dead_letter_and_the_rest_go_on(
-    store: Store,
+    store: Store, tmp_path: Path
 ) -> None:
     conv = await replies_for_line(store, ["first", "second"])
-    senders = Senders(store, channels={}, attempts=1)
+    senders = Senders(store, {}, MediaStore(Folder(tmp_path), store.sealer), attempts=1)
     consumer = Consumer(
         store.redis, OUTBOUND, SENDERS, "w1", senders.handle, senders.failed, reclaim_after_ms=60
     )
@@ -110,7 +110,7 @@ async def test_replies_no_channel_can_send_become_a_dead_letter_and_the_rest_go_
 
     # A supervisor sends the oldest one again once LINE is configured: it arrives, once.
     line = Line()
-    senders = Senders(store, channels={"line": line})
+    senders = Senders(store, {"line": line}, MediaStore(Folder(tmp_path), store.sealer))
     consumer = Consumer(store.redis, OUTBOUND, SENDERS, "w2", senders.handle, senders.failed)
     oldest = letters[-1].id
     assert await store.retry(oldest) == 1
@@ -152,9 +152,9 @@ async def test_a_malformed_message_is_set_aside_at_once_and_the_person_is_told(
     assert await store.redis.xlen(INBOUND) == 0
 
 
-async def test_forget_me_erases_dead_letters_too(store: Store) -> None:
+async def test_forget_me_erases_dead_letters_too(store: Store, tmp_path: Path) -> None:
     conv = await replies_for_line(store, ["first"])
-    senders = Senders(store, channels={}, attempts=1)
+    senders = Senders(store, {}, MediaStore(Folder(tmp_path), store.sealer), attempts=1)
     [(entry_id, fields)] = [e for e in await store.redis.xrange(OUTBOUND) if e[1]["conv"] == conv]
     for _ in range(DELIVERY_ATTEMPTS):
         await senders.failed(entry_id, fields, RuntimeError("no sender"))

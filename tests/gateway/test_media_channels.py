@@ -269,3 +269,33 @@ def test_uploads_read_at_once_are_bounded_and_the_rest_told_to_come_back(stack: 
         done, busy = thread.submit(asyncio.run, uploads()).result()
     assert busy == 503, "one more than the bound is told to come back"
     assert done == [202] * UPLOADS_AT_ONCE, "the ones being read are taken"
+
+
+def test_an_operator_sends_a_photo_and_a_voice_message_to_telegram(stack: Stack) -> None:
+    """From the console's form to the person's Telegram chat: the photo without the operator's
+    GPS either, a recording in OGG as a voice message; a program is refused with why."""
+    chat = Chat(stack)
+    chat.say("สวัสดีครับ", replies=2)
+    chat.press("/request_human", replies=1)
+    client = login(stack, make_user(stack))
+    page = client.get(f"/console/c/{chat.conv}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf and f"/console/c/{chat.conv}/claim" in page
+    token = {"csrf": csrf.group(1)}
+    assert client.post(f"/console/c/{chat.conv}/claim", data=token).status_code == 303
+    assert 'enctype="multipart/form-data"' in client.get(f"/console/c/{chat.conv}").text
+
+    def send(data: bytes, name: str) -> httpx.Response:
+        return client.post(f"/console/c/{chat.conv}/file", data=token, files={"file": (name, data)})
+
+    assert send(photo_with_gps(), "photo.jpg").status_code == 303
+    assert send(b"OggS\x00\x02" + b"\x00" * 200, "voice.ogg").status_code == 303
+    refused = send(b"MZ\x90\x00 a program", "photo.jpg")
+    assert refused.status_code == 409 and "Not sent" in refused.text
+    until(lambda: len(stack.telegram.media_sent(chat.id)) >= 2, 30, "both to reach Telegram")
+    (photo_method, photo), (voice_method, _) = stack.telegram.media_sent(chat.id)
+    assert photo_method == "sendPhoto" and voice_method == "sendVoice"
+    image = Image.open(io.BytesIO(photo))
+    assert image.size == (64, 48) and not image.getexif(), "no GPS, no camera"
+    page = client.get(f"/console/c/{chat.conv}").text
+    assert len(re.findall(r'class="from-operator"', page)) >= 2, "both in the transcript"

@@ -17,10 +17,19 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
 
 from tests.standins.server import StandInServer
 
 TOKEN = "123456:TEST-token"
+# The Bot API's methods that send a file, and the field that carries it.
+MEDIA_METHODS = {
+    "sendPhoto": "photo",
+    "sendVoice": "voice",
+    "sendAudio": "audio",
+    "sendVideo": "video",
+    "sendDocument": "document",
+}
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Hotline", "username": "hotline_test_bot"}
 
 
@@ -50,6 +59,16 @@ class TelegramStandIn(StandInServer):
                 p
                 for m, p, ok, _ in self.calls
                 if m == "sendMessage" and ok and int(p["chat_id"]) == chat_id
+            ]
+
+    def media_sent(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """The photos, voice messages, recordings, videos and files sent to one chat: (method,
+        the file's bytes), in order."""
+        with self._lock:
+            return [
+                (m, p[MEDIA_METHODS[m]])
+                for m, p, ok, _ in self.calls
+                if m in MEDIA_METHODS and ok and int(p["chat_id"]) == chat_id
             ]
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -228,7 +247,7 @@ class TelegramStandIn(StandInServer):
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False}
-        if method == "sendMessage":
+        if method == "sendMessage" or method in MEDIA_METHODS:
             chat_id = int(params["chat_id"])
             sent = self._message(chat_id, str(params.get("text", "")), from_bot=True)
             self.bot_messages.setdefault(chat_id, []).append(sent["message_id"])
@@ -237,10 +256,23 @@ class TelegramStandIn(StandInServer):
 
 
 async def _params(request: Request) -> dict[str, Any]:
-    """python-telegram-bot posts form fields whose values are JSON where they are not strings."""
-    if request.headers.get("content-type", "").startswith("application/json"):
+    """python-telegram-bot posts form fields whose values are JSON where they are not strings, and
+    files as multipart (a file's value is its bytes here)."""
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/json"):
         body: dict[str, Any] = await request.json()
         return body
+    if kind.startswith("multipart/form-data"):
+        fields: dict[str, Any] = {}
+        for key, value in (await request.form()).multi_items():
+            if isinstance(value, UploadFile):
+                fields[key] = await value.read()
+            else:
+                try:
+                    fields[key] = json.loads(value)
+                except ValueError:
+                    fields[key] = value
+        return fields
     params: dict[str, Any] = {}
     for key, text in parse_qsl((await request.body()).decode()):
         try:
