@@ -178,6 +178,9 @@ class Router:
             understood=understood,
             media=kept.noted,
         )
+        if forget:
+            # The photos and files first: the confirmation may reach the person before the rest.
+            await self.media.forget(conv)
         await self.store.finish_inbound(message, outcome)
         if forget:
             # Now, before the conversation's next message reaches Rasa again.
