@@ -151,13 +151,17 @@ class MediaStore:
     async def sweep(self, client: aioredis.Redis) -> int:
         """Removes the media of conversations no longer in Redis (forgotten or expired); how many
         conversations' media went."""
-        convs = await asyncio.to_thread(self.storage.conversations)
-        removed = 0
-        for conv in filter(CONV.match, convs):
-            if not await client.exists(conversation_key(conv)):
-                await self.forget(conv)
-                removed += 1
-        return removed
+        convs = [
+            conv for conv in await asyncio.to_thread(self.storage.conversations) if CONV.match(conv)
+        ]
+        async with client.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.exists(conversation_key(conv))
+            alive = await pipe.execute()
+        gone = [conv for conv, exists in zip(convs, alive, strict=True) if not exists]
+        for conv in gone:
+            await self.forget(conv)
+        return len(gone)
 
     async def reseal(self) -> int:
         """Re-encrypts every kept medium with the newest key (bot/rotate_keys.py); how many."""

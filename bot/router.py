@@ -183,8 +183,8 @@ class Router:
             await self.media.forget(conv)
         await self.store.finish_inbound(message, outcome)
         if forget:
-            # Now, before the conversation's next message reaches Rasa again.
-            await self._forget(conv)
+            # Now, before the conversation's next message reaches Rasa again (its media went above).
+            await self.store.forget(conv)
 
     async def _handed_off(
         self,
