@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Frame, Page, Route, expect
 
 from hotline.content import gateway_texts
 from tests.gateway.conftest import Stack
@@ -44,6 +44,16 @@ def widget_page(stack: Stack, exit_to: str) -> str:
         f'<!doctype html><title>NGO</title><script src="{stack.url}/widget.js" '
         f'data-ref="{CODE}" data-exit="{html.escape(exit_to)}" defer></script>'
     )
+
+
+def open_widget(page: Page) -> Frame:
+    """Clicks the widget's button and waits until the chat in its frame has loaded: its fields are
+    there before chat.js listens to them, and Enter pressed in between would be lost."""
+    page.click("button[aria-label^='Chat']")
+    frame = page.wait_for_selector("iframe").content_frame()
+    assert frame is not None
+    frame.wait_for_url(lambda url: "embed=1" in url, wait_until="load")
+    return frame
 
 
 def visitor(browser: Browser, **options: Any) -> Page:
@@ -181,8 +191,7 @@ def test_the_widget_on_a_registered_site_chats_and_leaves_to_its_exit(
     page = visitor(browser, viewport={"width": 390, "height": 800})
     site(page, NGO_SITE, widget_page(stack, f"{NGO_SITE}/news"))
     page.goto(f"{NGO_SITE}/")
-    page.click("button[aria-label^='Chat']")
-    chat = page.frame_locator("iframe")
+    chat = open_widget(page)
     chat.locator("#text").fill("xin chào")
     chat.locator("#text").press("Enter")
     expect(chat.locator("#messages li.bot").first).to_be_visible(timeout=15_000)
@@ -198,8 +207,7 @@ def test_the_widget_leaves_to_the_default_when_its_exit_is_another_site(
     site(page, ELSEWHERE, "elsewhere")
     site(page, NGO_SITE, widget_page(stack, f"{ELSEWHERE}/"))
     page.goto(f"{NGO_SITE}/")
-    page.click("button[aria-label^='Chat']")
-    page.frame_locator("iframe").locator("#leave").click()
+    open_widget(page).locator("#leave").click()
     page.wait_for_url(NEUTRAL)
 
 
