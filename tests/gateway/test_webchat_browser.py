@@ -50,7 +50,8 @@ def open_widget(page: Page) -> Frame:
     """Clicks the widget's button and waits until the chat in its frame has loaded: its fields are
     there before chat.js listens to them, and Enter pressed in between would be lost."""
     page.click("button[aria-label^='Chat']")
-    frame = page.wait_for_selector("iframe").content_frame()
+    holder = page.wait_for_selector("iframe")
+    frame = holder.content_frame() if holder else None
     assert frame is not None
     frame.wait_for_url(lambda url: "embed=1" in url, wait_until="load")
     return frame
