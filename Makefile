@@ -56,7 +56,7 @@ PYTHON311 ?= $(call first_python,python3.11 $(wildcard $(HOME)/.pyenv/versions/3
 RASA_SOURCES := config.yml $(shell find domain nlu_data dialogue rasa_plugins -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help setup train run shell test test-fast lint content-lint responses typecheck validate unit
-.PHONY: stories bench clean browser redis deploy-check nlu-gate cluster-test
+.PHONY: stories bench clean browser redis sound deploy-check nlu-gate cluster-test
 
 help: ## Show the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -95,7 +95,7 @@ $(MODEL): $(VENV_RASA)/.installed $(RASA_SOURCES)
 	  --out models --fixed-model-name assistant
 	touch $@
 
-run: setup redis $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the gateway; Ctrl-C stops all
+run: setup redis sound $(MODEL) var/secrets.env ## Start Redis, Rasa, the actions and the gateway; Ctrl-C stops all
 	@echo "== Starting: Redis on $(REDIS_HOST):$(REDIS_PORT), actions on 127.0.0.1:$(ACTIONS_PORT), Rasa on http://127.0.0.1:$(RASA_PORT)"
 	@echo "== When Rasa says it is up, open the web chat: http://127.0.0.1:$(BOT_PORT)/"
 	@echo "   (or talk in this terminal: 'make shell' in another one)"
@@ -129,7 +129,7 @@ responses: $(VENV)/.installed ## Remake domain/responses.yml from content/turns.
 
 typecheck: setup
 	$(VENV_RASA)/bin/mypy
-	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py bench/cluster.py bench/media.py tests/hosts.py tests/cluster.py $(wildcard tests/gateway/*.py tests/standins/*.py tests/failover/*.py)
+	$(VENV)/bin/mypy --python-version 3.11 bot handoff hotline deploy/check.py bench/e2e.py bench/console.py bench/reports.py bench/abuse.py bench/metrics.py bench/stack.py bench/cluster.py bench/media.py bench/voices.py tests/hosts.py tests/cluster.py $(wildcard tests/gateway/*.py tests/standins/*.py tests/failover/*.py)
 
 validate: $(VENV_RASA)/.installed
 	$(RASA) data validate --domain domain --data nlu_data dialogue --config config.yml
@@ -144,7 +144,7 @@ content-import: $(VENV)/.installed ## Take a reviewed sheet back: make content-i
 	  echo "(DRY_RUN=1 shows the diff and writes nothing)"; exit 1; }
 	$(VENV)/bin/python -m hotline.content_sheet import "$(FILE)" $(if $(DRY_RUN),--dry-run)
 
-unit: setup browser redis $(MODEL)
+unit: setup browser redis sound $(MODEL)
 	$(VENV_RASA)/bin/pytest --ignore=tests/gateway --ignore=tests/failover
 	$(VENV)/bin/pytest tests/gateway
 
@@ -183,6 +183,21 @@ redis: ## Install Debian's Redis server (7.0) when redis-server is missing or ol
 	    exit 1; \
 	  fi; }
 
+# The voices (bot/audio.py): espeak-ng reads Thai and Vietnamese aloud, ffmpeg makes what each
+# channel plays. Without them the gateway still runs: only recordings play, none is converted.
+sound: ## Install espeak-ng and ffmpeg for the texts read aloud (Debian, as root)
+	@command -v espeak-ng >/dev/null && command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== Installing espeak-ng and ffmpeg (apt-get)"; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng ffmpeg \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	           --no-install-recommends espeak-ng ffmpeg; }; } >/dev/null; \
+	  else \
+	    echo "The texts read aloud need espeak-ng and ffmpeg: install the Debian packages espeak-ng"; \
+	    echo "ffmpeg (as root: make sound)."; \
+	    exit 1; \
+	  fi; }
+
 stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out results/stories
@@ -194,7 +209,7 @@ nlu-gate: $(MODEL)
 
 # Hosts that die under load (tests/failover/, tests/hosts.py): network namespaces on this machine,
 # so root only; make test runs it when it is root and says so when it is not.
-cluster-test: setup redis $(MODEL) ## Two app hosts and Redis with Sentinels; cut one off, kill the primary (root)
+cluster-test: setup redis sound $(MODEL) ## Two app hosts and Redis with Sentinels; cut one off, kill the primary (root)
 	@if [ "$$(id -u)" != 0 ]; then echo "cluster-test makes network namespaces: run it as root (sudo make cluster-test)"; exit 1; fi
 	@command -v ip >/dev/null || { echo "== Installing iproute2 (apt-get)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null \
@@ -207,18 +222,19 @@ test: setup lint deploy-check typecheck validate $(MODEL) unit stories nlu-gate 
 	@echo "== All checks passed"
 
 # The tests that need no server but a Redis (no Rasa, no stack, no browser: tests/conftest.py).
-test-fast: setup redis content-lint ## Lint and the quick tests, while you work (under a minute)
+test-fast: setup redis sound content-lint ## Lint and the quick tests, while you work (under a minute)
 	$(VENV)/bin/ruff check .
 	$(VENV_RASA)/bin/pytest -m "not servers" --ignore=tests/gateway --ignore=tests/failover -q
 	$(VENV)/bin/pytest -m "not servers" tests/gateway -q
 	@echo "== Quick checks passed (make test runs them all)"
 
-bench: setup $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, scrapes, training
+bench: setup sound $(MODEL) ## Print NLU accuracy, latency (Rasa; gateway; console; reports), abuse, scrapes, training
 	$(VENV_RASA)/bin/python bench/nlu.py
 	$(VENV_RASA)/bin/python bench/rasa_latency.py
 	$(VENV)/bin/python bench/e2e.py
 	$(VENV)/bin/python bench/console.py
 	$(VENV)/bin/python bench/media.py
+	$(VENV)/bin/python bench/voices.py
 	$(VENV)/bin/python bench/reports.py
 	$(VENV)/bin/python bench/abuse.py
 	$(VENV)/bin/python bench/metrics.py

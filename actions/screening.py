@@ -18,7 +18,14 @@ from actions.say import say
 from hotline.content import COUNTRIES, screening
 from hotline.hotlines import numbers
 from hotline.language import fold
-from hotline.screening import ANSWERS, QUESTIONS, assess, screened_payload
+from hotline.screening import (
+    ANSWERS,
+    QUESTIONS,
+    answer_buttons,
+    assess,
+    choices_of,
+    screened_payload,
+)
 
 REQUESTED_SLOT = "requested_slot"
 # What a short reply means as an answer to a yes/no question.
@@ -35,7 +42,6 @@ NAMED_ANSWERS = {
         "skip": "skipped",
     }
 }
-CHOICES = {"q2_free_to_leave": ("can_leave", "cannot_leave", "unsure", "skipped")}
 # "Can't", "not allowed", or a question. A typed "I can leave" with one of them in it does not
 # say which ("ออกได้แต่เขาไม่ให้ออก", "ខ្ញុំអាចឈប់បានទេ" can I quit?): it is asked again, as a bare yes
 # is, so that a misread negation or question never counts as "can leave". Thai and Khmer are
@@ -52,14 +58,6 @@ CANNOT_OR_ASKS_VIETNAMESE = re.compile(
     r"|\b(?:duoc|dc)\W+(?:khong|ko|k|hong|hok|chua)\W*$"
 )
 # The buttons of each answer: the intent they send.
-PAYLOADS = {
-    "yes": "/affirm",
-    "no": "/deny",
-    "unsure": "/unsure",
-    "skipped": "/skip",
-    "can_leave": "/can_leave",
-    "cannot_leave": "/cannot_leave",
-}
 RESULT_LINE_ROLES = {"high": ("trafficking", "abroad"), "medium": ("labour", "abroad")}
 
 
@@ -68,22 +66,11 @@ def answers_of(tracker: Tracker) -> dict[str, str | None]:
     return {q: tracker.get_slot(q) for q in QUESTIONS}
 
 
-def answer_buttons(language: str, choices: tuple[str, ...]) -> list[dict[str, str]]:
-    """Buttons for the answers (yes, no, not sure, skip, ...) in the person's language."""
-    labels = screening().answers
-    return [{"title": labels[c][language], "payload": PAYLOADS[c]} for c in choices]
-
-
 def says_cannot_or_asks(text: str) -> bool:
     """Whether a message says "can't" or "not allowed", or asks, in Thai, Vietnamese or Khmer."""
     folded = fold(text)
     compact = re.sub(r"[\s\u200b]+", "", folded)
     return bool(CANNOT_OR_ASKS.search(compact) or CANNOT_OR_ASKS_VIETNAMESE.search(folded))
-
-
-def choices_of(slot: str) -> tuple[str, ...]:
-    """The answer buttons of a question: its named answers, or yes / no / not sure / skip."""
-    return CHOICES.get(slot, ("yes", "no", "unsure", "skipped"))
 
 
 class ActionScreeningConsent(Action):

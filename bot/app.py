@@ -29,6 +29,7 @@ from bot.redis_client import connect
 from bot.safety import QuickExit
 from bot.settings import Settings, start_process
 from bot.store import Backlogged, Store
+from bot.voices import Voices
 
 # No webhook of Telegram, LINE or the web chat is anywhere near this.
 MAX_BODY = 256 * 1024
@@ -114,9 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Hotline gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.media = media_store(settings.media_dir, settings.media_s3_url, store.sealer)
+    app.state.voices = Voices(store.redis, app.state.media.storage, store.sealer)
     app.state.settings = settings
     app.state.pages = pages
-    app.include_router(webchat.routes(store, pages, settings.limits, app.state.media))
+    app.include_router(
+        webchat.routes(store, pages, settings.limits, app.state.media, app.state.voices)
+    )
     if bot is not None:
         app.include_router(telegram_channel.routes(chats, bot, secret))
     if settings.line:
@@ -159,7 +163,11 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     # Photos, recordings and files: from a web chat page, and from an operator in the console.
-    wider = {re.escape(webchat.MEDIA_PATH): MOST_BYTES, r"/console/c/[^/]+/file": MOST_BYTES}
+    wider = {
+        re.escape(webchat.MEDIA_PATH): MOST_BYTES,
+        r"/console/c/[^/]+/file": MOST_BYTES,
+        r"/console/voices/[^/]+/[^/]+": MOST_BYTES,
+    }
     app.add_middleware(BodyLimit, limit=MAX_BODY, wider=wider)
     return app
 

@@ -24,7 +24,9 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
+    AudioMessage,
     Configuration,
+    ImageMessage,
     PostbackAction,
     PushMessageRequest,
     QuickReply,
@@ -157,10 +159,13 @@ def make_blob_api(access_token: str, data_url: str = DEFAULT_DATA_API) -> AsyncM
 class LineSender:
     """Sends replies to a LINE user: the reply token while it is fresh, push otherwise."""
 
-    def __init__(self, api: AsyncMessagingApi, blob: AsyncMessagingApiBlob) -> None:
-        """Uses a Messaging API client, and the content API's for what people send."""
+    def __init__(self, api: AsyncMessagingApi, blob: AsyncMessagingApiBlob, web_base: str) -> None:
+        """Uses a Messaging API client, and the content API's for what people send; LINE fetches
+        the sounds it plays from the web process at `web_base` (PUBLIC_URL: LINE takes HTTPS
+        only)."""
         self.api = api
         self.blob = blob
+        self.web_base = web_base.rstrip("/")
 
     async def deliver(
         self, address: dict[str, Any], replies: list[dict[str, Any]], key: str
@@ -170,7 +175,7 @@ class LineSender:
         user_id = address.get("user_id")
         if not user_id:
             raise Undeliverable("no LINE user for this conversation")
-        messages = [_message(reply) for reply in _buttons_last(replies) if reply.get("text")]
+        messages = [self._message(reply) for reply in _buttons_last(replies)]
         token = address.get("reply_token")
         fresh = token and time.time() - float(address.get("at", 0)) < REPLY_TOKEN_SECONDS
         for start in range(0, len(messages), MESSAGES_PER_REQUEST):
@@ -199,6 +204,26 @@ class LineSender:
                 raise
         return []
 
+    def _message(self, reply: dict[str, Any]) -> TextMessage | AudioMessage | ImageMessage:
+        """A LINE text message; an audio message for a text read aloud or an operator's
+        recording (M4A, its length in milliseconds, as LINE requires); an image message for an
+        operator's photo (with its small preview). Buttons become quick replies that post back."""
+        quick = _quick_reply(reply.get("buttons") or [])
+        if "line" in reply:
+            shown = reply["line"]
+            url = f"{self.web_base}{shown['path']}"
+            if shown["type"] == "image":
+                return ImageMessage(original_content_url=url, preview_image_url=f"{url}?preview=1")
+            return AudioMessage(original_content_url=url, duration=max(1, int(shown["ms"])))
+        if "listen" in reply:
+            heard = reply["listen"]
+            return AudioMessage(
+                original_content_url=f"{self.web_base}{heard['path']}",
+                duration=max(1, round(float(heard["seconds"]) * 1000)),
+                quick_reply=quick,
+            )
+        return TextMessage(text=str(reply["text"])[:TEXT_LIMIT], quick_reply=quick)
+
     async def fetch(self, media: dict[str, Any]) -> bytes:
         """Downloads the content of a photo, recording or file the person sent; Refused when LINE
         says it is larger than any kind may be."""
@@ -218,7 +243,7 @@ class LineSender:
 def _buttons_last(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """LINE shows quick replies only under the last message received: the buttons of a turn
     followed by a notice go under the notice."""
-    texts = [reply for reply in replies if reply.get("text")]
+    texts = [r for r in replies if r.get("text") or r.get("listen") or r.get("line")]
     with_buttons = [reply for reply in texts if reply.get("buttons")]
     if not with_buttons or texts[-1].get("buttons"):
         return texts
@@ -243,21 +268,19 @@ def label(title: str) -> str:
     return title[:end].rstrip()
 
 
-def _message(reply: dict[str, Any]) -> TextMessage:
-    """A LINE text message; buttons become quick replies that post back their payload."""
-    buttons = reply.get("buttons") or []
-    quick = None
-    if buttons:
-        quick = QuickReply(
-            items=[
-                QuickReplyItem(
-                    action=PostbackAction(
-                        label=label(str(b["title"])),
-                        data=str(b.get("payload") or b["title"]),
-                        display_text=str(b["title"]),
-                    )
+def _quick_reply(buttons: list[dict[str, Any]]) -> QuickReply | None:
+    """Buttons as quick replies (13 at most) that post back their payload."""
+    if not buttons:
+        return None
+    return QuickReply(
+        items=[
+            QuickReplyItem(
+                action=PostbackAction(
+                    label=label(str(b["title"])),
+                    data=str(b.get("payload") or b["title"]),
+                    display_text=str(b["title"]),
                 )
-                for b in buttons[:13]
-            ]
-        )
-    return TextMessage(text=str(reply["text"])[:TEXT_LIMIT], quick_reply=quick)
+            )
+            for b in buttons[:13]
+        ]
+    )

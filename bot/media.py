@@ -34,6 +34,13 @@ MOST_BYTES = max(LIMITS.values())
 MOST_PIXELS = 40_000_000
 CONV = re.compile(r"^[a-z]{2}-[0-9a-f]{40}$")
 MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# Where the person's page and LINE fetch what an operator sent (bot/webchat.py), by a link.
+FILES_PATH = "/chat/files"
+# How long a link to a medium an operator sent works (bot/webchat.py serves it): the web chat's
+# page shows it from one, and LINE fetches what it shows from one (it takes public URLs only).
+LINK_SECONDS = {"web": 3600, "line": 7 * 24 * 3600}
+# The side of the small copy LINE shows in the chat before the photo is opened (at most 1 MB).
+PREVIEW_PIXELS = 240
 # Images re-encoded without their metadata, and the format Pillow writes them in.
 CLEANED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
@@ -143,6 +150,23 @@ class MediaStore:
         mime, _, data = self.sealer.open_bytes(sealed).partition(b"\n")
         return mime.decode(), data
 
+    def link(self, conv: str, media_id: str, use: str) -> str:
+        """A token that opens one medium for the web chat's page or for LINE (`use`); in a URL it
+        names neither the conversation nor the medium, and it expires (LINK_SECONDS)."""
+        return self.sealer.seal({"conv": conv, "id": media_id, "use": use})
+
+    def linked(self, token: str) -> tuple[str, str] | None:
+        """The conversation and medium a token opens, while it has not expired."""
+        try:
+            found = self.sealer.open(token, ttl=max(LINK_SECONDS.values()))
+            if not isinstance(found, dict) or found.get("use") not in LINK_SECONDS:
+                return None
+            self.sealer.open(token, ttl=LINK_SECONDS[found["use"]])
+        except ValueError:
+            return None
+        conv, media_id = str(found.get("conv", "")), str(found.get("id", ""))
+        return (conv, media_id) if CONV.match(conv) and MEDIA_ID.match(media_id) else None
+
     async def forget(self, conv: str) -> None:
         """Removes every medium of the conversation."""
         if CONV.match(conv):
@@ -175,6 +199,16 @@ class MediaStore:
                 self.storage.put(key, self.sealer.reseal_bytes(sealed))
                 done += 1
         return done
+
+
+def preview(data: bytes) -> bytes:
+    """A small JPEG of an image (LINE's preview)."""
+    with Image.open(io.BytesIO(data)) as image:
+        small = image.convert("RGB")
+        small.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=80)
+        return out.getvalue()
 
 
 def media_store(media_dir: Path, media_s3_url: str, sealer: Sealer) -> MediaStore:

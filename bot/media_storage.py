@@ -1,7 +1,8 @@
 """Where kept media lie (bot/media.py seals them first): a folder (MEDIA_DIR, for one server), or
 an S3-compatible bucket (MEDIA_S3_URL: Amazon S3, MinIO, Cloudflare R2, a cloud provider's object
 store) when several servers share them. Each medium is one object, `<conversation>/<id>`; what a
-conversation sent is removed by its prefix. Calls are synchronous: the media store runs them in a
+conversation sent is removed by its prefix. The sounds of bot/voices.py lie beside them, under
+`voices/`. Calls are synchronous: the media store runs them in a
 thread."""
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Storage(Protocol):
 
     def get(self, key: str) -> bytes | None:
         """An object's bytes; None when there is none."""
+
+    def delete(self, key: str) -> None:
+        """Removes one object, if there is one."""
 
     def remove(self, conv: str) -> None:
         """Removes every object of a conversation."""
@@ -57,6 +61,10 @@ class Folder:
             return (self.folder / key).read_bytes()
         except FileNotFoundError:
             return None
+
+    def delete(self, key: str) -> None:
+        """Removes one file, if there is one."""
+        (self.folder / key).unlink(missing_ok=True)
 
     def remove(self, conv: str) -> None:
         """Removes a conversation's folder."""
@@ -112,6 +120,10 @@ class Bucket:
             raise
         data: bytes = found["Body"].read()
         return data
+
+    def delete(self, key: str) -> None:
+        """Deletes one object (S3 answers the same whether there was one or not)."""
+        self.s3.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
     def remove(self, conv: str) -> None:
         """Deletes a conversation's objects, a thousand per request."""

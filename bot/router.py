@@ -14,7 +14,8 @@ from typing import Any
 import aiohttp
 from redis.exceptions import RedisError
 
-from bot import counts
+from bot import counts, voices
+from bot.audio import AudioError
 from bot.channel_names import LINE, TELEGRAM, WEB
 from bot.commands import FOLLOWED, FORGET, SHOW_MENU, as_command
 from bot.consumer import NotYet
@@ -23,6 +24,7 @@ from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.senders import ChannelSender
 from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn
+from bot.voices import Voices
 from hotline.content import console_texts, gateway_texts
 from hotline.handoff import PAYLOAD_KEY as HANDOFF
 from hotline.handoff import WITHDRAW
@@ -63,14 +65,16 @@ class Router:
         quick_exit: QuickExit,
         media: MediaStore,
         channels: Mapping[str, ChannelSender],
+        sounds: Voices,
     ) -> None:
-        """Needs the store, a Rasa client, what counts as leaving quickly, where media are kept
-        and the channels that fetch them."""
+        """Needs the store, a Rasa client, what counts as leaving quickly, where media are kept,
+        the channels that fetch them, and the sounds of the texts a person can listen to."""
         self.store = store
         self.rasa = rasa
         self.quick_exit = quick_exit
         self.media = media
         self.channels = channels
+        self.sounds = sounds
         self._long = asyncio.Semaphore(LONG_AT_ONCE)
         self._media = asyncio.Semaphore(MEDIA_AT_ONCE)
 
@@ -147,6 +151,10 @@ class Router:
             language = language or detect(text) or ""
             tally = _tally(message, text, conversation, language, None, None)
             await self._leave(message, text, state, language, tally)
+            return
+        listened = voices.asked(text) if message.kind == "text" else None
+        if listened is not None:
+            await self._listen(message, text, listened, language)
             return
         if as_command(text) != FORGET and self._withdrawn(message, text, state, conversation):
             await self._withdraw(message, text, conversation)
@@ -227,6 +235,46 @@ class Router:
         )
         await self.store.finish_inbound(message, outcome)
 
+    async def _listen(self, message: Received, text: str, name: str, language: str) -> None:
+        """Plays a text as a voice message, with the buttons that go with it; the assistant is not
+        asked, so the question it asked is still the one to answer."""
+        found = None
+        if language in LANGUAGES:
+            try:
+                found = await self.sounds.sound(name, language, "m4a")
+            except AudioError as error:
+                log.warning("no sound for %s in %s: %s", name, language, error)
+        buttons = voices.buttons_after(name, language) if language in LANGUAGES else []
+        reply: dict[str, Any] = {"buttons": buttons} if buttons else {}
+        if found is None:
+            reply["text"] = _say("listen_missing", language)
+        else:
+            reply["listen"] = {
+                "text": name,
+                "language": language,
+                "seconds": round(found.seconds, 3),
+                "path": voices.path(name, language, found.version),
+            }
+        understood: Understood = {
+            "intent": "listen",
+            "topic": "",
+            "danger": False,
+            "language": language,
+        }
+        outcome = Outcome(text, [reply], None, language, understood=understood)
+        await self.store.finish_inbound(message, outcome)
+
+    async def _with_listen(self, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The replies, the menu and each screening question with a 🔊 button when there is a
+        sound for it in its language."""
+        found = []
+        for reply in replies:
+            shown = voices.text_of(str(reply.get("text") or ""))
+            if shown is not None and await self.sounds.playable(*shown):
+                reply = {**reply, "buttons": [*reply.get("buttons", []), voices.button(*shown)]}
+            found.append(reply)
+        return found
+
     async def _understand(self, conv: str, text: str) -> Understood:
         """What the assistant's model understands of the message; if it cannot be reached, what
         the danger words and the script say (a person in danger is never met with silence)."""
@@ -267,7 +315,7 @@ class Router:
         metadata = _metadata(message, language, conversation)
         menu = await self.rasa.send(conv, SHOW_MENU, message.entry_id, metadata)
         replies = [{"text": _say("withdrawn", language)}]
-        replies += [reply for reply in map(_for_person, menu) if reply]
+        replies += await self._with_listen([reply for reply in map(_for_person, menu) if reply])
         understood: Understood = {
             "intent": WITHDRAWN,
             "topic": "",
@@ -339,7 +387,7 @@ class Router:
         screened = next((p[SCREENED] for p in payloads if SCREENED in p), None)
         forget = any(p.get("forget_me") for p in payloads)
         understood = next((p[UNDERSTOOD] for p in payloads if UNDERSTOOD in p), None)
-        shown = [reply for reply in map(_for_person, replies) if reply]
+        shown = await self._with_listen([reply for reply in map(_for_person, replies) if reply])
         # Two turns asked for while the language is unknown both ask for it: once is enough.
         shown = [r for i, r in enumerate(shown) if i == 0 or r != shown[i - 1]]
         if handoff is not None or forget:

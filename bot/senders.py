@@ -8,12 +8,14 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from bot import metrics
+from bot import audio, metrics
 from bot.backoff import CHANNEL, Backoff
-from bot.channel_names import WEB
+from bot.channel_names import LINE, TELEGRAM, WEB
 from bot.consumer import NotYet
-from bot.media import MediaStore
+from bot.media import FILES_PATH, MediaStore
 from bot.store import OUTBOUND, SENDERS, Reply, Store, Turn
+from bot.voices import Voices
+from hotline.content import gateway_texts
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,15 @@ class Senders:
         store: Store,
         channels: dict[str, ChannelSender],
         media: MediaStore,
+        sounds: Voices,
         attempts: int = 8,
     ) -> None:
         """`channels` maps a channel name to its sender (the web chat needs none); `media` holds
-        what an operator sends (bot/media.py)."""
+        what an operator sends (bot/media.py), `sounds` the texts read aloud (bot/voices.py)."""
         self.store = store
         self.channels = channels
         self.media = media
+        self.sounds = sounds
         self.attempts = attempts
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
@@ -89,7 +93,8 @@ class Senders:
                     address = await self.store.address(conv)
                 if reply.exit:
                     await self._erase(channel, conv, address)
-                replies = await self._with_media(conv, self.store.sealer.open(reply.sealed_replies))
+                opened = self.store.sealer.open(reply.sealed_replies)
+                replies = await self._with_media(conv, channel, opened)
                 sent = await self._deliver(channel, replies, entry_id, address)
                 if not reply.forget:
                     await self.store.remember_messages(conv, sent)
@@ -112,18 +117,56 @@ class Senders:
         await self._sender(channel).erase(address, ids)
         await self.store.drop_messages(conv)
 
-    async def _with_media(self, conv: str, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _with_media(
+        self, conv: str, channel: str, replies: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """The replies, each photo, recording or file an operator sends with its bytes (`data`);
-        one that is gone (the conversation forgotten meanwhile) is left out."""
+        one that is gone (the conversation forgotten meanwhile) is left out. A text read aloud
+        goes to Telegram as its OGG bytes (LINE fetches it from the web process)."""
         ready = []
         for reply in replies:
-            if "media" in reply:
+            if "listen" in reply and channel == TELEGRAM:
+                heard = reply["listen"]
+                sound = await self.sounds.sound(heard["text"], heard["language"], "ogg")
+                if sound is None:  # its recording removed meanwhile, and Khmer has no speech
+                    missing = gateway_texts()["listen_missing"][heard["language"]]
+                    reply = {"text": missing, "buttons": reply.get("buttons", [])}
+                else:
+                    reply = {**reply, "data": sound.data}
+            elif "media" in reply and channel == LINE:
+                shown = await self._for_line(conv, reply)
+                if shown is None:
+                    continue
+                reply = shown
+            elif "media" in reply:
                 found = await self.media.read(conv, str(reply["media"].get("id", "")))
                 if found is None:
                     continue
                 reply = {**reply, "data": found[1]}
             ready.append(reply)
         return ready
+
+    async def _for_line(self, conv: str, reply: dict[str, Any]) -> dict[str, Any] | None:
+        """A photo or recording as LINE takes it from a bot: a link it fetches (bot/webchat.py
+        serves it), for a recording an M4A with its length; None for what LINE cannot show (the
+        console sends it nothing else) or what is gone."""
+        sent = reply["media"]
+        if sent.get("mime") in ("image/jpeg", "image/png"):
+            link = f"{FILES_PATH}/{self.media.link(conv, str(sent['id']), 'line')}"
+            return {**reply, "line": {"type": "image", "path": link}}
+        if sent.get("kind") != "audio":
+            log.warning("line: a %s cannot be sent to LINE; left out", sent.get("mime"))
+            return None
+        found = await self.media.read(conv, str(sent["id"]))
+        if found is None:
+            return None
+        mime, data = found
+        if mime != "audio/mp4":  # kept beside it: forgotten with the conversation
+            data = await audio.convert(data, "m4a")
+            sent = await self.media.save(conv, data)
+        seconds = await audio.seconds(data)
+        link = f"{FILES_PATH}/{self.media.link(conv, str(sent['id']), 'line')}"
+        return {**reply, "line": {"type": "audio", "path": link, "ms": round(seconds * 1000)}}
 
     def _sender(self, channel: str) -> ChannelSender:
         sender = self.channels.get(channel)

@@ -306,6 +306,12 @@ class Settings(BaseSettings):
         return self.bot_port
 
     @property
+    def web_base(self) -> str:
+        """Where people (and LINE, for the sounds it plays) reach the web process: PUBLIC_URL,
+        else the address it serves."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
     def conversation_ttl(self) -> int:
         """Seconds a conversation is kept after its last message."""
         return self.conversation_ttl_seconds

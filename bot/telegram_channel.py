@@ -364,7 +364,7 @@ class TelegramSender:
         await self.bot.shutdown()
 
     async def _send(self, chat_id: int, reply: dict[str, Any]) -> list[str]:
-        if "data" in reply:
+        if "data" in reply and "media" in reply:
             return [await self._send_media(chat_id, reply["media"], reply["data"])]
         text = str(reply.get("text") or "")
         buttons = reply.get("buttons") or []
@@ -380,6 +380,12 @@ class TelegramSender:
                 resize_keyboard=True,
                 is_persistent=True,
             )
+        if "data" in reply:  # a text read aloud (bot/voices.py), with the buttons that go with it
+            duration = round(float(reply["listen"].get("seconds") or 0))
+            voice = await self.bot.send_voice(
+                chat_id, reply["data"], duration=duration or None, reply_markup=keyboard
+            )
+            return [str(voice.message_id)]
         pieces = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)] or ["…"]
         sent = []
         for number, piece in enumerate(pieces, 1):

@@ -20,15 +20,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot import metrics, ngos
+from bot import metrics, ngos, voices
 from bot.channel_names import WEB
 from bot.limits import Limit, Limiter, address_group
-from bot.media import MediaStore, Refused
+from bot.media import FILES_PATH, MediaStore, Refused
+from bot.media import preview as preview_of
 from bot.page_streams import PageStreams
 from bot.store import Inbound, Store, web_key, web_ticket_key
+from bot.voices import Voices
 
 STATIC = Path(__file__).parent / "static"
 CHANNEL = WEB
@@ -45,6 +48,7 @@ UPLOADS_AT_ONCE = 4
 # The message kind of an upload, named as Telegram names them.
 KINDS = {"image": "photo", "audio": "audio", "video": "video", "file": "document"}
 TICKET_PATTERN = r"^[A-Za-z0-9_-]{43}$"
+SOUND_TYPES = {"m4a": "audio/mp4", "ogg": "audio/ogg"}
 # The page loads nothing from elsewhere and runs no inline script. Only the chat page may be framed
 # (by the widget), and only by the sites registered for the NGO whose code it carries.
 POLICY = (
@@ -72,10 +76,11 @@ class TicketRequest(BaseModel):
 
 
 def routes(
-    store: Store, pages: PageStreams, limits: dict[str, Limit], media: MediaStore
+    store: Store, pages: PageStreams, limits: dict[str, Limit], media: MediaStore, sounds: Voices
 ) -> APIRouter:
     """The web chat's endpoints and files; `pages` wakes the open pages' streams; `limits` bound
-    what one address or chat may send (bot/limits.py); `media` keeps what pages upload."""
+    what one address or chat may send (bot/limits.py); `media` keeps what pages upload; `sounds`
+    are the texts read aloud (bot/voices.py)."""
     router = APIRouter()
     limiter = Limiter(store.redis, store.id_secret)
     uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
@@ -181,6 +186,52 @@ def routes(
             metrics.received(CHANNEL)
         return JSONResponse({"queued": accepted is not None}, status_code=202)
 
+    @router.get(FILES_PATH + "/{token}")
+    async def linked_file(
+        request: Request,
+        token: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_=-]{40,400}$")],
+        preview: bool = False,
+    ) -> Response:
+        """A photo, recording or file an operator sent, by the link the person's page or LINE
+        was given (bot/media.py's link: it expires); `preview` gives a small JPEG of a photo.
+        404 for a link that is unknown, expired, or whose conversation was forgotten."""
+        address = address_group(request.client.host if request.client else "")
+        limited = await refused(("web-pages", address))
+        if limited is not None:
+            return limited
+        found = media.linked(token)
+        kept = await media.read(*found) if found else None
+        if kept is None:
+            return JSONResponse({"detail": "no such file, or the link expired"}, status_code=404)
+        mime, data = kept
+        if preview and mime.startswith("image/"):
+            mime, data = "image/jpeg", await asyncio.to_thread(preview_of, data)
+        headers = {
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "attachment" if mime == "application/pdf" else "inline",
+        }
+        return Response(data, media_type=mime, headers=headers)
+
+    @router.get(voices.PATH + "/{name}/{language}.{form}")
+    async def sound(
+        request: Request,
+        name: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,40}$")],
+        language: Annotated[str, PathParam(pattern=r"^[a-z]{2}$")],
+        form: Annotated[str, PathParam(pattern=r"^(m4a|ogg)$")],
+    ) -> Response:
+        """A text read aloud (the menu, a screening question) as the web chat and LINE play it:
+        the same for everyone, so anyone may fetch it; 404 when there is no sound for it."""
+        address = address_group(request.client.host if request.client else "")
+        limited = await refused(("web-pages", address))
+        if limited is not None:
+            return limited
+        found = await sounds.sound(name, language, form)
+        if found is None:
+            return JSONResponse({"detail": "no sound for this text"}, status_code=404)
+        headers = {"Cache-Control": "public, max-age=300"}
+        return Response(found.data, media_type=SOUND_TYPES[form], headers=headers)
+
     @router.post("/chat/tickets", status_code=201)
     async def ticket(request: Request, asked: TicketRequest) -> JSONResponse:
         """A ticket that opens this chat's stream of replies once, within TICKET_SECONDS; only
@@ -220,7 +271,10 @@ def routes(
                     yield ": keep-alive\n\n"
                 for entry_id, fields in found:
                     data = {
-                        "replies": store.sealer.open(fields["replies"]),
+                        "replies": [
+                            _shown(reply, conv, media)
+                            for reply in store.sealer.open(fields["replies"])
+                        ],
                         "reply_to": fields.get("reply_to"),
                     }
                     yield f"id: {entry_id}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -229,6 +283,16 @@ def routes(
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
     return router
+
+
+def _shown(reply: dict[str, Any], conv: str, media: MediaStore) -> dict[str, Any]:
+    """A reply as the page gets it: a photo, recording or file an operator sent as its kind and
+    a link that expires, never the stored reference."""
+    if "media" not in reply:
+        return reply
+    sent = reply["media"]
+    link = f"{FILES_PATH}/{media.link(conv, str(sent['id']), 'web')}"
+    return {"file": {"url": link, "kind": sent.get("kind"), "mime": sent.get("mime")}}
 
 
 def _digest(ticket: str) -> str:

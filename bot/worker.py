@@ -28,6 +28,7 @@ from bot.safety import QuickExit
 from bot.senders import ChannelSender, Senders
 from bot.settings import Settings, start_process
 from bot.store import INBOUND, OUTBOUND, ROUTERS, SENDERS, Store
+from bot.voices import Voices
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
@@ -70,11 +71,12 @@ async def serve(settings: Settings, name: str) -> None:
     if settings.line:
         api = line_channel.make_api(settings.line_access_token, settings.line_api_url)
         blob = line_channel.make_blob_api(settings.line_access_token, settings.line_data_url)
-        channels[line_channel.CHANNEL] = line_channel.LineSender(api, blob)
+        channels[line_channel.CHANNEL] = line_channel.LineSender(api, blob, settings.web_base)
     media = media_store(settings.media_dir, settings.media_s3_url, store.sealer)
-    route = Router(store, rasa, QuickExit(settings.safe_word), media, channels)
+    sounds = Voices(store.redis, media.storage, store.sealer)
+    route = Router(store, rasa, QuickExit(settings.safe_word), media, channels, sounds)
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
-    send = Senders(store, channels, media)
+    send = Senders(store, channels, media, sounds)
     senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
     stop = asyncio.Event()
     routed = asyncio.Event()

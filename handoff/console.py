@@ -24,13 +24,14 @@ from handoff.routes import (
     ngos,
     queue,
     reports,
+    voices,
 )
 from handoff.translation import Translator
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -82,6 +83,7 @@ def routers() -> list[APIRouter]:
         conversations.router,
         audit.router,
         dead_letters.router,
+        voices.router,
         events.router,
         ngos.router,
         reports.router,

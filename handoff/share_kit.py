@@ -75,11 +75,6 @@ def widget_tag(base: str, code: str) -> str:
     return f'<script src="{base}/widget.js" data-ref="{code}" defer></script>'
 
 
-def web_base(settings: Settings) -> str:
-    """Where people reach the web chat: PUBLIC_URL, else the address this process serves."""
-    return settings.public_url or f"http://{settings.host}:{settings.port}"
-
-
 def is_local(url: str) -> bool:
     """Whether a URL points at this machine (no NGO's visitor can reach it)."""
     host = urlsplit(url).hostname or ""
@@ -88,7 +83,7 @@ def is_local(url: str) -> bool:
 
 def kit(ngo: NGO, settings: Settings) -> Kit:
     """The NGO's share kit under these settings."""
-    base = web_base(settings)
+    base = settings.web_base
     web = web_link(base, ngo.code)
     links = (
         _telegram(settings.telegram_bot_username, ngo.code),

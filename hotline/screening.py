@@ -1,10 +1,13 @@
-"""The light screening's risk rules (CONTRACT.md, "Light screening"), as one pure function."""
+"""The light screening (CONTRACT.md, "Light screening"): its risk rules, as one pure function, and
+the answer buttons of its questions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from hotline.content import screening
 
 Risk = Literal["immediate", "high", "medium", "low"]
 RISKS: tuple[Risk, ...] = ("immediate", "high", "medium", "low")
@@ -22,6 +25,16 @@ QUESTIONS = (
     "q9_under_18",
 )
 ANSWERS = ("yes", "no", "unsure", "skipped")
+# The answer buttons of each question, and what each sends to the assistant.
+CHOICES = {"q2_free_to_leave": ("can_leave", "cannot_leave", "unsure", "skipped")}
+PAYLOADS = {
+    "yes": "/affirm",
+    "no": "/deny",
+    "unsure": "/unsure",
+    "skipped": "/skip",
+    "can_leave": "/can_leave",
+    "cannot_leave": "/cannot_leave",
+}
 
 # A sign is present when the question has this answer.
 COERCION_SIGNS = {
@@ -33,6 +46,17 @@ COERCION_SIGNS = {
 }
 EXPLOITATION_SIGNS = {"q5_underpaid": "yes", "q6_deceived": "yes"}
 SIGNS = {**COERCION_SIGNS, **EXPLOITATION_SIGNS}
+
+
+def choices_of(slot: str) -> tuple[str, ...]:
+    """The answer buttons of a question: its named answers, or yes / no / not sure / skip."""
+    return CHOICES.get(slot, ("yes", "no", "unsure", "skipped"))
+
+
+def answer_buttons(language: str, choices: tuple[str, ...]) -> list[dict[str, str]]:
+    """Buttons for the answers (yes, no, not sure, skip, ...) in the person's language."""
+    labels = screening().answers
+    return [{"title": labels[c][language], "payload": PAYLOADS[c]} for c in choices]
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ class Sealer:
         """The value as encrypted JSON."""
         return self._fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
 
-    def open(self, token: str) -> Any:
-        """The value sealed by `seal`; ValueError if the key does not match."""
+    def open(self, token: str, ttl: int | None = None) -> Any:
+        """The value sealed by `seal` (within `ttl` seconds, when given); ValueError if the key
+        does not match or it is older."""
         try:
-            return json.loads(self._fernet.decrypt(token.encode()))
+            return json.loads(self._fernet.decrypt(token.encode(), ttl=ttl))
         except InvalidToken as error:
             raise ValueError("stored value cannot be decrypted with MESSAGE_KEY") from error
 

@@ -23,6 +23,7 @@ Kind = Literal["bubble", "label", "part", "print"]
 GATEWAY_KINDS: dict[str, Kind] = {
     "back_to_assistant": "label",
     "talk_to_person": "label",
+    "listen": "label",
     "safe_word": "part",
     "from_that_country": "part",
     "command_lang": "part",

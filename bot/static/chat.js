@@ -201,6 +201,14 @@
           show("bot", reply.text, false);
           remember({ from: "bot", text: reply.text });
         }
+        if (reply.file) {
+          attach(reply.file);
+          remember({ from: "bot", file: reply.file });
+        }
+        if (reply.listen) {
+          play(reply.listen.path);
+          remember({ from: "bot", sound: reply.listen.path });
+        }
         if (reply.buttons && reply.buttons.length) {
           offer(reply.buttons);
         }
@@ -217,6 +225,49 @@
       element.addEventListener("click", function () { send(button.payload, button.title); });
       buttons.appendChild(element);
     });
+  }
+
+  // A text read aloud (🔊): a player that starts at once, the person having just asked for it.
+  function play(path, restored) {
+    var item = document.createElement("li");
+    item.className = "bot sound";
+    var player = document.createElement("audio");
+    player.controls = true;
+    player.preload = "none";
+    player.src = path;
+    player.setAttribute("aria-label", "🔊 ฟัง · Nghe · ស្ដាប់");
+    item.appendChild(player);
+    messages.appendChild(item);
+    messages.scrollTop = messages.scrollHeight;
+    if (!restored) {
+      player.play().catch(function () { /* the browser wants a tap first: the controls are there */ });
+    }
+  }
+
+  // A photo, recording, video or file from the hotline, by a link that works for an hour.
+  function attach(file) {
+    var item = document.createElement("li");
+    item.className = "bot file";
+    var shown;
+    if (file.kind === "image") {
+      shown = document.createElement("img");
+      shown.alt = "📷";
+    } else if (file.kind === "audio" || file.kind === "video") {
+      shown = document.createElement(file.kind);
+      shown.controls = true;
+      shown.preload = "none";
+      shown.setAttribute("aria-label", file.kind === "audio" ? "🎤" : "🎬");
+    } else {
+      shown = document.createElement("a");
+      shown.textContent = "📄 PDF";
+      shown.href = file.url;
+      shown.target = "_blank";
+      shown.rel = "noopener";
+    }
+    if (file.kind !== "file") shown.src = file.url;
+    item.appendChild(shown);
+    messages.appendChild(item);
+    messages.scrollTop = messages.scrollHeight;
   }
 
   function show(who, text, pending) {
@@ -237,7 +288,13 @@
 
   function restore() {
     JSON.parse(store.getItem("chat.lines") || "[]").forEach(function (line) {
-      show(line.from, line.text, false);
+      if (line.sound) {
+        play(line.sound, true);
+      } else if (line.file) {
+        attach(line.file);
+      } else {
+        show(line.from, line.text, false);
+      }
     });
   }
 })();

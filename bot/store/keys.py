@@ -65,6 +65,9 @@ ONLINE_SECONDS = 60
 USERS = f"{PREFIX}:users"
 # NGOs that share the service: their codes (a set), and one hash per NGO (bot/ngos.py).
 NGOS = f"{PREFIX}:ngos"
+# The supervisors' recordings of the texts a person can listen to (bot/voices.py), by
+# "<text>:<language>": content, kept until replaced or removed, like the content files.
+VOICES = f"{PREFIX}:voices"
 # Anonymous counts for the reports (bot/counts.py): per day (ICT), for everyone (`*`) and for each
 # NGO's code, a hash of counters and a list of how long answered hand-offs waited. None names a
 # conversation.

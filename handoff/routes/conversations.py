@@ -12,6 +12,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from bot import audio
+from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
 from bot.store import NotAllowed, Store
 from handoff import accounts
@@ -97,6 +99,8 @@ async def conversation_page(
 
 
 Page = Annotated[ConversationPage, Depends(conversation_page)]
+# The photos LINE shows from a bot (it takes JPEG and PNG only).
+LINE_IMAGES = ("image/jpeg", "image/png")
 
 
 @router.get("/{conv}")
@@ -150,16 +154,26 @@ async def reply(page: Page, form: Checked) -> Response:
 
 @router.post("/{conv}/file")
 async def send_file(page: Page, form: Checked, media: MediaDep) -> Response:
-    """Sends the person a photo, recording or file (Telegram for now), kept like theirs: the type
-    read from the bytes, an image without its metadata; the page says why one is refused."""
+    """Sends the person a photo, recording or file, kept like theirs: the type read from the
+    bytes, an image without its metadata. A voice message recorded in the browser (`recorded`)
+    becomes OGG Opus, as Telegram's voice messages are. LINE takes only photos and recordings
+    from a bot. The page says why one is refused."""
     sent = form.get("file")
     if not isinstance(sent, UploadFile):
         return page.back()
+    said = Texts(page.session.account.language)
+    data = await sent.read()
     try:
-        ref = await media.save(page.conv, await sent.read())
+        if form.get("recorded") == "1":
+            data = await audio.convert(data, "ogg")
+        ref = await media.save(page.conv, data)
+    except audio.AudioError:
+        return await page.show(error=said("file_refused_type"))
     except Refused as refused:
-        said = Texts(page.session.account.language)(f"file_refused_{refused.reason}")
-        return await page.show(error=said)
+        return await page.show(error=said(f"file_refused_{refused.reason}"))
+    channel = (await page.store.conversation(page.conv)).get("channel")
+    if channel == LINE and not (ref["mime"] in LINE_IMAGES or ref["kind"] == "audio"):
+        return await page.show(error=said("file_refused_line"))
     return await page.act("reply", show=ref)
 
 

@@ -68,7 +68,66 @@
     });
   }
 
+  // A voice message recorded here (MediaRecorder) goes into the file field and is sent like a
+  // chosen file (the server makes it OGG Opus). While one is recorded or waits to be sent, the
+  // live part is not refreshed: that would drop it.
+  let holding = false;
+
+  function recorder(root) {
+    const button = root.querySelector("#record");
+    if (!button || !window.MediaRecorder || !navigator.mediaDevices) return;
+    button.hidden = false;
+    const input = root.querySelector("#file");
+    const flag = root.querySelector("#recorded");
+    const player = root.querySelector("#recording");
+    const status = root.querySelector("#record-status");
+    const label = button.textContent;
+    let running = null;
+    button.addEventListener("click", async function () {
+      if (running) {
+        running.stop();
+        return;
+      }
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (error) {
+        status.textContent = button.dataset.denied;
+        return;
+      }
+      const chunks = [];
+      const started = new MediaRecorder(stream);
+      running = started;
+      started.ondataavailable = function (event) { if (event.data.size) chunks.push(event.data); };
+      started.onstop = function () {
+        stream.getTracks().forEach(function (track) { track.stop(); });
+        const type = started.mimeType || "audio/webm";
+        const blob = new Blob(chunks, { type: type });
+        const moved = new DataTransfer();
+        const name = "voice." + (type.indexOf("ogg") >= 0 ? "ogg" : "webm");
+        moved.items.add(new File([blob], name, { type: type }));
+        input.files = moved.files;
+        flag.value = "1";
+        player.src = URL.createObjectURL(blob);
+        player.hidden = false;
+        status.textContent = button.dataset.ready;
+        button.textContent = label;
+        running = null;
+      };
+      holding = true;
+      started.start();
+      button.textContent = button.dataset.stop;
+      status.textContent = "";
+    });
+    input.addEventListener("change", function () {
+      flag.value = "0";
+      player.hidden = true;
+      holding = false;
+    });
+  }
+
   function wire(root) {
+    recorder(root);
     const transcript = root.querySelector("#transcript");
     if (transcript) transcript.scrollTop = transcript.scrollHeight;  // the newest message in view
     root.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -93,7 +152,7 @@
     // said while handed off (everyone while it waits; its holder and the supervisors once held).
     if (event.alert) alertUrgent(event.kind === "danger" ? dangerText : urgentText);
     if (queue) refresh(prefix + "/queue", queue);
-    if (live && event.conv === conv) refresh(prefix + "/c/" + conv + "/live", live);
+    if (live && event.conv === conv && !holding) refresh(prefix + "/c/" + conv + "/live", live);
   };
   if (queue) setInterval(function () { refresh(prefix + "/queue", queue); }, 30000);
 })();

@@ -56,6 +56,9 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # What this machine's Chromium needs headless, as root and without a network (see the README).
 CHROMIUM_FLAGS = [
     "--headless",
+    # The console's voice recorder: a fake microphone (a tone), allowed without asking.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

@@ -19,7 +19,7 @@ from bot.media_storage import Folder
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import Router
 from bot.safety import QuickExit
-from bot.senders import Senders
+from bot.senders import ChannelSender, Senders
 from bot.store import (
     DEAD_LETTERS,
     INBOUND,
@@ -33,6 +33,7 @@ from bot.store import (
     conversation_key,
 )
 from bot.store.keys import DELIVERY_ATTEMPTS, FAILURES, entries_key
+from bot.voices import Voices
 from tests.gateway.conftest import ID_SECRET, MESSAGE_KEY
 from tests.waiting import until_async
 
@@ -63,7 +64,21 @@ class Line:
 
 def router_of(store: Store, rasa: RasaClient, media: Path) -> Router:
     """A router with no channel to fetch media through."""
-    return Router(store, rasa, QuickExit(), MediaStore(Folder(media), store.sealer), {})
+    kept = MediaStore(Folder(media), store.sealer)
+    return Router(store, rasa, QuickExit(), kept, {}, sounds_of(store, kept))
+
+
+def senders_of(
+    store: Store, channels: dict[str, ChannelSender], media: Path, attempts: int = 8
+) -> Senders:
+    """Senders keeping media and sounds in the folder `media`."""
+    kept = MediaStore(Folder(media), store.sealer)
+    return Senders(store, channels, kept, sounds_of(store, kept), attempts=attempts)
+
+
+def sounds_of(store: Store, media: MediaStore) -> Voices:
+    """The texts read aloud, beside the media."""
+    return Voices(store.redis, media.storage, store.sealer)
 
 
 async def running(consumer: Consumer, condition: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -90,7 +105,7 @@ async def test_replies_no_channel_can_send_become_a_dead_letter_and_the_rest_go_
     store: Store, tmp_path: Path
 ) -> None:
     conv = await replies_for_line(store, ["first", "second"])
-    senders = Senders(store, {}, MediaStore(Folder(tmp_path), store.sealer), attempts=1)
+    senders = senders_of(store, {}, tmp_path, attempts=1)
     consumer = Consumer(
         store.redis, OUTBOUND, SENDERS, "w1", senders.handle, senders.failed, reclaim_after_ms=60
     )
@@ -110,7 +125,7 @@ async def test_replies_no_channel_can_send_become_a_dead_letter_and_the_rest_go_
 
     # A supervisor sends the oldest one again once LINE is configured: it arrives, once.
     line = Line()
-    senders = Senders(store, {"line": line}, MediaStore(Folder(tmp_path), store.sealer))
+    senders = senders_of(store, {"line": line}, tmp_path)
     consumer = Consumer(store.redis, OUTBOUND, SENDERS, "w2", senders.handle, senders.failed)
     oldest = letters[-1].id
     assert await store.retry(oldest) == 1
@@ -154,7 +169,7 @@ async def test_a_malformed_message_is_set_aside_at_once_and_the_person_is_told(
 
 async def test_forget_me_erases_dead_letters_too(store: Store, tmp_path: Path) -> None:
     conv = await replies_for_line(store, ["first"])
-    senders = Senders(store, {}, MediaStore(Folder(tmp_path), store.sealer), attempts=1)
+    senders = senders_of(store, {}, tmp_path, attempts=1)
     [(entry_id, fields)] = [e for e in await store.redis.xrange(OUTBOUND) if e[1]["conv"] == conv]
     for _ in range(DELIVERY_ATTEMPTS):
         await senders.failed(entry_id, fields, RuntimeError("no sender"))

@@ -299,3 +299,117 @@ def test_an_operator_sends_a_photo_and_a_voice_message_to_telegram(stack: Stack)
     assert image.size == (64, 48) and not image.getexif(), "no GPS, no camera"
     page = client.get(f"/console/c/{chat.conv}").text
     assert len(re.findall(r'class="from-operator"', page)) >= 2, "both in the transcript"
+
+
+def claimed(stack: Stack, conv: str) -> tuple[httpx.Client, dict[str, str]]:
+    """An operator's console session holding the conversation, and its CSRF field."""
+    return claimed_as(stack, conv, make_user(stack))
+
+
+def claimed_as(stack: Stack, conv: str, name: str) -> tuple[httpx.Client, dict[str, str]]:
+    """The named operator's console session holding the conversation, and its CSRF field."""
+    client = login(stack, name)
+    page = client.get(f"/console/c/{conv}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    token = {"csrf": csrf.group(1)}
+    assert client.post(f"/console/c/{conv}/claim", data=token).status_code == 303
+    return client, token
+
+
+def test_an_operator_sends_a_photo_and_a_recording_to_the_web_chat(stack: Stack) -> None:
+    """The page gets each as a link that opens it (not the stored reference), the photo without
+    GPS; a forged link opens nothing, and forget me closes every link."""
+    page = Page(stack)
+    page.say("xin chào", expect=1)
+    page.say("/request_human", expect=1)
+    conv = stack.conv(page.client, "web")
+    client, token = claimed(stack, conv)
+    sent = client.post(
+        f"/console/c/{conv}/file", data=token, files={"file": ("p.jpg", photo_with_gps())}
+    )
+    assert sent.status_code == 303
+    [shown] = page.read(1)
+    assert set(shown) == {"file"} and shown["file"]["kind"] == "image"
+    url = f"{stack.url}{shown['file']['url']}"
+    assert conv not in url
+    fetched = httpx.get(url)
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/jpeg"
+    assert fetched.headers["cache-control"] == "private, no-store"
+    assert not Image.open(io.BytesIO(fetched.content)).getexif(), "no GPS"
+    forged = url[:-12] + ("A" * 12 if not url.endswith("A" * 12) else "B" * 12)
+    assert httpx.get(forged).status_code == 404
+
+    files = {"file": ("voice.wav", recording(1.0))}
+    assert client.post(f"/console/c/{conv}/file", data=token, files=files).status_code == 303
+    [heard] = page.read(1)
+    assert heard["file"]["kind"] == "audio"
+    assert httpx.get(f"{stack.url}{heard['file']['url']}").content.startswith(b"RIFF")
+
+    page.say("/forget", expect=1)
+    assert httpx.get(url).status_code == 404, "forgotten: the link opens nothing"
+
+
+def test_an_operator_sends_a_photo_and_a_recording_to_line(stack: Stack) -> None:
+    """LINE gets an image message whose photo and small preview it fetches from the web
+    process, and an audio message with an M4A and its length; a PDF is refused with why."""
+    person = LineUser(stack)
+    person.say("xin chào")
+    person.press("/request_human")
+    client, token = claimed(stack, person.conv)
+    assert 'accept="image/jpeg,image/png,audio/*"' in client.get(f"/console/c/{person.conv}").text
+
+    def send(name: str, data: bytes) -> httpx.Response:
+        files = {"file": (name, data)}
+        return client.post(f"/console/c/{person.conv}/file", data=token, files=files)
+
+    def shown() -> list[dict[str, Any]]:
+        return [m for _, m in stack.line.sent(person.id) if m["type"] != "text"]
+
+    refused = send("leaflet.pdf", b"%PDF-1.4\n" + b"x" * 50)
+    assert refused.status_code == 409 and "LINE takes only photos" in refused.text
+    assert send("p.jpg", photo_with_gps()).status_code == 303
+    assert send("voice.wav", recording(1.2)).status_code == 303
+    until(lambda: len(shown()) == 2, 30, "both to reach LINE")
+    image, sound = shown()
+    assert image["type"] == "image" and sound["type"] == "audio"
+    photo = httpx.get(image["originalContentUrl"])
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert not Image.open(io.BytesIO(photo.content)).getexif(), "no GPS"
+    small = Image.open(io.BytesIO(httpx.get(image["previewImageUrl"]).content))
+    assert max(small.size) <= 240 and small.format == "JPEG"
+    assert abs(sound["duration"] - 1200) < 100
+    m4a = httpx.get(sound["originalContentUrl"])
+    assert m4a.content[4:12] == b"ftypM4A ", "an M4A, as LINE requires"
+
+
+def test_an_operator_records_a_voice_message_in_the_browser_for_telegram(
+    stack: Stack, browser: Browser
+) -> None:
+    """The console's 🎤 button records from the microphone (Chromium's fake one: a tone), the
+    operator hears it, sends it, and the person gets an OGG Opus voice message."""
+    chat = Chat(stack)
+    chat.say("สวัสดีครับ", replies=2)
+    chat.press("/request_human", replies=1)
+    name = make_user(stack)
+    claimed_as(stack, chat.conv, name)
+    page = signed_in(browser, stack, name)
+    page.goto(f"{stack.url}/console/c/{chat.conv}")
+    record = page.locator("#record")
+    expect(record).to_be_visible()
+    record.click()
+    expect(record).to_have_text(re.compile("Stop"))
+    page.wait_for_timeout(1500)  # a second and a half of the fake microphone's tone
+    record.click()
+    expect(page.locator("#recording")).to_be_visible()
+    expect(page.locator("#record-status")).to_contain_text("Recorded")
+    page.screenshot(path=str(SHOTS / "console-voice-recorded.png"), full_page=True)
+    page.click("#send-file")
+    until(
+        lambda: [m for m, _ in stack.telegram.media_sent(chat.id)] == ["sendVoice"],
+        30,
+        "the voice message to reach Telegram",
+    )
+    [(_, voice)] = stack.telegram.media_sent(chat.id)
+    assert voice.startswith(b"OggS") and b"OpusHead" in voice[:200], "OGG Opus"
+    page.close()
