@@ -254,6 +254,7 @@ class Router:
                 "language": language,
                 "seconds": round(found.seconds, 3),
                 "path": voices.path(name, language, found.version),
+                "ogg": voices.path(name, language, found.version, "ogg"),
             }
         understood: Understood = {
             "intent": "listen",

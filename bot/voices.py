@@ -105,10 +105,11 @@ def buttons_after(name: str, language: str) -> list[dict[str, str]]:
     return answer_buttons(language, choices_of(name))
 
 
-def path(name: str, language: str, version: str) -> str:
-    """Where the web process serves a text's sound as M4A (for the web chat and LINE); the
-    version changes with the recording, so a cached copy is never an older one."""
-    return f"{PATH}/{name}/{language}.m4a?v={version}"
+def path(name: str, language: str, version: str, form: str = "m4a") -> str:
+    """Where the web process serves a text's sound (M4A for LINE; browsers get OGG Opus first,
+    as open builds of Chromium play no AAC); the version changes with the recording, so a cached
+    copy is never an older one."""
+    return f"{PATH}/{name}/{language}.{form}?v={version}"
 
 
 def _digest(words: str) -> str:

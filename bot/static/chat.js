@@ -206,8 +206,9 @@
           remember({ from: "bot", file: reply.file });
         }
         if (reply.listen) {
-          play(reply.listen.path);
-          remember({ from: "bot", sound: reply.listen.path });
+          var heard = [reply.listen.ogg, reply.listen.path];
+          play(heard);
+          remember({ from: "bot", sound: heard });
         }
         if (reply.buttons && reply.buttons.length) {
           offer(reply.buttons);
@@ -225,16 +226,23 @@
       element.addEventListener("click", function () { send(button.payload, button.title); });
       buttons.appendChild(element);
     });
+    messages.scrollTop = messages.scrollHeight;  // the buttons took room: the newest stays in view
   }
 
   // A text read aloud (🔊): a player that starts at once, the person having just asked for it.
-  function play(path, restored) {
+  // OGG Opus first, M4A for browsers that play no Opus.
+  function play(paths, restored) {
     var item = document.createElement("li");
     item.className = "bot sound";
     var player = document.createElement("audio");
     player.controls = true;
     player.preload = "none";
-    player.src = path;
+    [].concat(paths).forEach(function (path) {
+      var source = document.createElement("source");
+      source.src = path;
+      source.type = path.indexOf(".ogg") >= 0 ? "audio/ogg; codecs=opus" : "audio/mp4";
+      player.appendChild(source);
+    });
     player.setAttribute("aria-label", "🔊 ฟัง · Nghe · ស្ដាប់");
     item.appendChild(player);
     messages.appendChild(item);

@@ -275,3 +275,30 @@ def test_an_operators_reply_takes_the_waiting_button_away(stack: Stack, browser:
     operator.post(f"/console/c/{conv}/reply", data={"csrf": _csrf(queue), "text": "Xin chào"})
     expect(page.locator("#messages li.bot").last).to_have_text("Xin chào", timeout=15_000)
     expect(back).to_have_count(0)
+
+
+def test_the_listen_button_plays_the_menu_in_the_page(stack: Stack, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{stack.url}/")
+    page.fill("#text", "สวัสดีครับ")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.bot").first).to_be_visible(timeout=15_000)
+    page.fill("#text", "/help")
+    page.keyboard.press("Enter")
+    listen = page.locator("#buttons button", has_text=gateway_texts()["listen"]["th"])
+    expect(listen).to_be_visible(timeout=15_000)
+    listen.click()
+    player = page.locator("#messages li.sound audio")
+    expect(player).to_have_count(1, timeout=15_000)
+    expect(page.locator("#buttons button", has_text="เช็กสถานการณ์ของฉัน")).to_be_visible()
+    seconds = player.evaluate(
+        """(audio) => new Promise((loaded, failed) => {
+             audio.addEventListener("loadedmetadata", () => loaded(audio.duration));
+             const last = audio.querySelector("source:last-child");
+             last.addEventListener("error", () => failed("no source played"));
+             audio.load();
+           })"""
+    )
+    assert seconds > 2, "the browser decoded the menu read aloud"
+    page.screenshot(path=str(SHOTS / "listen.png"), full_page=True)
