@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from bot import metrics, ngos, voices
+from bot.byte_ranges import ranged
 from bot.channel_names import WEB
 from bot.limits import Limit, Limiter, address_group
 from bot.media import FILES_PATH, MediaStore, Refused
@@ -211,7 +212,7 @@ def routes(
             "X-Content-Type-Options": "nosniff",
             "Content-Disposition": "attachment" if mime == "application/pdf" else "inline",
         }
-        return Response(data, media_type=mime, headers=headers)
+        return ranged(request.headers.get("range"), data, mime, headers)
 
     @router.get(voices.PATH + "/{name}/{language}.{form}")
     async def sound(
@@ -230,7 +231,7 @@ def routes(
         if found is None:
             return JSONResponse({"detail": "no sound for this text"}, status_code=404)
         headers = {"Cache-Control": "public, max-age=300"}
-        return Response(found.data, media_type=SOUND_TYPES[form], headers=headers)
+        return ranged(request.headers.get("range"), found.data, SOUND_TYPES[form], headers)
 
     @router.post("/chat/tickets", status_code=201)
     async def ticket(request: Request, asked: TicketRequest) -> JSONResponse:

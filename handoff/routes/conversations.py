@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from bot import audio
+from bot.byte_ranges import first_byte, ranged
 from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
 from bot.store import NotAllowed, Store
@@ -125,9 +126,11 @@ async def medium(
         context = {"session": page.session, "key": "gone"}
         return render(page.request, "error.html", context, 404)
     mime, data = found
-    await page.store.audit(page.session.account.name, "media_opened", page.conv, mime)
+    asked = page.request.headers.get("range")
+    if first_byte(asked) == 0:  # an opening, not the player's next piece of it
+        await page.store.audit(page.session.account.name, "media_opened", page.conv, mime)
     # Never cached, never sniffed: the console's headers (handoff/console.py) say so.
-    return Response(data, media_type=mime, headers={"Content-Disposition": "inline"})
+    return ranged(asked, data, mime, {"Content-Disposition": "inline"})
 
 
 @router.get("/{conv}/live")

@@ -60,6 +60,10 @@ def test_a_photo_reaches_the_console_without_its_gps(stack: Stack) -> None:
     image = Image.open(io.BytesIO(shown.content))
     assert image.size == (64, 48) and not image.getexif().get_ifd(GPS_IFD), "GPS stripped"
     assert "media_opened" in str(stack.redis.xrange("hl:audit")), "opening it is audited"
+    opened = str(stack.redis.xrange("hl:audit")).count("media_opened")
+    piece = client.get(src, headers={"Range": "bytes=100-"})
+    assert piece.status_code == 206 and piece.content == shown.content[100:]
+    assert str(stack.redis.xrange("hl:audit")).count("media_opened") == opened, "one opening"
 
     stranger = httpx.get(f"{stack.url}{src}", follow_redirects=False)
     assert stranger.status_code == 303 and stranger.headers["location"] == "/console/login"

@@ -215,6 +215,25 @@ def test_line_gets_an_m4a_with_its_length_and_the_web_chat_a_player(stack: Stack
 
 
 @pytest.mark.servers
+def test_sounds_are_served_in_ranges_as_browsers_ask_for_them(stack: Stack) -> None:
+    """Safari plays no audio from a server that answers no ranges; browsers find an OGG's length
+    by asking for its end."""
+    url = f"{stack.url}/voices/q2_free_to_leave/vi.ogg"
+    whole = httpx.get(url)
+    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes"
+    size = len(whole.content)
+    first = httpx.get(url, headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206 and first.content == whole.content[:100]
+    assert first.headers["content-range"] == f"bytes 0-99/{size}"
+    last = httpx.get(url, headers={"Range": "bytes=-10"})
+    assert last.status_code == 206 and last.content == whole.content[-10:]
+    rest = httpx.get(url, headers={"Range": f"bytes={size - 5}-"})
+    assert rest.content == whole.content[-5:]
+    past = httpx.get(url, headers={"Range": f"bytes={size}-"})
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
+
+
+@pytest.mark.servers
 def test_a_supervisor_records_a_khmer_text_and_the_person_hears_it(stack: Stack) -> None:
     operator = login(stack, make_user(stack))
     assert operator.get("/console/voices", follow_redirects=False).status_code in (303, 403)
