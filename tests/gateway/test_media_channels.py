@@ -108,6 +108,13 @@ def test_a_photo_from_line_is_fetched_from_its_content_api(stack: Stack) -> None
     [stored] = list((Path(stack.env["MEDIA_DIR"]) / person.conv).iterdir())
     page = login(stack, make_user(stack)).get(f"/console/c/{person.conv}").text
     assert f"/media/{stored.name}" in page and "mlat=11.5564" in page
+    person.send(stack.line.content(person.id, "audio", recording()))
+    person.send(stack.line.content(person.id, "video", b"\x00\x00\x00\x18ftypmp42" + b"\0" * 99))
+    person.send(stack.line.content(person.id, "file", b"%PDF-1.4\n" + b"x" * 99))
+    page = login(stack, make_user(stack)).get(f"/console/c/{person.conv}").text
+    assert re.search(r'<audio controls preload="none" src="[^"]+/media/', page)
+    assert re.search(r'<video controls preload="none" src="[^"]+/media/', page)
+    assert "application/pdf" in page, "the file, to open"
 
 
 def recording(seconds: float = 1.0) -> bytes:
@@ -294,11 +301,15 @@ def test_an_operator_sends_a_photo_and_a_voice_message_to_telegram(stack: Stack)
 
     assert send(photo_with_gps(), "photo.jpg").status_code == 303
     assert send(b"OggS\x00\x02" + b"\x00" * 200, "voice.ogg").status_code == 303
+    assert send(b"ID3\x04" + b"\x00" * 200, "song.mp3").status_code == 303
+    assert send(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200, "clip.mp4").status_code == 303
+    assert send(b"%PDF-1.4\n" + b"x" * 200, "leaflet.pdf").status_code == 303
     refused = send(b"MZ\x90\x00 a program", "photo.jpg")
     assert refused.status_code == 409 and "Not sent" in refused.text
-    until(lambda: len(stack.telegram.media_sent(chat.id)) >= 2, 30, "both to reach Telegram")
-    (photo_method, photo), (voice_method, _) = stack.telegram.media_sent(chat.id)
-    assert photo_method == "sendPhoto" and voice_method == "sendVoice"
+    until(lambda: len(stack.telegram.media_sent(chat.id)) >= 5, 30, "all five to reach Telegram")
+    methods = [method for method, _ in stack.telegram.media_sent(chat.id)]
+    assert methods == ["sendPhoto", "sendVoice", "sendAudio", "sendVideo", "sendDocument"]
+    photo = stack.telegram.media_sent(chat.id)[0][1]
     image = Image.open(io.BytesIO(photo))
     assert image.size == (64, 48) and not image.getexif(), "no GPS, no camera"
     page = client.get(f"/console/c/{chat.conv}").text

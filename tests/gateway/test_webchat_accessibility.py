@@ -8,6 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from hotline.content import gateway_texts
 from tests.gateway.conftest import Stack
 
 pytestmark = pytest.mark.servers
@@ -34,4 +35,11 @@ def test_the_web_chat_meets_wcag_22_aa(stack: Stack, browser: Browser) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#buttons button").first).to_be_visible(timeout=15_000)
     assert violations(page) == "", "a conversation with answer buttons"
+    page.fill("#text", "/help")
+    page.keyboard.press("Enter")
+    listen = page.locator("#buttons button", has_text=gateway_texts()["listen"]["vi"])
+    expect(listen).to_be_visible(timeout=15_000)
+    listen.click()
+    expect(page.locator("#messages li.sound audio")).to_have_count(1, timeout=15_000)
+    assert violations(page) == "", "the menu read aloud: a player and the menu's buttons"
     page.close()
