@@ -161,8 +161,8 @@ class LineSender:
 
     def __init__(self, api: AsyncMessagingApi, blob: AsyncMessagingApiBlob, web_base: str) -> None:
         """Uses a Messaging API client, and the content API's for what people send; LINE fetches
-        the sounds it plays from the web process at `web_base` (PUBLIC_URL: LINE takes HTTPS
-        only)."""
+        the photos and sounds it shows from the web process at `web_base` (PUBLIC_URL: LINE
+        takes HTTPS only)."""
         self.api = api
         self.blob = blob
         self.web_base = web_base.rstrip("/")
@@ -213,8 +213,12 @@ class LineSender:
             shown = reply["line"]
             url = f"{self.web_base}{shown['path']}"
             if shown["type"] == "image":
-                return ImageMessage(original_content_url=url, preview_image_url=f"{url}?preview=1")
-            return AudioMessage(original_content_url=url, duration=max(1, int(shown["ms"])))
+                preview = f"{url}?preview=1"
+                return ImageMessage(
+                    original_content_url=url, preview_image_url=preview, quick_reply=quick
+                )
+            duration = max(1, int(shown["ms"]))
+            return AudioMessage(original_content_url=url, duration=duration, quick_reply=quick)
         if "listen" in reply:
             heard = reply["listen"]
             return AudioMessage(
