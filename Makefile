@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # The admin's Redis password stays in the file (bot/redis_server.py and handoff.admin read it there);
 # each process of the Procfile keeps only its own of the others.
 -include var/secrets.env
-export ID_SECRET MESSAGE_KEY REDIS_PASSWORD_WEB REDIS_PASSWORD_WORKER REDIS_PASSWORD_RASA
+export ID_SECRET MESSAGE_KEY REDIS_PASSWORD_WEB REDIS_PASSWORD_WORKER REDIS_PASSWORD_RASA REFERRAL_KEY
 export REDIS_MAXMEMORY
 # Where this runs: `local` lets the processes start with the throw-away secrets of var/secrets.env;
 # set DEPLOYMENT=production in .env on a server, and a weak secret is refused (bot/settings.py).

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from telegram import Bot
 
-from bot import line_channel, metrics, probes, telegram_channel, webchat
+from bot import line_channel, metrics, probes, referral_inbox, telegram_channel, webchat
 from bot.body_limit import BodyLimit
 from bot.chat_limits import ChatLimiter
 from bot.media import MOST_BYTES, media_store
@@ -121,6 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(
         webchat.routes(store, pages, settings.limits, app.state.media, app.state.voices)
     )
+    app.include_router(referral_inbox.routes(store, settings.referral_key, settings.limits))
     if bot is not None:
         app.include_router(telegram_channel.routes(chats, bot, secret))
     if settings.line:

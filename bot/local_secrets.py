@@ -18,7 +18,7 @@ from pathlib import Path
 # What `make run` keeps for this machine.
 LOCAL_SECRETS = Path(__file__).resolve().parent.parent / "var" / "secrets.env"
 # Each secret and how it is made: the pseudonymous ids' key, the encryption key of stored messages,
-# and a password per kind of process for Redis (bot/redis_server.py).
+# a password per kind of process for Redis (bot/redis_server.py), and the referrals' signing key.
 MADE: dict[str, Callable[[], str]] = {
     "ID_SECRET": lambda: secrets.token_hex(32),
     "MESSAGE_KEY": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
@@ -26,6 +26,8 @@ MADE: dict[str, Callable[[], str]] = {
     "REDIS_PASSWORD_WORKER": lambda: secrets.token_urlsafe(32),
     "REDIS_PASSWORD_RASA": lambda: secrets.token_urlsafe(32),
     "REDIS_PASSWORD_ADMIN": lambda: secrets.token_urlsafe(32),
+    # This hotline's Ed25519 key for referrals to partner hotlines (bot/envelopes.py): its seed.
+    "REFERRAL_KEY": lambda: base64.b64encode(os.urandom(32)).decode(),
 }
 
 

@@ -32,8 +32,8 @@ async def rotate(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Re-encrypts every sealed value at rest with the newest key (reply addresses, transcripts,
-    notes, hand-off summaries, Rasa's trackers); (keys, values) rewritten. Safe while the gateway
-    and Rasa run."""
+    notes, hand-off summaries, referrals, Rasa's trackers); (keys, values) rewritten. Safe while
+    the gateway and Rasa run."""
     scripts = Scripts(client)
     keys = values = 0
     async for key in client.scan_iter(match="*", count=500):
@@ -50,6 +50,9 @@ async def rotate(
             found = [(str(i), v) for i, v in enumerate(await client.lrange(key, 0, -1))]
         elif kind == "hash":
             found = [("handoff", await client.hget(key, "handoff") or "")]
+        elif kind == "fields":  # every field sealed (a conversation's referrals)
+            found = list((await client.hgetall(key)).items())
+            kind = "hash"
         changed = 0
         for where, old in found:
             if old:

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from redis.exceptions import RedisError
 
-from bot import counts, voices
+from bot import counts, outbox, referral_words, voices
 from bot.audio import AudioError
 from bot.channel_names import LINE, TELEGRAM, WEB
 from bot.commands import FOLLOWED, FORGET, SHOW_MENU, as_command
@@ -23,7 +23,7 @@ from bot.media import MediaStore, Refused
 from bot.rasa_client import AlreadyAnswered, RasaClient, RasaUnavailable
 from bot.safety import EXIT_BUTTON, QuickExit
 from bot.senders import ChannelSender
-from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn
+from bot.store import INBOUND, ROUTERS, Outcome, Received, State, Store, Turn, referrals
 from bot.voices import Voices
 from hotline.content import console_texts, gateway_texts
 from hotline.handoff import PAYLOAD_KEY as HANDOFF
@@ -156,6 +156,9 @@ class Router:
         if listened is not None:
             await self._listen(message, text, listened, language)
             return
+        answer = referrals.ANSWER.match(text.strip()) if message.kind == "text" else None
+        if answer and await self._consent(message, text, conversation, *answer.groups()):
+            return
         if as_command(text) != FORGET and self._withdrawn(message, text, state, conversation):
             await self._withdraw(message, text, conversation)
             return
@@ -264,6 +267,36 @@ class Router:
         }
         outcome = Outcome(text, [reply], None, language, understood=understood)
         await self.store.finish_inbound(message, outcome)
+
+    async def _consent(
+        self,
+        message: Received,
+        text: str,
+        conversation: dict[str, str],
+        referral_id: str,
+        answer: str,
+    ) -> bool:
+        """A consent button under a referral's question: what would be sent, or the person's
+        answer kept with the question they were shown (and an agreed referral due to be sent).
+        The operator sees the press. False for a referral that is not this conversation's or was
+        answered before: the press is then an ordinary message."""
+        conv, language = message.conv, conversation.get("language", "")
+        found = await self.store.referral(conv, referral_id)
+        if found is None or found.state != referrals.ASKED or language not in LANGUAGES:
+            return False
+        if answer == "what":
+            handoff = await self.store.handoff(conv)
+            said = referral_words.what(found, conversation, handoff, language)
+            reply = {"text": said, "buttons": referral_words.buttons(referral_id, language)}
+        else:
+            agreed = await self.store.consented(conv, referral_id, answer, found.asked)
+            if agreed is not None and answer == "agree":
+                handoff = await self.store.handoff(conv)
+                await outbox.send_referral(self.store, agreed, conversation, handoff)
+            reply = {"text": referral_words.answered(found, answer, language)}
+        outcome = Outcome(text, [reply], None, language, for_operator=True)
+        await self.store.finish_inbound(message, outcome)
+        return True
 
     async def _with_listen(self, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The replies, the menu and each screening question with a 🔊 button when there is a

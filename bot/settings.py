@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     wait_reminder_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 10.0
     translate_url: str = ""
     translate_api_key: str = ""
+    # This hotline's key for referrals to partner hotlines (bot/envelopes.py); its public half
+    # is printed by `python -m handoff.admin referral-key`.
+    referral_key: str = ""
     forwarded_allow_ips: Commas = ()
     # LIMIT_<NAME>="count/seconds" for each of bot/limits.py's DEFAULTS.
     limit_web_address: str = ""
@@ -227,6 +230,21 @@ class Settings(BaseSettings):
         if raw.strip() and not raw.strip().startswith(("http://", "https://")):
             raise ValueError(f"must be a URL (http://host:port), not {raw!r}")
         return raw.strip().rstrip("/")
+
+    @field_validator("referral_key")
+    @classmethod
+    def _referral_key(cls, raw: str) -> str:
+        try:
+            if raw.strip() and len(base64.b64decode(raw.strip(), validate=True)) == 32:
+                return raw.strip()
+        except ValueError:
+            pass
+        if raw.strip():
+            raise ValueError(
+                "REFERRAL_KEY must be 32 random bytes in base64; make one with: "
+                "python -m handoff.admin referral-key --new"
+            )
+        return ""
 
     @field_validator("telegram_bot_username")
     @classmethod

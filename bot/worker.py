@@ -15,10 +15,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+import aiohttp
 import uvloop
 from redis.exceptions import RedisError
 
-from bot import line_channel, memory, metrics, probes, reminders, telegram_channel
+from bot import line_channel, memory, metrics, outbox, probes, reminders, telegram_channel
 from bot.consumer import Consumer
 from bot.media import media_store
 from bot.rasa_client import RasaClient
@@ -32,6 +33,8 @@ from bot.voices import Voices
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
+# How often the outbox is looked at for envelopes due to partner hotlines (bot/outbox.py).
+OUTBOX_SECONDS = 2.0
 
 
 async def serve(settings: Settings, name: str) -> None:
@@ -77,6 +80,7 @@ async def serve(settings: Settings, name: str) -> None:
     route = Router(store, rasa, QuickExit(settings.safe_word), media, channels, sounds)
     router = Consumer(client, INBOUND, ROUTERS, name, route.handle, route.failed)
     send = Senders(store, channels, media, sounds)
+    partner_http = aiohttp.ClientSession()
     senders = Consumer(client, OUTBOUND, SENDERS, name, send.handle, send.failed)
     stop = asyncio.Event()
     routed = asyncio.Event()
@@ -109,8 +113,21 @@ async def serve(settings: Settings, name: str) -> None:
             periodically(
                 "Redis memory high", partial(memory.check, client), memory.CHECK_SECONDS, stop
             ),
+            periodically(
+                "received referrals past their time removed",
+                store.sweep_received,
+                SWEEP_SECONDS,
+                stop,
+            ),
+            periodically(
+                "envelopes landed at partner hotlines",
+                partial(outbox.deliver_due, store, settings.referral_key, partner_http),
+                OUTBOX_SECONDS,
+                stop,
+            ),
         )
     finally:
+        await partner_http.close()
         for sender in channels.values():
             await sender.close()
         await runner.cleanup()

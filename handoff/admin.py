@@ -7,6 +7,7 @@ account and no default password.
   python -m handoff.admin disable-user NAME
   python -m handoff.admin enable-user NAME
   python -m handoff.admin reset-password NAME
+  python -m handoff.admin referral-key [--new]
 
 --language is the console's language; --reads the languages of the people the operator can read
 (hand-offs in them reach the operator first). Supervisors change both on the console's accounts
@@ -15,6 +16,9 @@ page.
 disable-user stops an account signing in and ends its open sessions at once; enable-user lets it
 sign in again with its password; reset-password gives it a new one and ends its sessions.
 Supervisors can do the same on the console's accounts page.
+
+referral-key prints this hotline's public key for referrals, to give to partner hotlines (they
+pin it on this hotline's record in their console); --new makes a private key for REFERRAL_KEY.
 
 A new password is asked twice on the terminal, or read from standard input when that is not a
 terminal (for scripts: `printf '%s\\n' "$PASSWORD" | python -m handoff.admin create-user ...`).
@@ -29,6 +33,7 @@ import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bot import envelopes
 from bot.local_secrets import local_env
 from bot.redis_client import connect
 from bot.settings import SettingsError, redis_login
@@ -83,6 +88,21 @@ async def run(args: argparse.Namespace) -> None:
         await client.aclose()
 
 
+def referral_key(new: bool) -> None:
+    """Prints a new REFERRAL_KEY, or the public half of the one set, to give to partners."""
+    if new:
+        made = envelopes.make_key()
+        print(f"REFERRAL_KEY={made}")  # noqa: T201
+        print(f"public key (give it to partner hotlines): {envelopes.public_key(made)}")  # noqa: T201
+        return
+    private = local_env().get("REFERRAL_KEY", "")
+    if not private:
+        raise SettingsError(
+            "REFERRAL_KEY is not set: make one with python -m handoff.admin referral-key --new"
+        )
+    print(envelopes.public_key(private))  # noqa: T201
+
+
 def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(
@@ -105,8 +125,15 @@ def main() -> None:
         ("reset-password", "give an account a new password and end its sessions"),
     ):
         commands.add_parser(command, help=said).add_argument("name")
+    keys = commands.add_parser(
+        "referral-key", help="print this hotline's public key for referrals (--new: make a key)"
+    )
+    keys.add_argument("--new", action="store_true", help="make a private key for REFERRAL_KEY")
     args = parser.parse_args()
     try:
+        if args.command == "referral-key":
+            referral_key(args.new)
+            return
         asyncio.run(run(args))
     except (AccountError, SettingsError) as error:
         sys.exit(f"handoff.admin: {error}")

@@ -22,7 +22,9 @@ from handoff.routes import (
     dead_letters,
     events,
     ngos,
+    partners,
     queue,
+    referrals,
     reports,
     voices,
 )
@@ -84,6 +86,8 @@ def routers() -> list[APIRouter]:
         audit.router,
         dead_letters.router,
         voices.router,
+        partners.router,
+        referrals.router,
         events.router,
         ngos.router,
         reports.router,

@@ -229,6 +229,8 @@ def with_pressed_buttons(transcript: list[dict[str, Any]]) -> list[dict[str, Any
                 for reply in line.get("replies", [])
                 for b in reply.get("buttons") or []
             }
+        elif line.get("from") == "operator" and line.get("buttons"):
+            buttons = {str(b.get("payload")): str(b.get("title")) for b in line["buttons"]}
         shown.append(line)
     return shown
 

@@ -96,6 +96,7 @@ def redis_server() -> Iterator[int]:
 
 # A throw-away key for the servers of the tests and benchmarks (Rasa's trackers, the gateway).
 MESSAGE_KEY = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
+REFERRAL_KEY = "cmVmZXJyYWwta2V5LW9mLXRoZS10ZXN0LWhvdGxpbmU="
 # Throw-away Redis passwords: the processes under test sign in as their users (web, worker, rasa),
 # so that the server's rules are tried; the harness itself uses the default user.
 REDIS_PASSWORDS = {kind: f"test-password-{kind}" for kind in USERS}
@@ -200,6 +201,8 @@ def gateway_environment(env: dict[str, str], rasa_url: str) -> dict[str, str]:
         "RASA_URL": rasa_url,
         "BOT_PORT": str(free_port()),
         "ID_SECRET": "test-id-secret",
+        # This hotline's referral key (bot/envelopes.py): a fixed seed, base64.
+        "REFERRAL_KEY": REFERRAL_KEY,
         # Every test's person writes from 127.0.0.1: the limits per address are for one person.
         "LIMIT_WEB_ADDRESS": "100000/10",
         "LIMIT_WEB_ADDRESS_MINUTE": "100000/60",

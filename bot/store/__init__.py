@@ -31,6 +31,7 @@ from bot.store.keys import (
     NGOS,
     ONLINE,
     OUTBOUND,
+    PARTNERS,
     PREFIX,
     QUEUE,
     ROUTERS,
@@ -53,11 +54,12 @@ from bot.store.keys import (
     web_ticket_key,
 )
 from bot.store.messages import Backlogged, Inbound, Messages, Outcome, Received, Reply, Turn
+from bot.store.referrals import Referral, Referrals
 from bot.store.states import PERSON, NotAllowed, State
 from bot.store.statistics import Statistics
 
 
-class Store(Messages, Handoffs, DeadLetters, Erasure, ConsoleLog, Statistics, Backlogs):
+class Store(Messages, Handoffs, Referrals, DeadLetters, Erasure, ConsoleLog, Statistics, Backlogs):
     """The gateway's view of Redis."""
 
 
@@ -72,6 +74,7 @@ __all__ = [
     "NGOS",
     "ONLINE",
     "OUTBOUND",
+    "PARTNERS",
     "PERSON",
     "PREFIX",
     "VOICES",
@@ -87,6 +90,7 @@ __all__ = [
     "DeadLetter",
     "Inbound",
     "NotAllowed",
+    "Referral",
     "Outcome",
     "Received",
     "Reply",

@@ -48,12 +48,14 @@ class Handoffs(Conversations):
         say: str = "",
         risk: str = "",
         show: dict[str, Any] | None = None,
+        buttons: list[dict[str, str]] | None = None,
     ) -> State:
         """Applies a hand-off event of the console, all or nothing: claim (by an operator), transfer
-        (to another operator), reply (`say` to the person, and `show` them a kept photo, recording
-        or file: bot/media.py's reference), close (`say` a last message), risk
-        (set to `risk`: the only way danger said while waiting is lowered). Only the holder, or a
-        supervisor, may transfer, reply, close or set the risk. NotAllowed says why not."""
+        (to another operator), reply (`say` to the person, with `buttons` under it, and `show`
+        them a kept photo, recording or file: bot/media.py's reference), close (`say` a last
+        message), risk (set to `risk`: the only way danger said while waiting is lowered). Only the
+        holder, or a supervisor, may transfer, reply, close or set the risk. NotAllowed says why
+        not."""
         if event == "risk" and risk not in PRIORITY:
             raise NotAllowed(f"no such risk level: {risk!r}")
         key = conversation_key(conv)
@@ -75,7 +77,9 @@ class Handoffs(Conversations):
                     if event == "risk" and current is State.WAITING and not supervisor:
                         raise NotAllowed("take this conversation before you set its risk")
                     pipe.multi()
-                    await self._changed(pipe, conv, found, event, by, new, at, to, say, risk, show)
+                    await self._changed(
+                        pipe, conv, found, event, by, new, at, to, say, risk, show, buttons
+                    )
                     await pipe.execute()
                     return new
                 except aioredis.WatchError:
@@ -94,6 +98,7 @@ class Handoffs(Conversations):
         say: str,
         risk: str,
         show: dict[str, Any] | None,
+        buttons: list[dict[str, str]] | None = None,
     ) -> None:
         """Queues, in the transaction, what an allowed event changes."""
         key = conversation_key(conv)
@@ -127,6 +132,8 @@ class Handoffs(Conversations):
         if say or show:
             line: dict[str, Any] = {"at": at, "from": "operator", "by": by, "text": say}
             sent: list[dict[str, Any]] = [{"text": say}] if say else []
+            if buttons and sent:
+                line["buttons"] = sent[0]["buttons"] = buttons
             if show:
                 line["media"] = show
                 sent.append({"media": show})

@@ -65,6 +65,17 @@ ONLINE_SECONDS = 60
 USERS = f"{PREFIX}:users"
 # NGOs that share the service: their codes (a set), and one hash per NGO (bot/ngos.py).
 NGOS = f"{PREFIX}:ngos"
+# Envelopes to partner hotlines (bot/outbox.py): their ids by when they are next tried, and each
+# one's partner, payload and attempts (sealed). An envelope leaves once the partner has it.
+OUTBOX = f"{PREFIX}:outbox"
+OUTBOX_ITEMS = f"{PREFIX}:outgoing"
+# Referrals received from partner hotlines (bot/store/referrals.py), by envelope id, sealed; the
+# ids by when they arrived; and the envelopes seen (a replay is refused).
+RECEIVED = f"{PREFIX}:received"
+RECEIVED_ORDER = f"{PREFIX}:received-order"
+SEEN_ENVELOPES = f"{PREFIX}:envelopes-seen"
+# The partner registry (bot/partners.py), by partner id: kept by supervisors, like NGOS.
+PARTNERS = f"{PREFIX}:partners"
 # The supervisors' recordings of the texts a person can listen to (bot/voices.py), by
 # "<text>:<language>": content, kept until replaced or removed, like the content files.
 VOICES = f"{PREFIX}:voices"
@@ -139,6 +150,11 @@ def transcript_key(conv: str) -> str:
     return f"{PREFIX}:log:{conv}"
 
 
+def referrals_key(conv: str) -> str:
+    """The conversation's referrals to partners (bot/store/referrals.py), sealed, by id."""
+    return f"{PREFIX}:referrals:{conv}"
+
+
 def notes_key(conv: str) -> str:
     """Operators' private notes on one conversation."""
     return f"{PREFIX}:notes:{conv}"
@@ -179,6 +195,7 @@ def keys_of(conv: str) -> list[str]:
         transcript_key(conv),
         messages_key(conv),
         notes_key(conv),
+        referrals_key(conv),
         entries_key(conv),
         audit_index_key(conv),
         RASA_TRACKER + conv,
@@ -188,5 +205,14 @@ def keys_of(conv: str) -> list[str]:
 
 
 # Sealed values at rest, by the key's kind (`hl:<kind>:<conversation>`), and what holds them: the
-# whole string, each item of a list, or a hash's `handoff` field (bot/rotate_keys.py).
-SEALED = {"addr": "string", "log": "list", "notes": "list", "conv": "hash"}
+# whole string, each item of a list, a hash's `handoff` field, or every field of a hash
+# (bot/rotate_keys.py).
+SEALED = {
+    "addr": "string",
+    "log": "list",
+    "notes": "list",
+    "conv": "hash",
+    "referrals": "fields",
+    "outgoing": "fields",
+    "received": "fields",
+}

@@ -12,10 +12,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from bot import audio
+from bot import audio, partners, referral_words
 from bot.byte_ranges import first_byte, ranged
 from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
+from bot.referral_words import OFFERS
 from bot.store import NotAllowed, Store
 from handoff import accounts
 from handoff.console_feed import ConsoleFeed
@@ -24,6 +25,7 @@ from handoff.pages import PREFIX, render
 from handoff.sessions import Session
 from handoff.translation import Translator
 from handoff.views import Preview, Texts, conversation_view, reply_text
+from hotline.language import LANGUAGES
 
 CONV_PATTERN = r"^[a-z]{2}-[0-9a-f]{40}$"
 
@@ -57,6 +59,9 @@ class ConversationPage:
             "session": self.session,
             "view": view,
             "others": others,
+            "referrals": await self.store.referrals_of(self.conv),
+            "partners": await partners.everyone(self.store.redis) if view.can_act else [],
+            "origins": ORIGINS,
             "error": error,
             "since": since,
             "preview": preview,
@@ -100,6 +105,8 @@ async def conversation_page(
 
 
 Page = Annotated[ConversationPage, Depends(conversation_page)]
+# Where a referred person may come from (content/countries.yaml).
+ORIGINS = ("kh", "vn", "th")
 # The photos LINE shows from a bot (it takes JPEG and PNG only).
 LINE_IMAGES = ("image/jpeg", "image/png")
 
@@ -178,6 +185,29 @@ async def send_file(page: Page, form: Checked, media: MediaDep) -> Response:
     if channel == LINE and not (ref["mime"] in LINE_IMAGES or ref["kind"] == "audio"):
         return await page.show(error=said("file_refused_line"))
     return await page.act("reply", show=ref)
+
+
+@router.post("/{conv}/refer")
+async def refer(page: Page, form: Checked) -> Response:
+    """Asks the person, in their language and with buttons, whether their case may go to the
+    chosen partner; nothing is sent before they agree (bot/store/referrals.py)."""
+    said = Texts(page.session.account.language)
+    partner = await partners.find(page.store.redis, str(form.get("partner") or ""))
+    language = await page.language()
+    origin = str(form.get("origin") or "")
+    if partner is None or language not in LANGUAGES or origin not in ORIGINS:
+        return await page.show(error=said("referral_incomplete"))
+    needs = tuple(o for o in OFFERS if o in form.getlist("needs"))
+    note = str(form.get("note") or "").strip()[:1000]
+    asked = referral_words.ask(partner.name, partner.country, partner.offers, language)
+    account = page.session.account.name
+    referral = await page.store.new_referral(
+        page.conv, partner.id, partner.name, partner.country, origin, needs, note, account, asked
+    )
+    buttons = referral_words.buttons(referral.id, language)
+    response = await page.act("reply", say=asked, buttons=buttons)
+    await page.store.audit(account, "referral_asked", page.conv, partner.id)
+    return response
 
 
 @router.post("/{conv}/translate")

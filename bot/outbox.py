@@ -1,0 +1,101 @@
+"""Envelopes to partner hotlines (issue 20): what a referral carries when the person agreed, and
+the worker's sending of the outbox. Each envelope is sealed to the partner and signed
+(bot/envelopes.py) at each try, under the same id, and posted to the partner's inbox
+(`<its PUBLIC_URL>/referrals/inbox`) until the partner has it (202, or 409 for one it already
+has); a failure is tried again later, waiting longer each time, and stays listed for supervisors
+until it lands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot import envelopes, partners
+from bot.store import Store
+from bot.store.referrals import AGREED, Referral
+from hotline.screening import SIGNS
+
+log = logging.getLogger(__name__)
+
+INBOX_PATH = "/referrals/inbox"
+# How long a partner's inbox may take to answer.
+POST_SECONDS = 10
+# Handed to the person for a partner without the system: printed or e-mailed.
+TO_PRINT = "to_print"
+
+
+def referral_payload(
+    referral: Referral, conversation: dict[str, str], handoff: dict[str, Any], back: str
+) -> dict[str, Any]:
+    """The minimal referral (CONTRACT.md's screening, not the transcript): where the person
+    comes from and is now, language, risk, the signs the screening found, needs, how to reach
+    them, the operator's note, when they agreed; `back` is what the partner's statuses carry
+    back (sealed here: it names nothing to the partner)."""
+    answers = handoff.get("answers") or {}
+    consent = referral.consent or {}
+    return {
+        "type": "referral",
+        "origin": referral.origin,
+        "now": conversation.get("country", ""),
+        "language": conversation.get("language", ""),
+        "risk": conversation.get("risk", ""),
+        "signs": [slot for slot, sign in SIGNS.items() if answers.get(slot) == sign],
+        "needs": list(referral.needs),
+        "contact": "chat",
+        "note": referral.note,
+        "agreed_at": consent.get("at"),
+        "back": back,
+    }
+
+
+async def send_referral(
+    store: Store, referral: Referral, conversation: dict[str, str], handoff: dict[str, Any]
+) -> None:
+    """An agreed referral: into the outbox for a partner hotline, else ready to print."""
+    partner = await partners.find(store.redis, referral.partner)
+    if partner is None or not partner.hotline:
+        await store.moved(referral, TO_PRINT)
+        return
+    back = store.sealer.seal({"conv": referral.conv, "referral": referral.id})
+    payload = referral_payload(referral, conversation, handoff, back)
+    about = {"conv": referral.conv, "referral": referral.id}
+    await store.post(referral.id, partner.id, payload, about)
+
+
+async def deliver_due(store: Store, private_key: str, http: aiohttp.ClientSession) -> int:
+    """Posts the envelopes whose time has come; how many landed."""
+    landed = 0
+    for envelope_id, item in await store.due():
+        partner = await partners.find(store.redis, str(item.get("partner")))
+        if partner is None or not partner.hotline or not private_key:
+            await store.post_later(envelope_id, item, "no such partner hotline, or no REFERRAL_KEY")
+            continue
+        envelope = envelopes.seal(item["payload"], private_key, partner.public_key, envelope_id)
+        try:
+            async with http.post(
+                partner.url + INBOX_PATH,
+                json=envelope,
+                timeout=aiohttp.ClientTimeout(total=POST_SECONDS),
+            ) as answer:
+                status, said = answer.status, await answer.text()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            status, said = 0, type(error).__name__
+        if status in (202, 409):
+            await store.posted(envelope_id)
+            await _landed(store, item.get("about") or {})
+            landed += 1
+        else:
+            wait = await store.post_later(envelope_id, item, f"{status or ''} {said}".strip())
+            log.warning(
+                "envelope to %s did not land (%s); again in %.0f s", partner.id, status, wait
+            )
+    return landed
+
+
+async def _landed(store: Store, about: dict[str, str]) -> None:
+    """Records that a referral reached its partner (it answers with statuses from then on)."""
+    referral = await store.referral(about.get("conv", ""), about.get("referral", ""))
+    if referral is not None and referral.state == AGREED:
+        await store.moved(referral, "received")

@@ -1,0 +1,92 @@
+"""The inbox partner hotlines post envelopes to (issue 20): `POST /referrals/inbox`. An envelope
+is opened only if it is signed by a key pinned on a partner's record, meant for this hotline and
+fresh (bot/envelopes.py). A referral is kept once: the same envelope again is answered 409 and
+stores nothing. A status carries back what the partner says of a referral this hotline sent."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from bot import envelopes, partners
+from bot.limits import Limit, Limiter, address_group
+from bot.outbox import INBOX_PATH
+from bot.store import Store
+from bot.store.referrals import STATUSES
+
+# What a partner may post at once (an envelope is a few kilobytes).
+MOST_BYTES = 64 * 1024
+
+
+def routes(store: Store, private_key: str, limits: dict[str, Limit]) -> APIRouter:
+    """The inbox, opening envelopes with this hotline's key; `limits` bound one address."""
+    router = APIRouter()
+    limiter = Limiter(store.redis, store.id_secret)
+
+    @router.post(INBOX_PATH, status_code=202)
+    async def inbox(request: Request) -> JSONResponse:
+        """Takes an envelope from a partner hotline: 202 when taken, 409 when it was taken
+        before, 403 when it is not a pinned partner's, meant for this hotline, fresh and
+        intact, 400 when it is not an envelope."""
+        address = address_group(request.client.host if request.client else "")
+        for name in ("web-address", "web-address-minute"):
+            seconds = await limiter.wait(limits[name], address)
+            if seconds:
+                wait = str(max(1, math.ceil(seconds)))
+                return JSONResponse({"detail": "slow down"}, 429, {"Retry-After": wait})
+        if not private_key:
+            return JSONResponse({"detail": "this hotline has no REFERRAL_KEY"}, 503)
+        body = await request.body()
+        try:
+            envelope = _json(body)
+        except ValueError:
+            return JSONResponse({"detail": "not an envelope"}, 400)
+        pinned = await partners.pinned(store.redis)
+        try:
+            payload = envelopes.open_envelope(envelope, private_key, set(pinned))
+        except envelopes.Refused as refused:
+            status = 400 if refused.reason == "malformed" else 403
+            return JSONResponse({"detail": refused.reason}, status)
+        sender = pinned[str(envelope["from"])]
+        kind = payload.get("type")
+        if kind == "referral":
+            if not await store.receive(sender.id, str(envelope["id"]), payload):
+                return JSONResponse({"detail": "already received"}, 409)
+            return JSONResponse({"status": "received"}, 202)
+        if kind == "status":
+            return await _status(store, sender.id, str(envelope["id"]), payload)
+        return JSONResponse({"detail": f"unknown envelope type {kind!r}"}, 400)
+
+    return router
+
+
+async def _status(
+    store: Store, partner: str, envelope_id: str, payload: dict[str, Any]
+) -> JSONResponse:
+    """What a partner says of a referral this hotline sent, recorded once on it."""
+    status = str(payload.get("status", ""))
+    try:
+        back = store.sealer.open(str(payload.get("back", "")))
+    except ValueError:
+        return JSONResponse({"detail": "unknown referral"}, 404)
+    referral = await store.referral(str(back.get("conv", "")), str(back.get("referral", "")))
+    if referral is None or referral.partner != partner or status not in STATUSES:
+        return JSONResponse({"detail": "unknown referral"}, 404)
+    if not await store.receive_once(partner, envelope_id):
+        return JSONResponse({"detail": "already received"}, 409)
+    reason = str(payload.get("reason", ""))[:500]
+    await store.moved(referral, status, reason)
+    return JSONResponse({"status": "recorded"}, 202)
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    if len(body) > MOST_BYTES:
+        raise ValueError("too large")
+    found = json.loads(body)
+    if not isinstance(found, dict):
+        raise ValueError("not an object")
+    return found

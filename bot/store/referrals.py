@@ -1,0 +1,271 @@
+"""Referrals of a person to a partner organisation in their home country (issue 20).
+
+Made here: by the operator who holds the conversation, sent only after the person agreed by
+button. Each lives in the conversation's referrals hash, sealed, and goes with the conversation
+(its retention, "forget me"). The person's consent is kept with the referral: when, the text they
+were shown, their answer.
+
+Between hotlines: envelopes wait in the outbox until the partner has them (bot/outbox.py sends
+them); referrals received from partners are kept sealed, each once (a replayed envelope is
+refused), with the status this hotline gives them."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bot.store.conversations import Conversations, now
+from bot.store.keys import (
+    OUTBOX,
+    OUTBOX_ITEMS,
+    RECEIVED,
+    RECEIVED_ORDER,
+    SEEN_ENVELOPES,
+    referrals_key,
+)
+
+# What the consent buttons send: /referral{"id":"<10 hex>","answer":"agree|later|what"}.
+ANSWER = re.compile(r'^/referral\{"id":"([0-9a-f]{10})","answer":"(agree|later|what)"\}$')
+# A referral's states on this side before it leaves; then `received` when the partner hotline has
+# it, and what the partner says after (STATUSES), or `to_print` for a partner without the system.
+ASKED, AGREED, NOT_NOW = "asked", "agreed", "not_now"
+# What a partner hotline says of a referral it received (and this one of those it received).
+STATUSES = ("received", "accepted", "in_progress", "closed", "declined")
+# How long an envelope's next try waits after a failure: doubling from the first, to the last.
+RETRY_SECONDS = (5.0, 3600.0)
+# Received referrals are kept this long after they arrived.
+RECEIVED_SECONDS = 90 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Referral:
+    """One referral: to whom, what it carries besides the screening, and where it stands."""
+
+    id: str
+    conv: str
+    partner: str
+    partner_name: str
+    partner_country: str
+    # Where the person comes from (a country code of content/countries.yaml).
+    origin: str
+    needs: tuple[str, ...]
+    note: str
+    by: str
+    at: float
+    state: str = ASKED
+    # The consent question as the person was shown it, in their language.
+    asked: str = ""
+    # The consent as given: {"at", "shown", "answer"}; None until the person answers.
+    consent: dict[str, Any] | None = None
+    # What happened, oldest first: {"at", "state", "detail"}.
+    history: tuple[dict[str, Any], ...] = field(default=())
+
+
+def payload(referral_id: str, answer: str) -> str:
+    """What a consent button sends (short: Telegram's buttons carry 64 bytes)."""
+    return "/referral" + json.dumps({"id": referral_id, "answer": answer}, separators=(",", ":"))
+
+
+class Referrals(Conversations):
+    """The conversation's referrals: made, answered, moved on."""
+
+    async def new_referral(
+        self,
+        conv: str,
+        partner: str,
+        partner_name: str,
+        partner_country: str,
+        origin: str,
+        needs: tuple[str, ...],
+        note: str,
+        by: str,
+        asked: str,
+    ) -> Referral:
+        """Records a referral whose consent is about to be asked with the words `asked`."""
+        made = Referral(
+            secrets.token_hex(5),
+            conv,
+            partner,
+            partner_name,
+            partner_country,
+            origin,
+            needs,
+            note,
+            by,
+            now(),
+            asked=asked,
+            history=({"at": now(), "state": ASKED, "detail": by},),
+        )
+        await self._keep(made)
+        return made
+
+    async def referral(self, conv: str, referral_id: str) -> Referral | None:
+        """One of the conversation's referrals."""
+        raw = await self.redis.hget(referrals_key(conv), referral_id)
+        return _read(self.sealer.open(raw)) if raw else None
+
+    async def referrals_of(self, conv: str) -> list[Referral]:
+        """The conversation's referrals, newest first."""
+        found = [
+            _read(self.sealer.open(raw)) for raw in (await self.redis.hvals(referrals_key(conv)))
+        ]
+        return sorted(found, key=lambda r: r.at, reverse=True)
+
+    async def consented(
+        self, conv: str, referral_id: str, answer: str, shown: str
+    ) -> Referral | None:
+        """Keeps the person's answer to the consent (agree or not now) with the text they were
+        shown. None for a referral that is not this conversation's, or was answered before."""
+        found = await self.referral(conv, referral_id)
+        if found is None or found.state != ASKED:
+            return None
+        at = now()
+        state = AGREED if answer == "agree" else NOT_NOW
+        moved = replace(
+            found,
+            state=state,
+            consent={"at": at, "shown": shown, "answer": answer},
+            history=(*found.history, {"at": at, "state": state, "detail": "person"}),
+        )
+        await self._keep(moved)
+        return moved
+
+    async def moved(self, referral: Referral, state: str, detail: str = "") -> Referral:
+        """Records where a referral stands now (received by the partner, what it said since)."""
+        at = now()
+        changed = replace(
+            referral,
+            state=state,
+            history=(*referral.history, {"at": at, "state": state, "detail": detail}),
+        )
+        await self._keep(changed)
+        return changed
+
+    async def post(
+        self, envelope_id: str, partner: str, payload: dict[str, Any], about: dict[str, str]
+    ) -> None:
+        """Puts an envelope for a partner hotline in the outbox, to be sent at once; `about` says
+        what to record when it lands (a referral: its conversation and id)."""
+        item = {"partner": partner, "payload": payload, "about": about, "attempts": 0}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(OUTBOX_ITEMS, envelope_id, self.sealer.seal(item))
+            pipe.zadd(OUTBOX, {envelope_id: now()})
+            await pipe.execute()
+
+    async def due(self, limit: int = 10) -> list[tuple[str, dict[str, Any]]]:
+        """Envelopes whose time has come, each taken by one process only (the others see it
+        gone); put them back with `post_later` or remove them with `posted`."""
+        taken = []
+        for envelope_id in await self.redis.zrangebyscore(OUTBOX, 0, now(), start=0, num=limit):
+            if await self.redis.zrem(OUTBOX, envelope_id):
+                raw = await self.redis.hget(OUTBOX_ITEMS, envelope_id)
+                if raw:
+                    taken.append((envelope_id, self.sealer.open(raw)))
+        return taken
+
+    async def post_later(self, envelope_id: str, item: dict[str, Any], error: str) -> float:
+        """Puts an envelope back for later, with why it did not land; the seconds until then."""
+        attempts = int(item.get("attempts", 0)) + 1
+        first, last = RETRY_SECONDS
+        wait: float = min(first * 2.0 ** (attempts - 1), last)
+        item = {**item, "attempts": attempts, "error": error[:200], "tried": now()}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(OUTBOX_ITEMS, envelope_id, self.sealer.seal(item))
+            pipe.zadd(OUTBOX, {envelope_id: now() + wait})
+            await pipe.execute()
+        return wait
+
+    async def posted(self, envelope_id: str) -> None:
+        """The partner has the envelope: it leaves the outbox."""
+        await self.redis.hdel(OUTBOX_ITEMS, envelope_id)
+
+    async def waiting_envelopes(self) -> list[tuple[str, dict[str, Any]]]:
+        """What is still in the outbox (for supervisors: what has not landed, and why)."""
+        return [
+            (i, self.sealer.open(raw))
+            for i, raw in (await self.redis.hgetall(OUTBOX_ITEMS)).items()
+        ]
+
+    async def receive_once(self, partner: str, envelope_id: str) -> bool:
+        """Whether a partner's envelope is taken for the first time (False: a repeat)."""
+        key = f"{SEEN_ENVELOPES}:{partner}:{envelope_id}"
+        return bool(await self.redis.set(key, 1, nx=True, ex=RECEIVED_SECONDS))
+
+    async def receive(self, partner: str, envelope_id: str, payload: dict[str, Any]) -> bool:
+        """Keeps a referral a partner hotline sent, once: False for an envelope seen before."""
+        if not await self.receive_once(partner, envelope_id):
+            return False
+        at = now()
+        kept = {
+            "id": envelope_id,
+            "partner": partner,
+            "at": at,
+            "payload": payload,
+            "status": "received",
+            "history": [{"at": at, "status": "received", "by": ""}],
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(RECEIVED, envelope_id, self.sealer.seal(kept))
+            pipe.zadd(RECEIVED_ORDER, {envelope_id: at})
+            await pipe.execute()
+        return True
+
+    async def received(self) -> list[dict[str, Any]]:
+        """The referrals received from partners, newest first."""
+        ids = await self.redis.zrevrange(RECEIVED_ORDER, 0, 199)
+        found = []
+        for envelope_id in ids:
+            raw = await self.redis.hget(RECEIVED, envelope_id)
+            if raw:
+                found.append(self.sealer.open(raw))
+        return found
+
+    async def received_one(self, envelope_id: str) -> dict[str, Any] | None:
+        """One received referral."""
+        raw = await self.redis.hget(RECEIVED, envelope_id)
+        return self.sealer.open(raw) if raw else None
+
+    async def set_status(
+        self, envelope_id: str, status: str, reason: str, by: str
+    ) -> dict[str, Any] | None:
+        """Records the status this hotline gives a received referral."""
+        found = await self.received_one(envelope_id)
+        if found is None or status not in STATUSES:
+            return None
+        at = now()
+        found = {
+            **found,
+            "status": status,
+            "history": [
+                *found["history"],
+                {"at": at, "status": status, "by": by, "reason": reason},
+            ],
+        }
+        await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
+        return found
+
+    async def sweep_received(self) -> int:
+        """Removes the received referrals older than RECEIVED_SECONDS; how many went."""
+        old = await self.redis.zrangebyscore(RECEIVED_ORDER, 0, now() - RECEIVED_SECONDS)
+        if old:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(RECEIVED, *old)
+                pipe.zrem(RECEIVED_ORDER, *old)
+                await pipe.execute()
+        return len(old)
+
+    async def _keep(self, referral: Referral) -> None:
+        key = referrals_key(referral.conv)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, referral.id, self.sealer.seal(asdict(referral)))
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+
+def _read(data: dict[str, Any]) -> Referral:
+    data["needs"] = tuple(data["needs"])
+    data["history"] = tuple(data["history"])
+    return Referral(**data)

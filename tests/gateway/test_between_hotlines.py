@@ -1,0 +1,181 @@
+"""Two hotlines running this project on one machine (issue 20): the session's stack is the Thai
+hotline; a second one, the Cambodian, runs its own web process and worker on its own Redis, with
+its own secrets and referral key. Each pins the other's public key. A Khmer person in the Thai
+hotline agrees to a referral; it reaches the Cambodian console, which accepts it, and the status
+comes back to the Thai console. A forged envelope, a replayed one and one from a key nobody pinned
+are refused there, with nothing stored."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from bot import envelopes
+from bot.outbox import INBOX_PATH
+from tests.gateway.conftest import Stack
+from tests.gateway.test_console import PASSWORD, _csrf, login, make_user
+from tests.gateway.test_partners import add_partner
+from tests.gateway.test_telegram import Chat, keyboard
+from tests.servers import (
+    ROOT,
+    RedisProcess,
+    environment,
+    free_port,
+    gateway,
+    gateway_environment,
+    start_worker,
+    stop,
+)
+from tests.waiting import until
+
+pytestmark = pytest.mark.servers
+
+names = itertools.count(1)
+
+
+@dataclass
+class Hotline:
+    """The second hotline: where it is, its settings and Redis."""
+
+    url: str
+    env: dict[str, str]
+    redis: RedisProcess
+
+
+@pytest.fixture(scope="module")
+def cambodia(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
+    """The Cambodian hotline, with the Thai one pinned as a partner (and it, in the Thai one)."""
+    server = RedisProcess(tmp_path_factory.mktemp("redis-kh"))
+    logs = tmp_path_factory.mktemp("logs-kh")
+    env = {
+        **gateway_environment(environment(server.port, free_port()), stack.env["RASA_URL"]),
+        "ID_SECRET": "the-cambodian-hotline-id-secret",
+        "MESSAGE_KEY": Fernet.generate_key().decode(),
+        "REFERRAL_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "MEDIA_DIR": str(tmp_path_factory.mktemp("media-kh")),
+    }
+    for name in ("TELEGRAM_TOKEN", "LINE_CHANNEL_SECRET", "LINE_ACCESS_TOKEN"):
+        env.pop(name, None)
+    with gateway(env, logs) as url:
+        worker = start_worker(env, logs, "kh1")
+        try:
+            hotline = Hotline(url, env, server)
+            supervisor = login_to(hotline)
+            thai_key = envelopes.public_key(stack.env["REFERRAL_KEY"])
+            thai = {"id": "th-hotline", "name": "Thai hotline", "country": "th"}
+            assert (
+                add_partner(supervisor, **thai, url=stack.url, public_key=thai_key).status_code
+                == 303
+            )
+            cambodian_key = envelopes.public_key(env["REFERRAL_KEY"])
+            here = login(stack, make_user(stack, "supervisor"))
+            assert add_partner(here, url=url, public_key=cambodian_key).status_code == 303
+            yield hotline
+        finally:
+            stop(worker)
+            server.stop()
+
+
+def login_to(hotline: Hotline, role: str = "supervisor") -> httpx.Client:
+    """A new account of the Cambodian hotline, made with its admin command, signed in."""
+    name = f"kh{next(names)}"
+    made = subprocess.run(
+        [sys.executable, "-m", "handoff.admin", "create-user", name, "--role", role],
+        input=f"{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=hotline.env,
+        timeout=30,
+    )
+    assert made.returncode == 0, made.stderr
+    client = httpx.Client(base_url=hotline.url, timeout=10)
+    csrf = _csrf(client.get("/console/login").text)
+    signed = client.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": csrf})
+    assert signed.status_code == 303, signed.text
+    return client
+
+
+def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
+    stack: Stack, cambodia: Hotline
+) -> None:
+    chat = Chat(stack)
+    chat.say("សួស្តី", replies=2)
+    chat.press("/request_human", replies=1)
+    thai = login(stack, make_user(stack, "supervisor"))
+    csrf = {"csrf": _csrf(thai.get(f"/console/c/{chat.conv}").text)}
+    assert thai.post(f"/console/c/{chat.conv}/claim", data=csrf).status_code == 303
+    form = {**csrf, "partner": "kh-hotline", "origin": "kh", "needs": ["return"], "note": "home"}
+    assert thai.post(f"/console/c/{chat.conv}/refer", data=form).status_code == 303
+    question = until(
+        lambda: [m for m in stack.telegram.sent(chat.id) if "partner hotline" in m["text"]],
+        30,
+        "the consent question to reach Telegram",
+    )
+    chat.press(keyboard(question)[0]["callback_data"])
+
+    until(
+        lambda: "received by the partner" in thai.get(f"/console/c/{chat.conv}").text,
+        30,
+        "the Thai worker to deliver the referral",
+    )
+    khmer = login_to(cambodia, "operator")
+    received = khmer.get("/console/referrals").text
+    assert "Thai hotline" in received and "Return home" in received and "home" in received
+    assert chat.conv not in received, "the partner never learns the conversation's id"
+    [envelope_id] = re.findall(r'id="received-([0-9a-f]{10})"', received)
+
+    accepted = khmer.post(
+        f"/console/referrals/{envelope_id}/status",
+        data={"csrf": _csrf(received), "status": "accepted", "reason": ""},
+    )
+    assert accepted.status_code == 303
+    until(
+        lambda: ">accepted<" in thai.get(f"/console/c/{chat.conv}").text,
+        30,
+        "the status to come back to the Thai console",
+    )
+
+
+def test_forged_replayed_and_unknown_envelopes_are_refused(stack: Stack, cambodia: Hotline) -> None:
+    inbox = cambodia.url + INBOX_PATH
+    cambodian_key = envelopes.public_key(cambodia.env["REFERRAL_KEY"])
+    payload = {
+        "type": "referral",
+        "origin": "kh",
+        "now": "th",
+        "language": "km",
+        "risk": "high",
+        "signs": [],
+        "needs": [],
+        "contact": "chat",
+        "note": "forged",
+        "back": "",
+    }
+    stranger = envelopes.make_key()
+    unknown = httpx.post(inbox, json=envelopes.seal(payload, stranger, cambodian_key))
+    assert unknown.status_code == 403 and unknown.json()["detail"] == "unknown_key"
+    forged = envelopes.seal(payload, stranger, cambodian_key)
+    forged["from"] = envelopes.public_key(stack.env["REFERRAL_KEY"])
+    refused = httpx.post(inbox, json=forged)
+    assert refused.status_code == 403 and refused.json()["detail"] == "signature"
+    genuine = envelopes.seal(
+        {**payload, "note": "genuine"}, stack.env["REFERRAL_KEY"], cambodian_key
+    )
+    assert httpx.post(inbox, json=genuine).status_code == 202
+    replayed = httpx.post(inbox, json=genuine)
+    assert replayed.status_code == 409
+    khmer = login_to(cambodia, "operator")
+    page = khmer.get("/console/referrals").text
+    assert page.count("genuine") == 1 and "forged" not in page
+    assert httpx.post(inbox, content=b"not json").status_code == 400

@@ -1,0 +1,92 @@
+"""Referral to a partner in the person's home country (issue 20), consent first: the operator
+asks through the console, the person reads the question in their language on Telegram and answers
+with buttons; what they were shown and their answer are kept with the referral; nothing is due to
+be sent without "agree"."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from bot.store.keys import OUTBOX_ITEMS
+from bot.store.referrals import ANSWER, payload
+from tests.gateway.conftest import Stack
+from tests.gateway.test_console import _csrf, login, make_user
+from tests.gateway.test_partners import add_partner
+from tests.gateway.test_telegram import Chat, keyboard, texts
+from tests.waiting import until
+
+pytestmark = pytest.mark.servers
+
+
+def referred(stack: Stack) -> tuple[Chat, httpx.Client, str]:
+    """A Khmer person on Telegram handed off and held by an operator, who asks their consent to
+    a referral to the Cambodian partner hotline; the consent question's buttons."""
+    supervisor = login(stack, make_user(stack, "supervisor"))
+    add_partner(supervisor)
+    chat = Chat(stack)
+    chat.say("សួស្តី", replies=2)
+    chat.press("/request_human", replies=1)
+    page = supervisor.get(f"/console/c/{chat.conv}").text
+    csrf = {"csrf": _csrf(page)}
+    assert supervisor.post(f"/console/c/{chat.conv}/claim", data=csrf).status_code == 303
+    assert 'id="refer-form"' in supervisor.get(f"/console/c/{chat.conv}").text
+    form = {**csrf, "partner": "kh-hotline", "origin": "kh", "needs": ["return"], "note": "x"}
+    asked = supervisor.post(f"/console/c/{chat.conv}/refer", data=form)
+    assert asked.status_code == 303
+    until(
+        lambda: "Cambodian partner hotline" in texts(stack.telegram.sent(chat.id)[-1:]),
+        30,
+        "the consent question to reach Telegram",
+    )
+    return chat, supervisor, chat.conv
+
+
+def test_the_person_reads_the_question_asks_what_is_sent_and_agrees(stack: Stack) -> None:
+    chat, supervisor, conv = referred(stack)
+    question = stack.telegram.sent(chat.id)[-1]
+    assert "Cambodian partner hotline" in question["text"] and "កម្ពុជា" in question["text"]
+    assert "ការវិលត្រឡប់ទៅផ្ទះ" in question["text"], "what the partner offers, in Khmer"
+    buttons = keyboard([question])
+    assert [b["text"] for b in buttons] == ["យល់ព្រម", "មិនទាន់ទេ", "នឹងផ្ញើអ្វីខ្លះ?"]
+    agree, _, what = (b["callback_data"] for b in buttons)
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    [referral_id, _] = ANSWER.match(agree).groups()  # type: ignore[union-attr]
+
+    details = chat.press(what)
+    assert "មកពី៖ កម្ពុជា" in texts(details) and "ត្រូវការ៖ ការវិលត្រឡប់ទៅផ្ទះ" in texts(details)
+    assert [b["callback_data"] for b in keyboard(details)][0] == agree, "asked again"
+    assert not stack.redis.hkeys(OUTBOX_ITEMS), "nothing to send before agree"
+
+    said = chat.press(agree)
+    assert "Cambodian partner hotline" in texts(said) and "សូមអរគុណ" in texts(said)
+    assert referral_id in stack.redis.hkeys(OUTBOX_ITEMS), "in the outbox for the partner"
+    page = supervisor.get(f"/console/c/{conv}").text
+    assert "the person agreed: to be sent" in page, "its partner is not reachable in this test"
+    assert "[យល់ព្រម]" in page, "the operator sees what the person pressed"
+    assert "referral_asked" in str(stack.redis.xrange("hl:audit"))
+
+    again = chat.press(agree, replies=0)  # pressed twice: an ordinary message, for the operator
+    assert not texts(again)
+    assert stack.redis.hkeys(OUTBOX_ITEMS).count(referral_id) == 1, "queued once"
+
+
+def test_not_now_keeps_the_answer_and_sends_nothing(stack: Stack) -> None:
+    chat, supervisor, conv = referred(stack)
+    later = keyboard([stack.telegram.sent(chat.id)[-1]])[1]["callback_data"]
+    assert "គ្មានអ្វីត្រូវបានផ្ញើទេ" in texts(chat.press(later))
+    assert ANSWER.match(later).group(1) not in stack.redis.hkeys(OUTBOX_ITEMS)  # type: ignore[union-attr]
+    assert "the person said not now: nothing sent" in supervisor.get(f"/console/c/{conv}").text
+
+
+def test_another_conversations_referral_cannot_be_answered(stack: Stack) -> None:
+    chat, _, conv = referred(stack)
+    agree = keyboard([stack.telegram.sent(chat.id)[-1]])[0]["callback_data"]
+    stranger = Chat(stack)
+    stranger.say("សួស្តី", replies=2)
+    stranger.press(agree, replies=1)  # the assistant answers it as any other text
+    assert ANSWER.match(agree).group(1) not in stack.redis.hkeys(OUTBOX_ITEMS)  # type: ignore[union-attr]
+    assert conv
+    assert re.fullmatch(r"/referral\{.+\}", payload("0123456789", "agree"))
