@@ -14,7 +14,7 @@ import aiohttp
 
 from bot import envelopes, partners
 from bot.store import Store
-from bot.store.referrals import AGREED, Referral
+from bot.store.referrals import AGREED, ASKED, NOT_NOW, Referral
 from hotline.screening import SIGNS
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,8 @@ INBOX_PATH = "/referrals/inbox"
 POST_SECONDS = 10
 # Handed to the person for a partner without the system: printed or e-mailed.
 TO_PRINT = "to_print"
+# Called back: the person took their consent back.
+REVOKED = "revoked"
 
 
 def referral_payload(
@@ -62,6 +64,30 @@ async def send_referral(
     payload = referral_payload(referral, conversation, handoff, back)
     about = {"conv": referral.conv, "referral": referral.id}
     await store.post(referral.id, partner.id, payload, about)
+
+
+async def revoke_all(store: Store, conv: str) -> int:
+    """The person said "forget me" (or took their consent back): each referral that left or may
+    leave is called back from its partner hotline, which erases it; one still waiting in the
+    outbox never leaves. The revocation waits in the outbox, apart from the conversation, until
+    the partner acknowledges it. How many were called back."""
+    called = 0
+    for referral in await store.referrals_of(conv):
+        if referral.state in (ASKED, NOT_NOW, TO_PRINT, REVOKED):
+            continue
+        await store.posted(referral.id)  # never sent, if it had not left yet
+        await revoke(store, referral)
+        called += 1
+    return called
+
+
+async def revoke(store: Store, referral: Referral) -> None:
+    """Calls one referral back from its partner (an envelope in the outbox)."""
+    partner = await partners.find(store.redis, referral.partner)
+    if partner is None or not partner.hotline:
+        return
+    payload = {"type": "revoke", "referral": referral.id}
+    await store.post(f"{referral.id}-revoke", partner.id, payload, {})
 
 
 async def deliver_due(store: Store, private_key: str, http: aiohttp.ClientSession) -> int:

@@ -1,7 +1,9 @@
 """The inbox partner hotlines post envelopes to (issue 20): `POST /referrals/inbox`. An envelope
 is opened only if it is signed by a key pinned on a partner's record, meant for this hotline and
 fresh (bot/envelopes.py). A referral is kept once: the same envelope again is answered 409 and
-stores nothing. A status carries back what the partner says of a referral this hotline sent."""
+stores nothing. A status carries back what the partner says of a referral this hotline sent. A
+revocation erases a referral its sender calls back (the person said "forget me" or took their
+consent back); the answer acknowledges it."""
 
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ def routes(store: Store, private_key: str, limits: dict[str, Limit]) -> APIRoute
             return JSONResponse({"status": "received"}, 202)
         if kind == "status":
             return await _status(store, sender.id, str(envelope["id"]), payload)
+        if kind == "revoke":
+            erased = await store.erase_received(sender.id, str(payload.get("referral", "")))
+            return JSONResponse({"status": "erased" if erased else "nothing held"}, 202)
         return JSONResponse({"detail": f"unknown envelope type {kind!r}"}, 400)
 
     return router

@@ -112,7 +112,9 @@ class Router:
         return True
 
     async def _forget(self, conv: str) -> None:
-        """Erases the conversation, and then its media (the sweep removes any left by a crash)."""
+        """Calls its referrals back from partner hotlines, erases the conversation, and then its
+        media (the sweep removes any left by a crash)."""
+        await outbox.revoke_all(self.store, conv)
         await self.store.forget(conv)
         await self.media.forget(conv)
 
@@ -190,7 +192,9 @@ class Router:
             media=kept.noted,
         )
         if forget:
-            # The photos and files first: the confirmation may reach the person before the rest.
+            # Referrals called back and the photos and files removed first: the confirmation may
+            # reach the person before the rest.
+            await outbox.revoke_all(self.store, conv)
             await self.media.forget(conv)
         await self.store.finish_inbound(message, outcome)
         if forget:

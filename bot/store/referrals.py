@@ -247,6 +247,18 @@ class Referrals(Conversations):
         await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
         return found
 
+    async def erase_received(self, partner: str, envelope_id: str) -> bool:
+        """Erases a referral the partner that sent it called back; False when none is held. Its
+        envelope stays seen: a replay of it is still refused."""
+        found = await self.received_one(envelope_id)
+        if found is None or found.get("partner") != partner:
+            return False
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(RECEIVED, envelope_id)
+            pipe.zrem(RECEIVED_ORDER, envelope_id)
+            await pipe.execute()
+        return True
+
     async def sweep_received(self) -> int:
         """Removes the received referrals older than RECEIVED_SECONDS; how many went."""
         old = await self.redis.zrangebyscore(RECEIVED_ORDER, 0, now() - RECEIVED_SECONDS)

@@ -12,12 +12,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from bot import audio, partners, referral_words
+from bot import audio, outbox, partners, referral_words
 from bot.byte_ranges import first_byte, ranged
 from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
 from bot.referral_words import OFFERS
 from bot.store import NotAllowed, Store
+from bot.store.referrals import ASKED, NOT_NOW
 from handoff import accounts
 from handoff.console_feed import ConsoleFeed
 from handoff.deps import Checked, FeedDep, MediaDep, SignedIn, StoreDep, TranslatorDep
@@ -208,6 +209,24 @@ async def refer(page: Page, form: Checked) -> Response:
     response = await page.act("reply", say=asked, buttons=buttons)
     await page.store.audit(account, "referral_asked", page.conv, partner.id)
     return response
+
+
+@router.post("/{conv}/referrals/{referral_id}/withdraw")
+async def withdraw_referral(
+    page: Page,
+    form: Checked,
+    referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")],
+) -> Response:
+    """The person took their consent back (they told the operator): the referral is called back
+    from the partner, which erases it; one not sent yet never leaves. Audited."""
+    found = await page.store.referral(page.conv, referral_id)
+    if found is None or found.state in (ASKED, NOT_NOW, outbox.REVOKED):
+        return page.back()
+    await page.store.posted(found.id)
+    await outbox.revoke(page.store, found)
+    await page.store.moved(found, outbox.REVOKED, page.session.account.name)
+    await page.store.audit(page.session.account.name, "referral_withdrawn", page.conv, found.id)
+    return page.back()
 
 
 @router.post("/{conv}/translate")

@@ -28,7 +28,9 @@ async def partner_list(
 ) -> HTMLResponse:
     """The registry, this hotline's public key, and a form to add a partner or edit `id`."""
     editing = await partners.find(store.redis, id) if id else None
-    return await _page(request, store.redis, settings, session, {"editing": editing})
+    waiting = await store.waiting_envelopes()
+    context = {"editing": editing, "waiting": waiting}
+    return await _page(request, store.redis, settings, session, context)
 
 
 @router.post("")

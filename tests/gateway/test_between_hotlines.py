@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 
 from bot import envelopes
 from bot.outbox import INBOX_PATH
+from bot.store.keys import OUTBOX_ITEMS
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import PASSWORD, _csrf, login, make_user
 from tests.gateway.test_partners import add_partner
@@ -145,6 +146,15 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
         30,
         "the status to come back to the Thai console",
     )
+
+    # "Forget me" in the Thai hotline calls the referral back: the Cambodian one erases it.
+    chat.say("/forget")
+    until(
+        lambda: f'id="received-{envelope_id}"' not in khmer.get("/console/referrals").text,
+        30,
+        "the Cambodian hotline to erase the referral",
+    )
+    until(lambda: not stack.redis.hkeys(OUTBOX_ITEMS), 30, "the revocation to be acknowledged")
 
 
 def test_forged_replayed_and_unknown_envelopes_are_refused(stack: Stack, cambodia: Hotline) -> None:

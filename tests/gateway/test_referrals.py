@@ -90,3 +90,27 @@ def test_another_conversations_referral_cannot_be_answered(stack: Stack) -> None
     assert ANSWER.match(agree).group(1) not in stack.redis.hkeys(OUTBOX_ITEMS)  # type: ignore[union-attr]
     assert conv
     assert re.fullmatch(r"/referral\{.+\}", payload("0123456789", "agree"))
+
+
+def test_forget_me_calls_the_referral_back_and_an_unreachable_partner_is_shown(
+    stack: Stack,
+) -> None:
+    """The partner of this module is unreachable: the referral never leaves once the person
+    says "forget me", and the call-back waits, tried again, listed for supervisors."""
+    chat, supervisor, conv = referred(stack)
+    agree = keyboard([stack.telegram.sent(chat.id)[-1]])[0]["callback_data"]
+    referral_id = ANSWER.match(agree).group(1)  # type: ignore[union-attr]
+    chat.press(agree)
+    chat.say("/forget")
+    outgoing = stack.redis.hkeys(OUTBOX_ITEMS)
+    assert referral_id not in outgoing, "a referral not sent yet never leaves"
+    assert f"{referral_id}-revoke" in outgoing, "its call-back waits for the partner"
+    until(
+        lambda: (
+            "ConnectionRefused" in supervisor.get("/console/partners").text
+            or "ClientConnectorError" in supervisor.get("/console/partners").text
+        ),
+        30,
+        "the failed try to be shown to supervisors",
+    )
+    assert not stack.redis.exists(f"hl:referrals:{conv}"), "the referral went with the chat"
