@@ -99,6 +99,27 @@ def open_envelope(
     return payload
 
 
+def signed_document(document: dict[str, Any], private: str) -> dict[str, Any]:
+    """A document anyone can check but nobody can alter unseen: it, who signed it (the public
+    key) and the signature over both (for a partner without this system: the referral as a
+    file)."""
+    body = {"document": document, "signed_by": public_key(private)}
+    return {**body, "signature": _b64(_signing(private).sign(_signed(body)).signature)}
+
+
+def check_document(signed: dict[str, Any], pinned: str) -> dict[str, Any]:
+    """The document of a signed file, when `pinned` signed it; Refused otherwise."""
+    body = {"document": signed.get("document"), "signed_by": signed.get("signed_by")}
+    if body["signed_by"] != pinned:
+        raise Refused("unknown_key")
+    try:
+        VerifyKey(_unb64(pinned)).verify(_signed(body), _unb64(str(signed.get("signature"))))
+    except (BadSignatureError, ValueError, TypeError):
+        raise Refused("signature") from None
+    document: dict[str, Any] = signed["document"]
+    return document
+
+
 def _signed(body: dict[str, Any]) -> bytes:
     """The bytes a signature covers: the body as canonical JSON."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()

@@ -280,6 +280,13 @@ def leaflet_texts() -> dict[str, Texts]:
     return {key: _texts(f"leaflet.yaml: {key}", texts, WITH_EN) for key, texts in data.items()}
 
 
+@cache
+def referral_print_texts() -> dict[str, Texts]:
+    """The field names of a printed referral, from content/referral.yaml."""
+    data = _load("referral.yaml")
+    return {key: _texts(f"referral.yaml: {key}", texts, WITH_EN) for key, texts in data.items()}
+
+
 @dataclass(frozen=True)
 class Button:
     """A button under a turn: what it sends, and its label in every language."""
@@ -356,6 +363,7 @@ def turns() -> Turns:
 def reload() -> None:
     """Forget what the loaders read, so that the next call reads content/ again."""
     for loader in (
+        referral_print_texts,
         hotlines,
         rights,
         screening,

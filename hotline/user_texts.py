@@ -153,6 +153,8 @@ def every_text() -> list[UserText]:
         found.append(_entry(f"gateway.{key}", "gateway.yaml", (key,), kind, texts))
     for key, texts in content.leaflet_texts().items():
         found.append(_entry(f"leaflet.{key}", "leaflet.yaml", (key,), "print", texts))
+    for key, texts in content.referral_print_texts().items():
+        found.append(_entry(f"referral.{key}", "referral.yaml", (key,), "part", texts))
     for reply in content.canned_replies():
         found.append(
             _entry(

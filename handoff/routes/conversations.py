@@ -4,6 +4,7 @@ transfer, close, set the risk."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -12,11 +13,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from bot import audio, outbox, partners, referral_words
+from bot import audio, envelopes, outbox, partners, referral_print, referral_words
 from bot.byte_ranges import first_byte, ranged
 from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
 from bot.referral_words import OFFERS
+from bot.settings import Settings
 from bot.store import NotAllowed, Store
 from bot.store.referrals import ASKED, NOT_NOW
 from handoff import accounts
@@ -227,6 +229,60 @@ async def withdraw_referral(
     await page.store.moved(found, outbox.REVOKED, page.session.account.name)
     await page.store.audit(page.session.account.name, "referral_withdrawn", page.conv, found.id)
     return page.back()
+
+
+async def _printable(page: ConversationPage, referral_id: str) -> tuple[Any, Any, Any] | None:
+    """A referral the person agreed to, its partner, and what it carries; None otherwise."""
+    found = await page.store.referral(page.conv, referral_id)
+    partner = await partners.find(page.store.redis, found.partner) if found else None
+    if found is None or partner is None or (found.consent or {}).get("answer") != "agree":
+        return None
+    if found.state == outbox.REVOKED:
+        return None
+    conversation = await page.store.conversation(page.conv)
+    handoff = await page.store.handoff(page.conv)
+    return found, partner, outbox.referral_payload(found, conversation, handoff, "")
+
+
+@router.get("/{conv}/referrals/{referral_id}/print")
+async def print_referral(
+    page: Page, referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")]
+) -> HTMLResponse:
+    """The referral on one A4 page, in English and the partner's language, to print or save as
+    a PDF for a partner without this system; audited."""
+    found = await _printable(page, referral_id)
+    settings: Settings = page.request.app.state.settings
+    if found is None or not settings.referral_key:
+        return render(page.request, "error.html", {"session": page.session, "key": "gone"}, 404)
+    referral, partner, payload = found
+    ours = envelopes.public_key(settings.referral_key)
+    await page.store.audit(page.session.account.name, "referral_printed", page.conv, referral.id)
+    context = {
+        "session": page.session,
+        "referral": referral,
+        "conv": page.conv,
+        "sides": referral_print.sides(payload, partner, ours),
+    }
+    return render(page.request, "referral_print.html", context)
+
+
+@router.get("/{conv}/referrals/{referral_id}/referral.json")
+async def referral_file(
+    page: Page, referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")]
+) -> Response:
+    """The referral as a file signed by this hotline (Ed25519), for a partner without this
+    system; audited."""
+    found = await _printable(page, referral_id)
+    settings: Settings = page.request.app.state.settings
+    if found is None or not settings.referral_key:
+        return render(page.request, "error.html", {"session": page.session, "key": "gone"}, 404)
+    referral, _, payload = found
+    signed = referral_print.signed_file(referral, payload, settings.referral_key)
+    await page.store.audit(page.session.account.name, "referral_printed", page.conv, referral.id)
+    name = f"referral-{referral.id}.json"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    body = json.dumps(signed, ensure_ascii=False, indent=2)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post("/{conv}/translate")

@@ -9,14 +9,21 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
+from bot import envelopes
 from bot.store.keys import OUTBOX_ITEMS
 from bot.store.referrals import ANSWER, payload
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
+from tests.gateway.test_console_browser import signed_in
 from tests.gateway.test_partners import add_partner
+from tests.gateway.test_share_kit_browser import PAGE_OBJECT
 from tests.gateway.test_telegram import Chat, keyboard, texts
+from tests.servers import ROOT
 from tests.waiting import until
+
+PRINTS = ROOT / "results" / "referrals"
 
 pytestmark = pytest.mark.servers
 
@@ -114,3 +121,58 @@ def test_forget_me_calls_the_referral_back_and_an_unreachable_partner_is_shown(
         "the failed try to be shown to supervisors",
     )
     assert not stack.redis.exists(f"hl:referrals:{conv}"), "the referral went with the chat"
+
+
+def test_a_partner_without_the_system_gets_one_printed_page_and_a_signed_file(
+    stack: Stack, browser: Browser
+) -> None:
+    """The referral to a shelter that does not run this project waits as "to print": one A4 page
+    in English and Khmer, printed by Chromium, and a file whose signature holds for this
+    hotline's key and breaks when a field is changed."""
+    supervisor = login(stack, make_user(stack, "supervisor"))
+    shelter = {"id": "kh-shelter", "name": "Shelter in Phnom Penh", "url": "", "public_key": ""}
+    assert add_partner(supervisor, **shelter, contact="shelter@example.org").status_code == 303
+    chat = Chat(stack)
+    chat.say("សួស្តី", replies=2)
+    chat.press("/request_human", replies=1)
+    csrf = {"csrf": _csrf(supervisor.get(f"/console/c/{chat.conv}").text)}
+    supervisor.post(f"/console/c/{chat.conv}/claim", data=csrf)
+    form = {**csrf, "partner": "kh-shelter", "origin": "kh", "needs": ["shelter"], "note": "safe"}
+    assert supervisor.post(f"/console/c/{chat.conv}/refer", data=form).status_code == 303
+    question = until(
+        lambda: [m for m in stack.telegram.sent(chat.id) if "Shelter in Phnom Penh" in m["text"]],
+        30,
+        "the consent question",
+    )
+    agree = keyboard(question)[0]["callback_data"]
+    referral_id = ANSWER.match(agree).group(1)  # type: ignore[union-attr]
+    assert (
+        supervisor.get(f"/console/c/{chat.conv}/referrals/{referral_id}/print").status_code == 404
+    )
+    chat.press(agree)
+    page_html = supervisor.get(f"/console/c/{chat.conv}").text
+    assert "to print or e-mail to the partner" in page_html
+    assert not [i for i in stack.redis.hkeys(OUTBOX_ITEMS) if i.startswith(referral_id)]
+
+    signed = supervisor.get(f"/console/c/{chat.conv}/referrals/{referral_id}/referral.json")
+    ours = envelopes.public_key(stack.env["REFERRAL_KEY"])
+    document = envelopes.check_document(signed.json(), ours)
+    assert document["reference"] == referral_id and document["needs"] == ["shelter"]
+    assert "back" not in document and chat.conv not in signed.text
+    changed = signed.json()
+    changed["document"]["note"] = "changed"
+    with pytest.raises(envelopes.Refused):
+        envelopes.check_document(changed, ours)
+
+    PRINTS.mkdir(parents=True, exist_ok=True)
+    tab = signed_in(browser, stack, make_user(stack, "supervisor"))
+    tab.goto(f"{stack.url}/console/c/{chat.conv}/referrals/{referral_id}/print")
+    expect(tab.locator("#print")).to_be_visible()  # the static script ran
+    shown = tab.locator("article").inner_text()
+    assert "Comes from" in shown and "Cambodia" in shown, "English"
+    assert "មកពី" in shown and "ទីជម្រក" in shown, "Khmer: the field and the need"
+    tab.screenshot(path=str(PRINTS / "referral-km.png"), full_page=True)
+    pdf = tab.pdf(format="A4", print_background=True)
+    (PRINTS / "referral-km.pdf").write_bytes(pdf)
+    assert len(PAGE_OBJECT.findall(pdf)) == 1, "one A4 page"
+    tab.close()
