@@ -19,16 +19,29 @@ ALL = "*"
 NONE = "none"
 UNKNOWN = "unknown"
 
-MEASURES = ("conversations", "screenings", "handoffs", "answered")
-DIMENSIONS = ("channel", "language", "country", "referral", "risk")
+MEASURES = (
+    "conversations",
+    "screenings",
+    "handoffs",
+    "answered",
+    "referrals_sent",
+    "referrals_accepted",
+    "referrals_closed",
+)
+DIMENSIONS = ("channel", "language", "country", "referral", "risk", "partner_country")
 # What is known of each counted thing when it is counted: a conversation on its first message
 # (before any screening), a screening when its result is given, a hand-off when asked for and
 # when an operator takes it.
 MEASURE_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "conversations": ("channel", "language", "referral"),
-    "screenings": DIMENSIONS,
-    "handoffs": DIMENSIONS,
-    "answered": DIMENSIONS,
+    "screenings": DIMENSIONS[:5],
+    "handoffs": DIMENSIONS[:5],
+    "answered": DIMENSIONS[:5],
+    # Referrals to partners in the people's home countries (bot/store/referrals.py): counted when
+    # the partner hotline has one, and when it says it accepted or closed it.
+    "referrals_sent": ("partner_country",),
+    "referrals_accepted": ("partner_country",),
+    "referrals_closed": ("partner_country",),
 }
 
 Cell = int | None  # None: hidden, because it could single someone out

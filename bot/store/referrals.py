@@ -17,6 +17,7 @@ import secrets
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from bot import counts
 from bot.store.conversations import Conversations, now
 from bot.store.keys import (
     OUTBOX,
@@ -24,7 +25,10 @@ from bot.store.keys import (
     RECEIVED,
     RECEIVED_ORDER,
     SEEN_ENVELOPES,
+    STATS_KEPT_SECONDS,
+    conversation_key,
     referrals_key,
+    stats_key,
 )
 
 # What the consent buttons send: /referral{"id":"<10 hex>","answer":"agree|later|what"}.
@@ -36,6 +40,12 @@ ASKED, AGREED, NOT_NOW = "asked", "agreed", "not_now"
 STATUSES = ("received", "accepted", "in_progress", "closed", "declined")
 # How long an envelope's next try waits after a failure: doubling from the first, to the last.
 RETRY_SECONDS = (5.0, 3600.0)
+# What the reports count of a referral this hotline sent (bot/counts.py), by its new state.
+COUNTED = {
+    "received": "referrals_sent",
+    "accepted": "referrals_accepted",
+    "closed": "referrals_closed",
+}
 # Received referrals are kept this long after they arrived.
 RECEIVED_SECONDS = 90 * 24 * 3600
 
@@ -134,7 +144,8 @@ class Referrals(Conversations):
         return moved
 
     async def moved(self, referral: Referral, state: str, detail: str = "") -> Referral:
-        """Records where a referral stands now (received by the partner, what it said since)."""
+        """Records where a referral stands now (received by the partner, what it said since),
+        counted for the reports when it reached the partner, was accepted or closed."""
         at = now()
         changed = replace(
             referral,
@@ -142,6 +153,16 @@ class Referrals(Conversations):
             history=(*referral.history, {"at": at, "state": state, "detail": detail}),
         )
         await self._keep(changed)
+        measure = COUNTED.get(state)
+        if measure and state != referral.state:
+            ngo = await self.redis.hget(conversation_key(referral.conv), "referral") or ""
+            [counter] = counts.fields(measure, ngo, {"partner_country": referral.partner_country})
+            day = counts.day(at)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who in counts.whom(ngo):
+                    pipe.hincrby(stats_key(day, who), counter, 1)
+                    pipe.expire(stats_key(day, who), STATS_KEPT_SECONDS)
+                await pipe.execute()
         return changed
 
     async def post(

@@ -68,7 +68,7 @@ def label(t: Texts, dim: str, value: str, names: dict[str, str]) -> str:
         return t.of("channels", value)
     if dim == "language":
         return t.of("languages", value)
-    if dim == "country":
+    if dim in ("country", "partner_country"):
         return t.country(value)
     if dim == "risk":
         return t.of("risks", value)
@@ -146,7 +146,8 @@ class Chart:
 
 
 def _chart(table: counts.Table, labels: list[str]) -> Chart:
-    names = tuple(dict.fromkeys((table.columns[0], "handoffs")))
+    # The first column and the hand-offs (a table of referrals has only its own columns).
+    names = tuple(dict.fromkeys(c for c in (table.columns[0], "handoffs") if c in table.columns))
     columns = [table.columns.index(name) for name in names]
     series = [[cells[i] for _, cells in table.rows] for i in columns]
     width = max(100.0, 12.0 * len(labels))

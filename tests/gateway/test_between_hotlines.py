@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,9 +21,9 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import envelopes
+from bot import counts, envelopes
 from bot.outbox import INBOX_PATH
-from bot.store.keys import OUTBOX_ITEMS
+from bot.store.keys import OUTBOX_ITEMS, stats_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import PASSWORD, _csrf, login, make_user
 from tests.gateway.test_partners import add_partner
@@ -146,6 +147,13 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
         30,
         "the status to come back to the Thai console",
     )
+
+    day = stats_key(counts.day(time.time()), counts.ALL)
+    counted = {k: v for k, v in stack.redis.hgetall(day).items() if k.startswith("referrals_")}
+    assert int(counted.get("referrals_sent|partner_country|kh", 0)) == 1
+    assert int(counted.get("referrals_accepted|partner_country|kh", 0)) == 1
+    report = thai.get("/console/reports").text
+    assert 'id="by-partner_country"' in report and "Referrals accepted" in report
 
     # "Forget me" in the Thai hotline calls the referral back: the Cambodian one erases it.
     chat.say("/forget")

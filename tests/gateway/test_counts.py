@@ -95,17 +95,21 @@ def test_tables_by_day_and_by_dimension() -> None:
     daily = counts.daily(days)
     assert daily.columns == (*counts.MEASURES, "median_wait")
     # The 2 of 2 December is hidden; the total would give it away, so the 7 goes too.
-    assert daily.rows[0] == ("2026-12-01", [None, 0, 5, 0, None])
-    assert daily.rows[1] == ("2026-12-02", [None, 0, 0, 0, None])
-    assert daily.totals == [9, 0, 5, 0, None]
+    # The three referral columns (sent, accepted, closed) hold nothing on these days.
+    assert daily.rows[0] == ("2026-12-01", [None, 0, 5, 0, 0, 0, 0, None])
+    assert daily.rows[1] == ("2026-12-02", [None, 0, 0, 0, 0, 0, 0, None])
+    assert daily.totals == [9, 0, 5, 0, 0, 0, 0, None]
     by_channel = counts.breakdown(days, "channel")
     assert by_channel.rows == [("web", [None, 0, 5, 0]), ("line", [None, 0, 0, 0])]
     assert by_channel.totals == [9, 0, 5, 0]
     # Conversations are counted before any screening: they have no risk.
     assert counts.breakdown(days, "risk").columns == ("screenings", "handoffs", "answered")
+    referrals = ["referrals_sent", "referrals_accepted", "referrals_closed"]
+    assert counts.breakdown(days, "partner_country").columns == tuple(referrals)
     lines = list(counts.csv_rows(daily, "day"))
-    assert lines[0] == ["day", "conversations", "screenings", "handoffs", "answered", "median_wait"]
-    assert lines[2] == ["2026-12-02", "<5", "0", "0", "0", ""]
+    measures = ["conversations", "screenings", "handoffs", "answered", *referrals]
+    assert lines[0] == ["day", *measures, "median_wait"]
+    assert lines[2] == ["2026-12-02", "<5", "0", "0", "0", "0", "0", "0", ""]
 
 
 def test_every_day_of_a_period() -> None:

@@ -77,8 +77,10 @@ def test_reports_count_people_per_ngo_and_single_nobody_out(stack: Stack) -> Non
     today = counts.today()
     query = f"first={today - timedelta(days=1)}&last={today}"
     daily = table(supervisor, "daily", f"{query}&ngo=rep-a")
-    assert daily["day"] == ["conversations", "screenings", "handoffs", "answered", "median_wait"]
-    conversations, screenings, handoffs, answered, wait = daily["total"]
+    referrals = ["referrals_sent", "referrals_accepted", "referrals_closed"]
+    measures = ["conversations", "screenings", "handoffs", "answered", *referrals]
+    assert daily["day"] == [*measures, "median_wait"]
+    conversations, screenings, handoffs, answered, *_, wait = daily["total"]
     assert (conversations, screenings, handoffs, answered) == ("6", "0", "6", "5")
     assert wait.isdigit()
     by_language = table(supervisor, "language", f"{query}&ngo=rep-a")
