@@ -38,6 +38,8 @@ ANSWER = re.compile(r'^/referral\{"id":"([0-9a-f]{10})","answer":"(agree|later|w
 ASKED, AGREED, NOT_NOW = "asked", "agreed", "not_now"
 # What a partner hotline says of a referral it received (and this one of those it received).
 STATUSES = ("received", "accepted", "in_progress", "closed", "declined")
+# How long a process holds an envelope it is sending (an inbox answers within 10 s).
+LEASE_SECONDS = 60
 # How long an envelope's next try waits after a failure: doubling from the first, to the last.
 RETRY_SECONDS = (5.0, 3600.0)
 # What the reports count of a referral this hotline sent (bot/counts.py), by its new state.
@@ -177,14 +179,19 @@ class Referrals(Conversations):
             await pipe.execute()
 
     async def due(self, limit: int = 10) -> list[tuple[str, dict[str, Any]]]:
-        """Envelopes whose time has come, each taken by one process only (the others see it
-        gone); put them back with `post_later` or remove them with `posted`."""
+        """Envelopes whose time has come, each taken by one process only for LEASE_SECONDS (a
+        process that dies with one leaves it to the next); put them back with `post_later` or
+        remove them with `posted`."""
         taken = []
-        for envelope_id in await self.redis.zrangebyscore(OUTBOX, 0, now(), start=0, num=limit):
-            if await self.redis.zrem(OUTBOX, envelope_id):
+        at = now()
+        for envelope_id in await self.redis.zrangebyscore(OUTBOX, 0, at, start=0, num=limit):
+            args = {"id": envelope_id, "now": at, "lease": LEASE_SECONDS}
+            if await self.scripts.run("take_due", [OUTBOX], args):
                 raw = await self.redis.hget(OUTBOX_ITEMS, envelope_id)
                 if raw:
                     taken.append((envelope_id, self.sealer.open(raw)))
+                else:
+                    await self.redis.zrem(OUTBOX, envelope_id)
         return taken
 
     async def post_later(self, envelope_id: str, item: dict[str, Any], error: str) -> float:
@@ -200,8 +207,11 @@ class Referrals(Conversations):
         return wait
 
     async def posted(self, envelope_id: str) -> None:
-        """The partner has the envelope: it leaves the outbox."""
-        await self.redis.hdel(OUTBOX_ITEMS, envelope_id)
+        """The partner has the envelope (or it must never leave): it leaves the outbox."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(OUTBOX_ITEMS, envelope_id)
+            pipe.zrem(OUTBOX, envelope_id)
+            await pipe.execute()
 
     async def waiting_envelopes(self) -> list[tuple[str, dict[str, Any]]]:
         """What is still in the outbox (for supervisors: what has not landed, and why)."""
