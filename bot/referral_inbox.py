@@ -22,6 +22,8 @@ from bot.store.referrals import STATUSES
 
 # What a partner may post at once (an envelope is a few kilobytes).
 MOST_BYTES = 64 * 1024
+# The longest message relayed between a partner and the person.
+MESSAGE_LENGTH = 2000
 
 
 def routes(store: Store, private_key: str, limits: dict[str, Limit]) -> APIRouter:
@@ -61,6 +63,8 @@ def routes(store: Store, private_key: str, limits: dict[str, Limit]) -> APIRoute
             return JSONResponse({"status": "received"}, 202)
         if kind == "status":
             return await _status(store, sender.id, str(envelope["id"]), payload)
+        if kind == "message":
+            return await _message(store, sender, str(envelope["id"]), payload)
         if kind == "revoke":
             erased = await store.erase_received(sender.id, str(payload.get("referral", "")))
             return JSONResponse({"status": "erased" if erased else "nothing held"}, 202)
@@ -86,6 +90,33 @@ async def _status(
     reason = str(payload.get("reason", ""))[:500]
     await store.moved(referral, status, reason)
     return JSONResponse({"status": "recorded"}, 202)
+
+
+async def _message(
+    store: Store, sender: partners.Partner, envelope_id: str, payload: dict[str, Any]
+) -> JSONResponse:
+    """A message relayed between the partner and the person: from the partner, it reaches the
+    person in their chat (and the operators see it with the referral); from the referring hotline,
+    it is kept with the referral received."""
+    text = str(payload.get("text", "")).strip()[:MESSAGE_LENGTH]
+    if not text or not await store.receive_once(sender.id, envelope_id):
+        return JSONResponse({"detail": "empty, or already received"}, 409)
+    if "back" not in payload:
+        found = await store.received_one(str(payload.get("referral", "")))
+        if found is None or found.get("partner") != sender.id:
+            return JSONResponse({"detail": "unknown referral"}, 404)
+        await store.received_message(str(found["id"]), "them", text)
+        return JSONResponse({"status": "kept"}, 202)
+    try:
+        back = store.sealer.open(str(payload.get("back", "")))
+    except ValueError:
+        return JSONResponse({"detail": "unknown referral"}, 404)
+    referral = await store.referral(str(back.get("conv", "")), str(back.get("referral", "")))
+    if referral is None or referral.partner != sender.id or referral.state == "revoked":
+        return JSONResponse({"detail": "unknown referral"}, 404)
+    await store.relayed(referral, "partner", text)
+    await store.tell(referral.conv, [{"text": f"✉ {sender.name}:\n{text}"}])
+    return JSONResponse({"status": "relayed"}, 202)
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -74,6 +74,8 @@ class Referral:
     consent: dict[str, Any] | None = None
     # What happened, oldest first: {"at", "state", "detail"}.
     history: tuple[dict[str, Any], ...] = field(default=())
+    # Messages relayed with the partner, oldest first: {"at", "from" ("partner" or "us"), "text"}.
+    messages: tuple[dict[str, Any], ...] = field(default=())
 
 
 def payload(referral_id: str, answer: str) -> str:
@@ -166,6 +168,23 @@ class Referrals(Conversations):
                     pipe.expire(stats_key(day, who), STATS_KEPT_SECONDS)
                 await pipe.execute()
         return changed
+
+    async def relayed(self, referral: Referral, sender: str, text: str) -> Referral:
+        """Keeps a message relayed with the partner on the referral (`sender`: partner or us)."""
+        line = {"at": now(), "from": sender, "text": text}
+        changed = replace(referral, messages=(*referral.messages, line))
+        await self._keep(changed)
+        return changed
+
+    async def received_message(self, envelope_id: str, sender: str, text: str) -> bool:
+        """Keeps a message relayed on a received referral (`sender`: them or us)."""
+        found = await self.received_one(envelope_id)
+        if found is None:
+            return False
+        line = {"at": now(), "from": sender, "text": text}
+        found = {**found, "messages": [*found.get("messages", []), line]}
+        await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
+        return True
 
     async def post(
         self, envelope_id: str, partner: str, payload: dict[str, Any], about: dict[str, str]
@@ -311,4 +330,5 @@ class Referrals(Conversations):
 def _read(data: dict[str, Any]) -> Referral:
     data["needs"] = tuple(data["needs"])
     data["history"] = tuple(data["history"])
+    data["messages"] = tuple(data.get("messages", ()))
     return Referral(**data)

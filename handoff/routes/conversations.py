@@ -5,6 +5,7 @@ transfer, close, set the risk."""
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -228,6 +229,29 @@ async def withdraw_referral(
     await outbox.revoke(page.store, found)
     await page.store.moved(found, outbox.REVOKED, page.session.account.name)
     await page.store.audit(page.session.account.name, "referral_withdrawn", page.conv, found.id)
+    return page.back()
+
+
+@router.post("/{conv}/referrals/{referral_id}/message")
+async def message_partner(
+    page: Page,
+    form: Checked,
+    referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")],
+) -> Response:
+    """Passes a message to the partner a referral went to (what the person asked to tell it);
+    audited."""
+    text = str(form.get("text") or "").strip()[:2000]
+    found = await page.store.referral(page.conv, referral_id)
+    if (
+        not text
+        or found is None
+        or found.state in (ASKED, NOT_NOW, outbox.REVOKED, outbox.TO_PRINT)
+    ):
+        return page.back()
+    await page.store.relayed(found, "us", text)
+    payload = {"type": "message", "referral": found.id, "text": text}
+    await page.store.post(secrets.token_hex(5), found.partner, payload, {})
+    await page.store.audit(page.session.account.name, "referral_message", page.conv, found.id)
     return page.back()
 
 

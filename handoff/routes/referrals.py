@@ -34,6 +34,23 @@ async def received(request: Request, store: StoreDep, session: SignedIn) -> HTML
     return render(request, "referrals.html", context)
 
 
+@router.post("/{envelope_id}/message")
+async def message_person(
+    store: StoreDep, session: SignedIn, form: Checked, envelope_id: EnvelopeId
+) -> Response:
+    """Writes to the referred person: the hotline that sent the referral passes it on in their
+    chat; audited."""
+    text = str(form.get("text") or "").strip()[:2000]
+    found = await store.received_one(envelope_id)
+    if not text or found is None:
+        return RedirectResponse(f"{PREFIX}/referrals", status_code=303)
+    await store.received_message(envelope_id, "us", text)
+    payload = {"type": "message", "back": found["payload"].get("back", ""), "text": text}
+    await store.post(secrets.token_hex(5), found["partner"], payload, {})
+    await store.audit(session.account.name, "referral_message", detail=envelope_id)
+    return RedirectResponse(f"{PREFIX}/referrals?done=message", status_code=303)
+
+
 @router.post("/{envelope_id}/status")
 async def status(
     store: StoreDep, session: SignedIn, form: Checked, envelope_id: EnvelopeId

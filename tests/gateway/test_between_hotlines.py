@@ -148,6 +148,32 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
         "the status to come back to the Thai console",
     )
 
+    # Messages relayed both ways: the partner writes, the person reads it in their Telegram chat;
+    # the Thai operator passes the person's answer back.
+    received = khmer.get("/console/referrals").text
+    khmer.post(
+        f"/console/referrals/{envelope_id}/message",
+        data={"csrf": _csrf(received), "text": "សួស្តី យើងអាចជួយអ្នកត្រឡប់ទៅផ្ទះបាន"},
+    )
+    relayed = until(
+        lambda: [m for m in stack.telegram.sent(chat.id) if m["text"].startswith("✉ ")],
+        30,
+        "the partner's message to reach the person",
+    )
+    assert relayed[0]["text"] == "✉ Cambodian partner hotline:\nសួស្តី យើងអាចជួយអ្នកត្រឡប់ទៅផ្ទះបាន"
+    page = thai.get(f"/console/c/{chat.conv}").text
+    [referral_id] = re.findall(r'id="referral-([0-9a-f]{10})"', page)
+    assert "យើងអាចជួយអ្នក" in page, "the operators see it with the referral"
+    thai.post(
+        f"/console/c/{chat.conv}/referrals/{referral_id}/message",
+        data={"csrf": _csrf(page), "text": "She can travel next week"},
+    )
+    until(
+        lambda: "She can travel next week" in khmer.get("/console/referrals").text,
+        30,
+        "the person's answer to reach the partner",
+    )
+
     day = stats_key(counts.day(time.time()), counts.ALL)
     counted = {k: v for k, v in stack.redis.hgetall(day).items() if k.startswith("referrals_")}
     assert int(counted.get("referrals_sent|partner_country|kh", 0)) == 1
