@@ -46,6 +46,7 @@ def referral_payload(
         "signs": [slot for slot, sign in SIGNS.items() if answers.get(slot) == sign],
         "needs": list(referral.needs),
         "contact": "chat",
+        "phone": referral.phone,
         "note": referral.note,
         "agreed_at": consent.get("at"),
         "back": back,
@@ -66,6 +67,16 @@ async def send_referral(
     await store.post(referral.id, partner.id, payload, about)
 
 
+async def send_phone(store: Store, referral: Referral) -> None:
+    """The phone number the person typed in after agreeing, sent on to a partner hotline (a
+    printed referral shows it)."""
+    partner = await partners.find(store.redis, referral.partner)
+    if partner is None or not partner.hotline or not referral.phone:
+        return
+    payload = {"type": "contact", "referral": referral.id, "phone": referral.phone}
+    await store.post(f"{referral.id}-phone", partner.id, payload, {})
+
+
 async def revoke_all(store: Store, conv: str) -> int:
     """The person said "forget me" (or took their consent back): each referral that left or may
     leave is called back from its partner hotline, which erases it; one still waiting in the
@@ -75,14 +86,16 @@ async def revoke_all(store: Store, conv: str) -> int:
     for referral in await store.referrals_of(conv):
         if referral.state in (ASKED, NOT_NOW, TO_PRINT, REVOKED):
             continue
-        await store.posted(referral.id)  # never sent, if it had not left yet
         await revoke(store, referral)
         called += 1
     return called
 
 
 async def revoke(store: Store, referral: Referral) -> None:
-    """Calls one referral back from its partner (an envelope in the outbox)."""
+    """Calls one referral back from its partner (an envelope in the outbox); what of it had not
+    left yet (the referral, the person's phone number) never leaves."""
+    await store.posted(referral.id)
+    await store.posted(f"{referral.id}-phone")
     partner = await partners.find(store.redis, referral.partner)
     if partner is None or not partner.hotline:
         return

@@ -65,6 +65,12 @@ def routes(store: Store, private_key: str, limits: dict[str, Limit]) -> APIRoute
             return await _status(store, sender.id, str(envelope["id"]), payload)
         if kind == "message":
             return await _message(store, sender, str(envelope["id"]), payload)
+        if kind == "contact":
+            phone = str(payload.get("phone", ""))[:30]
+            kept = await store.received_phone(sender.id, str(payload.get("referral", "")), phone)
+            if not kept:  # the referral has not arrived yet: the sender tries again later
+                return JSONResponse({"detail": "unknown referral"}, 404)
+            return JSONResponse({"status": "kept"}, 202)
         if kind == "revoke":
             erased = await store.erase_received(sender.id, str(payload.get("referral", "")))
             return JSONResponse({"status": "erased" if erased else "nothing held"}, 202)

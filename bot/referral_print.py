@@ -44,7 +44,7 @@ def side(payload: dict[str, Any], partner: Partner, public_key: str, language: s
         (words["risk"], risk_names[RISKS.index(risk)] if risk in RISKS else risk_names[-1]),
         (words["signs"], "; ".join(signs) or none),
         (words["needs"], ", ".join(offers[n] for n in payload.get("needs", [])) or none),
-        (words["contact"], words["contact_value"]),
+        (words["contact"], _contact(words["contact_value"], str(payload.get("phone") or ""))),
         (words["note"], payload.get("note") or "—"),
     )
     when = dt.datetime.fromtimestamp(float(payload.get("agreed_at") or 0), dt.UTC)
@@ -64,3 +64,8 @@ def signed_file(referral: Referral, payload: dict[str, Any], private_key: str) -
     document = {**payload, "reference": referral.id, "partner": referral.partner}
     document.pop("back", None)
     return envelopes.signed_document(document, private_key)
+
+
+def _contact(through_hotline: str, phone: str) -> str:
+    """How to reach the person: through the referring hotline, and the number they typed in."""
+    return f"{through_hotline} ☎ {phone}" if phone else through_hotline

@@ -76,3 +76,13 @@ def answered(referral: Referral, answer: str, language: str) -> str:
     """The reply to "agree" or "not now"."""
     key = "referral_agreed" if answer == "agree" else "referral_not_now"
     return _say(key, language).format(partner=referral.partner_name)
+
+
+def ask_phone(referral: Referral, language: str) -> str:
+    """After "agree": a phone number, if the person wants the partner to call them."""
+    return _say("referral_phone", language).format(partner=referral.partner_name)
+
+
+def phone_kept(referral: Referral, phone: str, language: str) -> str:
+    """The number the person typed, given to the partner."""
+    return _say("referral_phone_kept", language).format(partner=referral.partner_name, phone=phone)

@@ -161,6 +161,8 @@ class Router:
         answer = referrals.ANSWER.match(text.strip()) if message.kind == "text" else None
         if answer and await self._consent(message, text, conversation, *answer.groups()):
             return
+        if await self._phone(message, text, conversation):
+            return
         if as_command(text) != FORGET and self._withdrawn(message, text, state, conversation):
             await self._withdraw(message, text, conversation)
             return
@@ -291,14 +293,34 @@ class Router:
         if answer == "what":
             handoff = await self.store.handoff(conv)
             said = referral_words.what(found, conversation, handoff, language)
-            reply = {"text": said, "buttons": referral_words.buttons(referral_id, language)}
+            replies = [{"text": said, "buttons": referral_words.buttons(referral_id, language)}]
         else:
             agreed = await self.store.consented(conv, referral_id, answer, found.asked)
+            replies = [{"text": referral_words.answered(found, answer, language)}]
             if agreed is not None and answer == "agree":
                 handoff = await self.store.handoff(conv)
                 await outbox.send_referral(self.store, agreed, conversation, handoff)
-            reply = {"text": referral_words.answered(found, answer, language)}
-        outcome = Outcome(text, [reply], None, language, for_operator=True)
+                await self.store.await_phone(conv, referral_id)
+                replies.append({"text": referral_words.ask_phone(found, language)})
+        outcome = Outcome(text, replies, None, language, for_operator=True)
+        await self.store.finish_inbound(message, outcome)
+        return True
+
+    async def _phone(self, message: Received, text: str, conversation: dict[str, str]) -> bool:
+        """A phone number the person typed in just after agreeing to a referral: kept for the
+        partner (and sent on, if the referral has left). Anything else is read as usual."""
+        referral_id = conversation.get(referrals.AWAITED_PHONE, "")
+        typed = text.strip()
+        if not referral_id or message.kind != "text" or not referrals.PHONE.match(typed):
+            return False
+        found = await self.store.referral(message.conv, referral_id)
+        language = conversation.get("language", "")
+        if found is None or language not in LANGUAGES:
+            return False
+        given = await self.store.phone_given(found, typed)
+        await outbox.send_phone(self.store, given)
+        said = referral_words.phone_kept(found, typed, language)
+        outcome = Outcome(text, [{"text": said}], None, language, for_operator=True)
         await self.store.finish_inbound(message, outcome)
         return True
 

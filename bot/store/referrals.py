@@ -33,6 +33,10 @@ from bot.store.keys import (
 
 # What the consent buttons send: /referral{"id":"<10 hex>","answer":"agree|later|what"}.
 ANSWER = re.compile(r'^/referral\{"id":"([0-9a-f]{10})","answer":"(agree|later|what)"\}$')
+# A phone number as a person types one: digits, spaces, dashes, dots, brackets, a leading +.
+PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{5,22}[0-9]$")
+# The conversation's field naming the referral whose phone number the person was just asked for.
+AWAITED_PHONE = "referral_phone"
 # A referral's states on this side before it leaves; then `received` when the partner hotline has
 # it, and what the partner says after (STATUSES), or `to_print` for a partner without the system.
 ASKED, AGREED, NOT_NOW = "asked", "agreed", "not_now"
@@ -76,6 +80,8 @@ class Referral:
     history: tuple[dict[str, Any], ...] = field(default=())
     # Messages relayed with the partner, oldest first: {"at", "from" ("partner" or "us"), "text"}.
     messages: tuple[dict[str, Any], ...] = field(default=())
+    # A phone number the person typed in for the partner to call or message them ('' for none).
+    phone: str = ""
 
 
 def payload(referral_id: str, answer: str) -> str:
@@ -167,6 +173,17 @@ class Referrals(Conversations):
                     pipe.hincrby(stats_key(day, who), counter, 1)
                     pipe.expire(stats_key(day, who), STATS_KEPT_SECONDS)
                 await pipe.execute()
+        return changed
+
+    async def await_phone(self, conv: str, referral_id: str) -> None:
+        """Remembers that the person was asked for a phone number for this referral."""
+        await self.redis.hset(conversation_key(conv), AWAITED_PHONE, referral_id)
+
+    async def phone_given(self, referral: Referral, phone: str) -> Referral:
+        """Keeps the number the person typed in, and stops waiting for one."""
+        changed = replace(referral, phone=phone)
+        await self._keep(changed)
+        await self.redis.hdel(conversation_key(referral.conv), AWAITED_PHONE)
         return changed
 
     async def relayed(self, referral: Referral, sender: str, text: str) -> Referral:
@@ -297,6 +314,15 @@ class Referrals(Conversations):
         await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
         return found
 
+    async def received_phone(self, partner: str, envelope_id: str, phone: str) -> bool:
+        """Adds the phone number the person gave to a referral received from `partner`."""
+        found = await self.received_one(envelope_id)
+        if found is None or found.get("partner") != partner:
+            return False
+        found = {**found, "payload": {**found["payload"], "phone": phone}}
+        await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
+        return True
+
     async def erase_received(self, partner: str, envelope_id: str) -> bool:
         """Erases a referral the partner that sent it called back; False when none is held. Its
         envelope stays seen: a replay of it is still refused."""
@@ -331,4 +357,5 @@ def _read(data: dict[str, Any]) -> Referral:
     data["needs"] = tuple(data["needs"])
     data["history"] = tuple(data["history"])
     data["messages"] = tuple(data.get("messages", ()))
+    data.setdefault("phone", "")
     return Referral(**data)

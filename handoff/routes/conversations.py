@@ -225,7 +225,6 @@ async def withdraw_referral(
     found = await page.store.referral(page.conv, referral_id)
     if found is None or found.state in (ASKED, NOT_NOW, outbox.REVOKED):
         return page.back()
-    await page.store.posted(found.id)
     await outbox.revoke(page.store, found)
     await page.store.moved(found, outbox.REVOKED, page.session.account.name)
     await page.store.audit(page.session.account.name, "referral_withdrawn", page.conv, found.id)

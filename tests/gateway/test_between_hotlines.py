@@ -124,7 +124,8 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
         30,
         "the consent question to reach Telegram",
     )
-    chat.press(keyboard(question)[0]["callback_data"])
+    chat.press(keyboard(question)[0]["callback_data"], replies=2)
+    chat.say("012 345 678")  # the number the person types in for the partner
 
     until(
         lambda: "received by the partner" in thai.get(f"/console/c/{chat.conv}").text,
@@ -135,6 +136,11 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
     received = khmer.get("/console/referrals").text
     assert "Thai hotline" in received and "Return home" in received and "home" in received
     assert chat.conv not in received, "the partner never learns the conversation's id"
+    until(
+        lambda: "012 345 678" in khmer.get("/console/referrals").text,
+        30,
+        "the number the person typed to reach the partner",
+    )
     [envelope_id] = re.findall(r'id="received-([0-9a-f]{10})"', received)
 
     accepted = khmer.post(

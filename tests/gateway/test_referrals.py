@@ -67,14 +67,19 @@ def test_the_person_reads_the_question_asks_what_is_sent_and_agrees(stack: Stack
     assert [b["callback_data"] for b in keyboard(details)][0] == agree, "asked again"
     assert not stack.redis.hkeys(OUTBOX_ITEMS), "nothing to send before agree"
 
-    said = chat.press(agree)
+    said = chat.press(agree, replies=2)
     assert "Cambodian partner hotline" in texts(said) and "សូមអរគុណ" in texts(said)
+    assert "វាយលេខទូរស័ព្ទរបស់អ្នក" in texts(said), "asked for a number, if they want"
     assert referral_id in stack.redis.hkeys(OUTBOX_ITEMS), "in the outbox for the partner"
     page = supervisor.get(f"/console/c/{conv}").text
     assert "the person agreed: to be sent" in page, "its partner is not reachable in this test"
     assert "[យល់ព្រម]" in page, "the operator sees what the person pressed"
     assert "referral_asked" in str(stack.redis.xrange("hl:audit"))
 
+    kept = chat.say("+855 12 345 678")
+    assert "+855 12 345 678" in texts(kept) and "យើងនឹងផ្ដល់លេខនេះ" in texts(kept)
+    assert "☎ +855 12 345 678" in supervisor.get(f"/console/c/{conv}").text
+    assert f"{referral_id}-phone" in stack.redis.hkeys(OUTBOX_ITEMS), "sent on to the partner"
     again = chat.press(agree, replies=0)  # pressed twice: an ordinary message, for the operator
     assert not texts(again)
     assert stack.redis.hkeys(OUTBOX_ITEMS).count(referral_id) == 1, "queued once"
