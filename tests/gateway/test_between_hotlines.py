@@ -8,11 +8,8 @@ are refused there, with nothing stored."""
 from __future__ import annotations
 
 import base64
-import itertools
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,11 +22,10 @@ from bot import counts, envelopes
 from bot.outbox import INBOX_PATH
 from bot.store.keys import OUTBOX_ITEMS, stats_key
 from tests.gateway.conftest import Stack
-from tests.gateway.test_console import PASSWORD, _csrf, login, make_user
+from tests.gateway.test_console import _csrf, login, make_user
 from tests.gateway.test_partners import add_partner
 from tests.gateway.test_telegram import Chat, keyboard
 from tests.servers import (
-    ROOT,
     RedisProcess,
     environment,
     free_port,
@@ -41,8 +37,6 @@ from tests.servers import (
 from tests.waiting import until
 
 pytestmark = pytest.mark.servers
-
-names = itertools.count(1)
 
 
 @dataclass
@@ -90,22 +84,7 @@ def cambodia(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def login_to(hotline: Hotline, role: str = "supervisor") -> httpx.Client:
     """A new account of the Cambodian hotline, made with its admin command, signed in."""
-    name = f"kh{next(names)}"
-    made = subprocess.run(
-        [sys.executable, "-m", "handoff.admin", "create-user", name, "--role", role],
-        input=f"{PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=hotline.env,
-        timeout=30,
-    )
-    assert made.returncode == 0, made.stderr
-    client = httpx.Client(base_url=hotline.url, timeout=10)
-    csrf = _csrf(client.get("/console/login").text)
-    signed = client.post("/console/login", data={"user": name, "password": PASSWORD, "csrf": csrf})
-    assert signed.status_code == 303, signed.text
-    return client
+    return login(hotline, make_user(hotline, role))
 
 
 def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 import httpx
 import pytest
@@ -32,7 +33,15 @@ PASSWORD = "a long enough password"
 names = itertools.count(1)
 
 
-def admin(stack: Stack, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+class Hotline(Protocol):
+    """A running hotline the console helpers reach: its web address and its processes' settings
+    (the session's stack, or a second hotline)."""
+
+    url: str
+    env: dict[str, str]
+
+
+def admin(stack: Hotline, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
     """The account command, run as a hotline runs it (the password on standard input)."""
     return subprocess.run(
         [sys.executable, "-m", "handoff.admin", *args],
@@ -45,7 +54,7 @@ def admin(stack: Stack, *args: str, password: str = PASSWORD) -> subprocess.Comp
     )
 
 
-def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) -> str:
+def make_user(stack: Hotline, role: str = "operator", password: str = PASSWORD) -> str:
     """An account made by the admin command, as a hotline would make it."""
     name = f"op{next(names)}"
     done = admin(stack, "create-user", name, "--role", role, password=password)
@@ -53,7 +62,7 @@ def make_user(stack: Stack, role: str = "operator", password: str = PASSWORD) ->
     return name
 
 
-def login(stack: Stack, name: str, password: str = PASSWORD) -> httpx.Client:
+def login(stack: Hotline, name: str, password: str = PASSWORD) -> httpx.Client:
     """A client signed in to the console."""
     client = httpx.Client(base_url=stack.url, timeout=10)
     form = client.get("/console/login")
