@@ -17,13 +17,16 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from playwright.sync_api import Browser, expect
 
 from bot import counts, envelopes
 from bot.outbox import INBOX_PATH
 from bot.store.keys import OUTBOX_ITEMS, stats_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
+from tests.gateway.test_console_browser import signed_in
 from tests.gateway.test_partners import add_partner
+from tests.gateway.test_referrals import PRINTS as SHOTS
 from tests.gateway.test_telegram import Chat, keyboard
 from tests.servers import (
     RedisProcess,
@@ -88,7 +91,7 @@ def login_to(hotline: Hotline, role: str = "supervisor") -> httpx.Client:
 
 
 def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
-    stack: Stack, cambodia: Hotline
+    stack: Stack, cambodia: Hotline, browser: Browser
 ) -> None:
     chat = Chat(stack)
     chat.say("សួស្តី", replies=2)
@@ -122,11 +125,18 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
     )
     [envelope_id] = re.findall(r'id="received-([0-9a-f]{10})"', received)
 
-    accepted = khmer.post(
-        f"/console/referrals/{envelope_id}/status",
-        data={"csrf": _csrf(received), "status": "accepted", "reason": ""},
-    )
-    assert accepted.status_code == 303
+    # The Cambodian operator accepts it in the console, in Chromium.
+    tab = signed_in(browser, cambodia, make_user(cambodia))
+    tab.click("nav >> text=Referrals")
+    row = tab.locator(f"#received-{envelope_id}")
+    expect(row).to_contain_text("Return home")
+    row.locator("select[name=status]").select_option("accepted")
+    row.locator("button[type=submit]", has_text="Set and send back").click()
+    expect(tab.locator("p.notice")).to_be_visible()
+    expect(tab.locator(f"#received-{envelope_id} .referral-state")).to_contain_text("accepted")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / "received.png"), full_page=True)
+    tab.close()
     until(
         lambda: ">accepted<" in thai.get(f"/console/c/{chat.conv}").text,
         30,

@@ -12,7 +12,7 @@ from bot.store import ONLINE, conversation_key
 from hotline.content import canned_replies, gateway_texts
 from hotline.language import detect
 from tests.gateway.conftest import Stack
-from tests.gateway.test_console import PASSWORD, make_user
+from tests.gateway.test_console import PASSWORD, Hotline, make_user
 from tests.gateway.test_telegram import Chat, texts
 from tests.servers import ROOT
 from tests.waiting import until
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.servers
 SHOTS = ROOT / "results" / "console"
 
 
-def signed_in(browser: Browser, stack: Stack, name: str) -> Page:
+def signed_in(browser: Browser, stack: Hotline, name: str) -> Page:
     """A console tab at 1366x768, signed in."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1366, "height": 768})
