@@ -346,10 +346,13 @@ class Referrals(Conversations):
         return len(old)
 
     async def _keep(self, referral: Referral) -> None:
+        """Stores the referral, and tells open consoles its conversation changed (a status or a
+        message from the partner shows at once)."""
         key = referrals_key(referral.conv)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, referral.id, self.sealer.seal(asdict(referral)))
             pipe.expire(key, self.ttl)
+            await self._console_event(pipe, referral.conv, {"kind": "referral"})
             await pipe.execute()
 
 

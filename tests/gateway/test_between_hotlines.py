@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, expect
 
 from bot import counts, envelopes
 from bot.outbox import INBOX_PATH
-from bot.store.keys import OUTBOX_ITEMS, stats_key
+from bot.store.keys import CONSOLE, OUTBOX_ITEMS, stats_key
 from tests.gateway.conftest import Stack
 from tests.gateway.test_console import _csrf, login, make_user
 from tests.gateway.test_console_browser import signed_in
@@ -90,6 +90,12 @@ def login_to(hotline: Hotline, role: str = "supervisor") -> httpx.Client:
     return login(hotline, make_user(hotline, role))
 
 
+def referral_events(stack: Stack, conv: str) -> int:
+    """How many times open consoles were told the conversation's referrals changed."""
+    found = stack.redis.xrange(CONSOLE)
+    return sum(1 for _, f in found if f.get("conv") == conv and f.get("kind") == "referral")
+
+
 def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
     stack: Stack, cambodia: Hotline, browser: Browser
 ) -> None:
@@ -125,6 +131,7 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
     )
     [envelope_id] = re.findall(r'id="received-([0-9a-f]{10})"', received)
 
+    before = referral_events(stack, chat.conv)
     # The Cambodian operator accepts it in the console, in Chromium.
     tab = signed_in(browser, cambodia, make_user(cambodia))
     tab.click("nav >> text=Referrals")
@@ -142,6 +149,7 @@ def test_a_consented_referral_reaches_the_partner_and_its_status_comes_back(
         30,
         "the status to come back to the Thai console",
     )
+    assert referral_events(stack, chat.conv) > before, "open consoles refresh at once"
 
     # Messages relayed both ways: the partner writes, the person reads it in their Telegram chat;
     # the Thai operator passes the person's answer back.
