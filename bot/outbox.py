@@ -2,8 +2,8 @@
 the worker's sending of the outbox. Each envelope is sealed to the partner and signed
 (bot/envelopes.py) at each try, under the same id, and posted to the partner's inbox
 (`<its PUBLIC_URL>/referrals/inbox`) until the partner has it (202, or 409 for one it already
-has); a failure is tried again later, waiting longer each time, and stays listed for supervisors
-until it lands."""
+has; 410 when what it is about is gone there). A failure is tried again later, waiting longer
+each time, and stays listed for supervisors until it lands."""
 
 from __future__ import annotations
 
@@ -125,6 +125,9 @@ async def deliver_due(store: Store, private_key: str, http: aiohttp.ClientSessio
             await store.posted(envelope_id)
             await _landed(store, item.get("about") or {})
             landed += 1
+        elif status == 410:  # the partner no longer holds what it is about: nobody to tell
+            await store.posted(envelope_id)
+            log.info("envelope to %s dropped: the partner no longer holds it", partner.id)
         else:
             wait = await store.post_later(envelope_id, item, f"{status or ''} {said}".strip())
             log.warning(

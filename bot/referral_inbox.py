@@ -18,10 +18,13 @@ from bot import envelopes, partners
 from bot.limits import Limit, Limiter, address_group
 from bot.outbox import INBOX_PATH
 from bot.store import Store
-from bot.store.referrals import STATUSES
+from bot.store.referrals import STATUSES, Referral
 
 # What a partner may post at once (an envelope is a few kilobytes).
 MOST_BYTES = 64 * 1024
+# Said (410) of a referral this hotline no longer holds: the person had it forgotten, or it was
+# called back. The sender stops trying.
+GONE = "this referral is no longer held here"
 # The longest message relayed between a partner and the person.
 MESSAGE_LENGTH = 2000
 
@@ -84,13 +87,9 @@ async def _status(
 ) -> JSONResponse:
     """What a partner says of a referral this hotline sent, recorded once on it."""
     status = str(payload.get("status", ""))
-    try:
-        back = store.sealer.open(str(payload.get("back", "")))
-    except ValueError:
-        return JSONResponse({"detail": "unknown referral"}, 404)
-    referral = await store.referral(str(back.get("conv", "")), str(back.get("referral", "")))
-    if referral is None or referral.partner != partner or status not in STATUSES:
-        return JSONResponse({"detail": "unknown referral"}, 404)
+    referral = await _sent(store, partner, payload)
+    if referral is None or status not in STATUSES:
+        return JSONResponse({"detail": GONE}, 410)
     if not await store.receive_once(partner, envelope_id):
         return JSONResponse({"detail": "already received"}, 409)
     reason = str(payload.get("reason", ""))[:500]
@@ -105,24 +104,38 @@ async def _message(
     person in their chat (and the operators see it with the referral); from the referring hotline,
     it is kept with the referral received."""
     text = str(payload.get("text", "")).strip()[:MESSAGE_LENGTH]
-    if not text or not await store.receive_once(sender.id, envelope_id):
-        return JSONResponse({"detail": "empty, or already received"}, 409)
+    if not text:
+        return JSONResponse({"detail": "empty"}, 400)
     if "back" not in payload:
         found = await store.received_one(str(payload.get("referral", "")))
         if found is None or found.get("partner") != sender.id:
+            # Not arrived yet (the sender tries again), or erased.
             return JSONResponse({"detail": "unknown referral"}, 404)
+        if not await store.receive_once(sender.id, envelope_id):
+            return JSONResponse({"detail": "already received"}, 409)
         await store.received_message(str(found["id"]), "them", text)
         return JSONResponse({"status": "kept"}, 202)
-    try:
-        back = store.sealer.open(str(payload.get("back", "")))
-    except ValueError:
-        return JSONResponse({"detail": "unknown referral"}, 404)
-    referral = await store.referral(str(back.get("conv", "")), str(back.get("referral", "")))
-    if referral is None or referral.partner != sender.id or referral.state == "revoked":
-        return JSONResponse({"detail": "unknown referral"}, 404)
+    referral = await _sent(store, sender.id, payload)
+    if referral is None or referral.state == "revoked":
+        return JSONResponse({"detail": GONE}, 410)
+    if not await store.receive_once(sender.id, envelope_id):
+        return JSONResponse({"detail": "already received"}, 409)
     await store.relayed(referral, "partner", text)
     await store.tell(referral.conv, [{"text": f"✉ {sender.name}:\n{text}"}])
     return JSONResponse({"status": "relayed"}, 202)
+
+
+async def _sent(store: Store, partner: str, payload: dict[str, Any]) -> Referral | None:
+    """The referral this hotline sent to `partner` that a payload's `back` names, if it is
+    still here (not forgotten)."""
+    try:
+        back = store.sealer.open(str(payload.get("back", "")))
+    except ValueError:
+        return None
+    if not isinstance(back, dict):
+        return None
+    referral = await store.referral(str(back.get("conv", "")), str(back.get("referral", "")))
+    return referral if referral is not None and referral.partner == partner else None
 
 
 def _json(body: bytes) -> dict[str, Any]:

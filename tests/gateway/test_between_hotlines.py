@@ -226,3 +226,8 @@ def test_forged_replayed_and_unknown_envelopes_are_refused(stack: Stack, cambodi
     page = khmer.get("/console/referrals").text
     assert page.count("genuine") == 1 and "forged" not in page
     assert httpx.post(inbox, content=b"not json").status_code == 400
+    # A status about a referral the Cambodian hotline never sent (or had forgotten): 410, and the
+    # sender stops trying.
+    status = {"type": "status", "status": "accepted", "reason": "", "back": "not a token"}
+    gone = httpx.post(inbox, json=envelopes.seal(status, stack.env["REFERRAL_KEY"], cambodian_key))
+    assert gone.status_code == 410
