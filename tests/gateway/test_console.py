@@ -198,6 +198,19 @@ def test_a_second_claim_fails_clearly(stack: Stack, waiting_conv: str) -> None:
     assert stack.redis.hget(conversation_key(waiting_conv), "operator") == first
 
 
+def test_an_unscreened_conversations_risk_is_chosen_not_preset(
+    stack: Stack, waiting_conv: str
+) -> None:
+    """A person who asked for a person without the screening has no risk: the form to set one
+    asks to choose, rather than showing "Immediate" as if it were set."""
+    client = login(stack, make_user(stack, "supervisor"))
+    page = client.get(f"/console/c/{waiting_conv}").text
+    assert client.post(f"/console/c/{waiting_conv}/claim", data={"csrf": _csrf(page)}).is_redirect
+    page = client.get(f"/console/c/{waiting_conv}").text
+    assert '<select name="risk" id="risk" required><option value="" selected disabled>' in page
+    assert not re.search(r'<option value="\w+" selected>', page.split('id="risk"')[1][:600])
+
+
 def test_operators_cannot_read_the_audit_log(stack: Stack) -> None:
     operator = login(stack, make_user(stack))
     assert operator.get("/console/audit").status_code == 403
