@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from bot.media import MediaStore
 from bot.settings import Settings
 from bot.store import Store
+from bot.voices import Voices
 from handoff import sessions
 from handoff.alerts import Alerts
 from handoff.console_feed import ConsoleFeed
@@ -61,6 +62,12 @@ async def media(request: Request) -> MediaStore:
     return found
 
 
+async def voices(request: Request) -> Voices:
+    """The texts read aloud (bot/voices.py), kept beside the media."""
+    found: Voices = request.app.state.voices
+    return found
+
+
 async def console_feed(request: Request) -> ConsoleFeed:
     """The web process's one reader of the console stream."""
     found: ConsoleFeed = request.app.state.console_feed
@@ -73,6 +80,7 @@ TranslatorDep = Annotated[Translator | None, Depends(translator)]
 AlertsDep = Annotated[Alerts, Depends(alerts)]
 FeedDep = Annotated[ConsoleFeed, Depends(console_feed)]
 MediaDep = Annotated[MediaStore, Depends(media)]
+VoicesDep = Annotated[Voices, Depends(voices)]
 
 
 async def signed_in(request: Request, store: StoreDep) -> Session:

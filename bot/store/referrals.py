@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -193,16 +194,6 @@ class Referrals(Conversations):
         await self._keep(changed)
         return changed
 
-    async def received_message(self, envelope_id: str, sender: str, text: str) -> bool:
-        """Keeps a message relayed on a received referral (`sender`: them or us)."""
-        found = await self.received_one(envelope_id)
-        if found is None:
-            return False
-        line = {"at": now(), "from": sender, "text": text}
-        found = {**found, "messages": [*found.get("messages", []), line]}
-        await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
-        return True
-
     async def post(
         self, envelope_id: str, partner: str, payload: dict[str, Any], about: dict[str, str]
     ) -> None:
@@ -283,12 +274,8 @@ class Referrals(Conversations):
     async def received(self) -> list[dict[str, Any]]:
         """The referrals received from partners, newest first."""
         ids = await self.redis.zrevrange(RECEIVED_ORDER, 0, 199)
-        found = []
-        for envelope_id in ids:
-            raw = await self.redis.hget(RECEIVED, envelope_id)
-            if raw:
-                found.append(self.sealer.open(raw))
-        return found
+        kept = await self.redis.hmget(RECEIVED, ids) if ids else []
+        return [self.sealer.open(raw) for raw in kept if raw]
 
     async def received_one(self, envelope_id: str) -> dict[str, Any] | None:
         """One received referral."""
@@ -299,29 +286,44 @@ class Referrals(Conversations):
         self, envelope_id: str, status: str, reason: str, by: str
     ) -> dict[str, Any] | None:
         """Records the status this hotline gives a received referral."""
-        found = await self.received_one(envelope_id)
-        if found is None or status not in STATUSES:
+        if status not in STATUSES:
             return None
-        at = now()
-        found = {
-            **found,
-            "status": status,
-            "history": [
-                *found["history"],
-                {"at": at, "status": status, "by": by, "reason": reason},
-            ],
-        }
-        await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
-        return found
+        line = {"at": now(), "status": status, "by": by, "reason": reason}
+        return await self._rewrite_received(
+            envelope_id, lambda found: {"status": status, "history": [*found["history"], line]}
+        )
+
+    async def received_message(self, envelope_id: str, sender: str, text: str) -> bool:
+        """Keeps a message relayed on a received referral (`sender`: them or us)."""
+        line = {"at": now(), "from": sender, "text": text}
+        changed = await self._rewrite_received(
+            envelope_id, lambda found: {"messages": [*found.get("messages", []), line]}
+        )
+        return changed is not None
 
     async def received_phone(self, partner: str, envelope_id: str, phone: str) -> bool:
         """Adds the phone number the person gave to a referral received from `partner`."""
+        changed = await self._rewrite_received(
+            envelope_id,
+            lambda found: {"payload": {**found["payload"], "phone": phone}},
+            partner,
+        )
+        return changed is not None
+
+    async def _rewrite_received(
+        self,
+        envelope_id: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+        partner: str = "",
+    ) -> dict[str, Any] | None:
+        """A received referral with the fields `change` gives it, stored again; None when there is
+        none (or, with `partner`, none that partner sent)."""
         found = await self.received_one(envelope_id)
-        if found is None or found.get("partner") != partner:
-            return False
-        found = {**found, "payload": {**found["payload"], "phone": phone}}
+        if found is None or (partner and found.get("partner") != partner):
+            return None
+        found = {**found, **change(found)}
         await self.redis.hset(RECEIVED, envelope_id, self.sealer.seal(found))
-        return True
+        return found
 
     async def erase_received(self, partner: str, envelope_id: str) -> bool:
         """Erases a referral the partner that sent it called back; False when none is held. Its

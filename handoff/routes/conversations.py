@@ -19,12 +19,19 @@ from bot.byte_ranges import first_byte, ranged
 from bot.channel_names import LINE
 from bot.media import MEDIA_ID, Refused
 from bot.referral_words import OFFERS
-from bot.settings import Settings
 from bot.store import NotAllowed, Store
 from bot.store.referrals import ASKED, NOT_NOW
 from handoff import accounts
 from handoff.console_feed import ConsoleFeed
-from handoff.deps import Checked, FeedDep, MediaDep, SignedIn, StoreDep, TranslatorDep
+from handoff.deps import (
+    Checked,
+    FeedDep,
+    MediaDep,
+    SettingsDep,
+    SignedIn,
+    StoreDep,
+    TranslatorDep,
+)
 from handoff.pages import PREFIX, render
 from handoff.sessions import Session
 from handoff.translation import Translator
@@ -269,12 +276,13 @@ async def _printable(page: ConversationPage, referral_id: str) -> tuple[Any, Any
 
 @router.get("/{conv}/referrals/{referral_id}/print")
 async def print_referral(
-    page: Page, referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")]
+    page: Page,
+    settings: SettingsDep,
+    referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")],
 ) -> HTMLResponse:
     """The referral on one A4 page, in English and the partner's language, to print or save as
     a PDF for a partner without this system; audited."""
     found = await _printable(page, referral_id)
-    settings: Settings = page.request.app.state.settings
     if found is None or not settings.referral_key:
         return render(page.request, "error.html", {"session": page.session, "key": "gone"}, 404)
     referral, partner, payload = found
@@ -291,12 +299,13 @@ async def print_referral(
 
 @router.get("/{conv}/referrals/{referral_id}/referral.json")
 async def referral_file(
-    page: Page, referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")]
+    page: Page,
+    settings: SettingsDep,
+    referral_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{10}$")],
 ) -> Response:
     """The referral as a file signed by this hotline (Ed25519), for a partner without this
     system; audited."""
     found = await _printable(page, referral_id)
-    settings: Settings = page.request.app.state.settings
     if found is None or not settings.referral_key:
         return render(page.request, "error.html", {"session": page.session, "key": "gone"}, 404)
     referral, _, payload = found

@@ -7,15 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from bot import audio, voices
 from bot.media import sniff
-from bot.voices import Voices
-from handoff.deps import Checked, StoreDep, Supervisor
+from handoff.deps import Checked, StoreDep, Supervisor, VoicesDep
 from handoff.pages import PREFIX, render
 from hotline.language import LANGUAGES
 
@@ -25,15 +24,6 @@ Language = Annotated[str, PathParam(pattern=r"^(th|vi|km)$")]
 SOUND_KINDS = ("audio", "video")
 
 router = APIRouter(prefix=f"{PREFIX}/voices", include_in_schema=False)
-
-
-async def sounds(request: Request) -> Voices:
-    """The texts read aloud, kept beside the media."""
-    found: Voices = request.app.state.voices
-    return found
-
-
-VoicesDep = Annotated[Voices, Depends(sounds)]
 
 
 @router.get("")
